@@ -1,0 +1,120 @@
+/**
+ * The one configuration schema (zod). Every key the proxy reads is declared here, strictly: an unknown key is an
+ * error (STYLE rule 6). Defaults do NOT live here: they are data in `config/default.json`, merged under the user's
+ * file and flags by `load.ts`, and the merged result is validated by this schema once, at the process edge.
+ *
+ * Units: every duration is in milliseconds, except `stats.interval`, which is in seconds (SPEC §8.3).
+ */
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65535);
+const ms = z.number().int().min(0);
+const positiveInt = z.number().int().min(1);
+const host = z.string().min(1);
+
+const listen = z.strictObject({
+  host: host.describe('address to bind; 127.0.0.1 by default (SPEC §10.3)'),
+  port: port.describe('TCP port; 0 picks a free one'),
+});
+
+const originUrl = z
+  .string()
+  .refine((s) => {
+    try {
+      const u = new URL(s);
+      return (u.protocol === 'http:' || u.protocol === 'https:') && u.pathname === '/' && !u.search && !u.hash;
+    } catch {
+      return false;
+    }
+  }, 'expected an origin URL such as http://127.0.0.1:9000 (scheme, host, optional port, no path)');
+
+const route = z.strictObject({
+  listen,
+  target: originUrl,
+  preserveHost: z.boolean().optional(),
+});
+
+const destinationRule = z.strictObject({
+  action: z.enum(['allow', 'deny']),
+  host: z.string().optional().describe('host glob, e.g. *.internal'),
+  cidr: z.string().optional().describe('IPv4/IPv6 CIDR, e.g. 10.0.0.0/8'),
+  ports: z.array(port).optional(),
+});
+
+const user = z.strictObject({
+  username: z.string().min(1),
+  passwordHash: z.string().min(1).describe('output of `hopwise hash-password`'),
+});
+
+export const configSchema = z.strictObject({
+  mode: z.enum(['forward', 'gateway', 'dumb', 'naive']),
+  listen,
+  target: originUrl.nullable().describe('gateway mode: the fixed upstream origin'),
+  routes: z.array(route).describe('gateway mode: extra listeners, each with its own target'),
+  preserveHost: z.boolean().describe('gateway mode: keep the client Host (true) or rewrite it to the target'),
+  forwarded: z
+    .enum(['auto', 'none', 'x-forwarded', 'rfc7239'])
+    .describe('client-address headers added after stripping; auto = none (forward), x-forwarded (gateway)'),
+  via: z.strictObject({
+    pseudonym: z.string().regex(/^[A-Za-z0-9._-]+$/, 'a token: letters, digits, . _ -'),
+  }),
+  log: z.strictObject({
+    level: z.enum(['error', 'warn', 'info', 'debug']),
+    format: z.enum(['auto', 'pretty', 'json']).describe('auto: pretty on a TTY, JSON otherwise'),
+    access: z.boolean().describe('one info entry per request'),
+  }),
+  downstream: z.strictObject({
+    keepAliveTimeout: ms.describe('idle time before an idle client connection is closed'),
+    headersTimeout: ms.describe('time allowed for a request head (slowloris) → 408'),
+    requestTimeout: ms.describe('time allowed for a whole request, head and body; 0 disables'),
+    maxRequestsPerConnection: z.number().int().min(0).describe('0 = unlimited'),
+    maxHeaderSize: positiveInt.describe('bytes; a larger request head → 431'),
+    maxConnections: z.number().int().min(0).describe('0 = unlimited'),
+    maxConnectionsPerClient: z.number().int().min(0).describe('0 = unlimited'),
+    maxBodySize: z.number().int().min(0).describe('bytes; 0 = unlimited; larger → 413'),
+    tcpKeepAlive: z.boolean(),
+    tcpKeepAliveInitialDelay: ms,
+    noDelay: z.boolean(),
+  }),
+  upstream: z.strictObject({
+    maxSockets: positiveInt.describe('connections per origin'),
+    idleTimeout: ms.describe('idle upstream sockets are retired after this; keep below origin timeouts'),
+    keepAliveHintMargin: ms.describe('retire a socket this long before an origin Keep-Alive: timeout=N expires'),
+    maxRequestsPerSocket: z.number().int().min(0).describe('0 = unlimited'),
+    connectTimeout: ms,
+    responseTimeout: ms.describe('time to the response head → 504'),
+    bodyTimeout: ms.describe('max idle time between response body chunks; 0 disables'),
+    maxOrigins: positiveInt.describe('pools kept; the least recently used idle pool is evicted beyond this'),
+    retryStale: z.boolean().describe('retry idempotent bodyless requests once after a stale-socket failure'),
+    tcpKeepAlive: z.boolean(),
+    tcpKeepAliveInitialDelay: ms,
+    noDelay: z.boolean(),
+  }),
+  tunnel: z.strictObject({
+    allowedPorts: z.array(port).describe('CONNECT ports allowed; empty = all'),
+    idleTimeout: ms.describe('0 disables'),
+    connectTimeout: ms,
+  }),
+  stats: z.strictObject({
+    interval: z.number().min(0).describe('seconds between summaries; 0 disables'),
+  }),
+  admin: z.strictObject({
+    enabled: z.boolean(),
+    host,
+    port: port.nullable().describe('null = listen.port + 1'),
+  }),
+  access: z.strictObject({
+    clients: z.array(z.string()).describe('CIDRs allowed to use the proxy'),
+    destinations: z.array(destinationRule),
+    users: z.array(user).describe('non-empty enables Proxy-Authorization: Basic'),
+    realm: z.string(),
+  }),
+  shutdown: z.strictObject({
+    drainTimeout: ms,
+  }),
+  workers: z.union([z.number().int().min(1), z.literal('auto')]),
+});
+
+/** The validated, read-only configuration every module receives. */
+export type Config = Readonly<z.infer<typeof configSchema>>;
+export type Mode = Config['mode'];
