@@ -1,5 +1,9 @@
 /**
- * Public API: createProxy(config) → { listen, close, destroy, stats }. No import side effects.
- * (Skeleton: the composition lands with the forwarding engine.)
+ * hopwise public API. No import side effects: nothing listens until `listen()`.
  */
-export type { Config } from './config/schema.js';
+export { createProxy } from './proxy.js';
+export type { Address, ListenInfo, Proxy, ProxyOptions } from './proxy.js';
+export type { Config, Mode } from './config/schema.js';
+export type { StatsSnapshot } from './observability/stats.js';
+export { createLogger } from './observability/logger.js';
+export type { Logger, LogLevel } from './observability/logger.js';

@@ -1,0 +1,101 @@
+/**
+ * The forwarding engine for plain HTTP (SPEC §1, §2, §4): resolves the target, applies Max-Forwards, builds the
+ * upstream head with the hop-by-hop policy (stripping first, proxy headers after — SPEC §1.2), and runs one Exchange.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { DownstreamConnection } from '../downstream/connections.js';
+import { ProxyError } from '../errors/index.js';
+import type { TargetResult } from '../policy/index.js';
+import { applyMaxForwards, stripHopByHop } from '../policy/index.js';
+import type { ExchangeDeps } from './exchange.js';
+import { Exchange } from './exchange.js';
+import { answerMaxForwards } from './respond.js';
+
+/** Maps a downstream request to its upstream target (forward: absolute-form; gateway: the fixed target). */
+export type TargetResolver = (req: IncomingMessage) => TargetResult;
+
+/** Headers the proxy adds to the upstream request after stripping (Via, optional X-Forwarded-* / Forwarded). */
+export type RequestAdditions = (req: IncomingMessage) => readonly string[];
+
+export interface EngineDeps extends ExchangeDeps {
+  readonly resolve: TargetResolver;
+  readonly additions: RequestAdditions;
+  readonly maxRequestsPerConnection: number;
+}
+
+const CLOSE_TOKEN = /(?:^|,)\s*close\s*(?:,|$)/i;
+
+export class ForwardEngine {
+  readonly #deps: EngineDeps;
+
+  constructor(deps: EngineDeps) {
+    this.#deps = deps;
+  }
+
+  /** Handle one downstream request (http.Server 'request'). */
+  handle(req: IncomingMessage, res: ServerResponse, conn: DownstreamConnection): void {
+    const deps = this.#deps;
+    const connReq = deps.tracker.beginRequest(conn);
+    this.#noteDownstreamPolicy(req, res, conn, connReq);
+    const exchange = new Exchange(deps, req, res, conn, connReq);
+    const method = req.method ?? 'GET';
+    const resolved = deps.resolve(req);
+    if (!resolved.ok) {
+      exchange.reject(new ProxyError('BAD_REQUEST_TARGET', resolved.reason, { leg: 'downstream', phase: 'target' }));
+      return;
+    }
+    const mf = applyMaxForwards(method, req.rawHeaders);
+    if (mf.action === 'answer') {
+      exchange.answer(200, () => answerMaxForwards(req, res));
+      return;
+    }
+    const target = resolved.target;
+    exchange.start({
+      origin: target.origin,
+      path: target.path,
+      method,
+      headers: upstreamHeaders(mf.headers, target.host, deps.additions(req)),
+      body: hasBody(req) ? req : null,
+    });
+  }
+
+  /** Downstream keep-alive policy decisions that must be made before any response head (SPEC §3.1, §3.2). */
+  #noteDownstreamPolicy(req: IncomingMessage, res: ServerResponse, conn: DownstreamConnection, connReq: number): void {
+    const tracker = this.#deps.tracker;
+    if (req.httpVersionMajor === 1 && req.httpVersionMinor === 0) {
+      // RFC 9112 §9.3: a proxy MUST NOT keep a persistent connection with an HTTP/1.0 client.
+      res.shouldKeepAlive = false;
+      tracker.note(conn, 'http1.0');
+    }
+    const c = req.headers.connection;
+    if (c !== undefined && CLOSE_TOKEN.test(c)) tracker.note(conn, 'client-asked');
+    const max = this.#deps.maxRequestsPerConnection;
+    if (max > 0 && connReq >= max) tracker.note(conn, 'max-requests');
+  }
+}
+
+/** A request has a body when it declares one (RFC 9112 §6.3): Transfer-Encoding, or a non-zero Content-Length. */
+function hasBody(req: IncomingMessage): boolean {
+  const h = req.headers;
+  if (h['transfer-encoding'] !== undefined) return true;
+  const cl = h['content-length'];
+  return cl !== undefined && cl !== '0';
+}
+
+/**
+ * The upstream request head: end-to-end headers in their original order, then Host (the URI's authority, SPEC §2.1)
+ * and the proxy's own additions. `Expect` is answered by this hop (100-continue is sent by the downstream server
+ * before the body is read) and so is not forwarded; undici refuses it anyway.
+ */
+function upstreamHeaders(raw: readonly string[], host: string, additions: readonly string[]): string[] {
+  const stripped = stripHopByHop(raw, { direction: 'request' });
+  const out: string[] = ['host', host];
+  for (let i = 0; i < stripped.length; i += 2) {
+    const name = stripped[i]!;
+    if (name.length === 4 && name.toLowerCase() === 'host') continue;
+    if (name.length === 6 && name.toLowerCase() === 'expect') continue;
+    out.push(name, stripped[i + 1]!);
+  }
+  for (let i = 0; i < additions.length; i++) out.push(additions[i]!);
+  return out;
+}

@@ -1,0 +1,260 @@
+/**
+ * One proxied request/response exchange: the undici dispatch handler for it (legacy handler API, which hands us the
+ * response head as raw buffers, preserving order, case and duplicates — SPEC §1.3).
+ *
+ * A single cohesive state machine, longer than the usual file budget (STYLE rule 10):
+ *   dispatched → (onConnect: socket attributed) → onHeaders: head relayed → onData* (back-pressure) → onComplete
+ * with three exits: onError before the head (one stale retry, else the one error writer), onError after the head
+ * (abort downstream: truncation is never masked, SPEC §5.2), and the client going away (abort upstream; the socket is
+ * destroyed, never pooled, SPEC §4.5).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { DownstreamConnection, ConnectionTracker } from '../downstream/connections.js';
+import { ProxyError, classifyUpstreamError } from '../errors/index.js';
+import type { Telemetry } from '../observability/events.js';
+import { connectionTokens, shouldRetryStale, stripHopByHop } from '../policy/index.js';
+import type { UpstreamPools } from '../upstream/pools.js';
+import type { SocketClaimant, UpstreamSocket } from '../upstream/sockets.js';
+import { expectSocket } from '../upstream/sockets.js';
+import { writeProxyError } from './respond.js';
+
+/** Shared, per-proxy collaborators of every exchange. */
+export interface ExchangeDeps {
+  readonly telemetry: Telemetry;
+  readonly tracker: ConnectionTracker;
+  readonly pools: UpstreamPools;
+  readonly retryStale: boolean;
+  /** The Via member added to responses, e.g. `1.1 hopwise`. */
+  readonly responseVia: string;
+}
+
+/** The upstream half of the request, fully prepared by the engine. */
+export interface UpstreamRequest {
+  readonly origin: string;
+  readonly path: string;
+  readonly method: string;
+  readonly headers: string[];
+  readonly body: IncomingMessage | null;
+}
+
+const KEEP_ALIVE_TIMEOUT = /(?:^|[\s,])timeout\s*=\s*(\d+)/i;
+
+export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
+  readonly #deps: ExchangeDeps;
+  readonly #req: IncomingMessage;
+  readonly #res: ServerResponse;
+  readonly #conn: DownstreamConnection;
+  readonly #connReq: number;
+  #up: UpstreamRequest | undefined;
+  readonly #started = performance.now();
+  #attempt = 1;
+  #retryClient: Dispatcher | undefined;
+  #socket: UpstreamSocket | undefined;
+  #socketReq: number | undefined;
+  #reused = false;
+  #abortUpstream: ((err?: Error) => void) | undefined;
+  #responseStarted = false;
+  #upstreamDone = false;
+  #clientGone = false;
+  #resume: (() => void) | undefined;
+  #bytes = 0;
+  #status = 0;
+  #error: ProxyError | undefined;
+
+  constructor(deps: ExchangeDeps, req: IncomingMessage, res: ServerResponse, conn: DownstreamConnection, connReq: number) {
+    this.#deps = deps;
+    this.#req = req;
+    this.#res = res;
+    this.#conn = conn;
+    this.#connReq = connReq;
+    res.once('close', this.#onDownstreamClose);
+  }
+
+  /** Dispatch the prepared upstream request on its origin's pool. */
+  start(up: UpstreamRequest): void {
+    this.#up = up;
+    this.#dispatch(this.#deps.pools.get(up.origin));
+  }
+
+  /** Answer without going upstream: the one error writer (400 target, 508 loop, 403, ...). */
+  reject(err: ProxyError): void {
+    this.#upstreamDone = true;
+    this.#error = err;
+    this.#status = err.status;
+    this.#bytes = writeProxyError(this.#res, err);
+  }
+
+  /** Answer without going upstream with a non-error response the proxy generates (Max-Forwards: 0). */
+  answer(status: number, write: () => number): void {
+    this.#upstreamDone = true;
+    this.#status = status;
+    this.#bytes = write();
+  }
+
+  #dispatch(dispatcher: Dispatcher): void {
+    const up = this.#up!;
+    dispatcher.dispatch(
+      {
+        path: up.path,
+        method: up.method,
+        headers: up.headers,
+        body: up.body,
+        // undici closes a socket after every HEAD by default; our parser frames HEAD responses correctly.
+        ...(up.method === 'HEAD' ? { reset: false } : {}),
+      },
+      this,
+    );
+  }
+
+  // ---- undici handler ------------------------------------------------------------------------------------------
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.#abortUpstream = abort;
+    if (this.#clientGone) {
+      abort(new ProxyError('CLIENT_ABORTED', 'client went away', { leg: 'downstream', phase: 'request-head' }));
+      return;
+    }
+    expectSocket(this);
+  }
+
+  onUpstreamSocket(record: UpstreamSocket): void {
+    this.#socket = record;
+    this.#socketReq = record.requests;
+    this.#reused = record.requests > 1;
+    this.#deps.telemetry.emit({ type: 'upstream.request', origin: record.origin, socket: record.id, reused: this.#reused });
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    // 1xx: we strip Expect upstream and answer 100-continue ourselves; other interim responses are not relayed.
+    if (statusCode < 200) return true;
+    this.#responseStarted = true;
+    this.#status = statusCode;
+    const raw = new Array<string>(rawHeaders.length);
+    for (let i = 0; i < rawHeaders.length; i++) raw[i] = rawHeaders[i]!.toString('latin1');
+    this.#noteOriginConnectionPolicy(raw);
+    const headers = stripHopByHop(raw, { direction: 'response' });
+    headers.push('Via', this.#deps.responseVia);
+    const res = this.#res;
+    if (this.#deps.tracker.closing) {
+      // SPEC §10.1: in-flight responses carry Connection: close while draining.
+      res.shouldKeepAlive = false;
+      this.#deps.tracker.note(this.#conn, 'shutdown');
+    }
+    res.writeHead(statusCode, statusText || undefined, headers);
+    this.#resume = resume;
+    res.on('drain', resume);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.#bytes += chunk.length;
+    return this.#res.write(chunk);
+  }
+
+  onComplete(): void {
+    this.#upstreamDone = true;
+    this.#releaseSocket();
+    // Trailers are hop-by-hop framing here: the response is re-framed and they are dropped (RFC 9110 §6.5).
+    this.#res.end();
+  }
+
+  onError(err: Error): void {
+    this.#upstreamDone = true;
+    this.#releaseSocket();
+    if (this.#clientGone) return;
+    const origin = this.#up!.origin;
+    const phase = this.#responseStarted ? 'response-body' : 'response-head';
+    const perr = classifyUpstreamError(err, { origin, phase, responseStarted: this.#responseStarted });
+    this.#deps.telemetry.emit({ type: 'upstream.error', origin, code: perr.code });
+    if (!this.#responseStarted && this.#retry(perr)) return;
+    this.#error = perr;
+    if (this.#responseStarted || this.#res.headersSent) {
+      // The head is out: the only honest signal left is to cut the downstream connection (SPEC §5.2).
+      this.#deps.tracker.abort(this.#conn, 'upstream-aborted');
+      return;
+    }
+    this.#status = perr.status;
+    this.#bytes = writeProxyError(this.#res, perr);
+  }
+
+  // ---- internals -------------------------------------------------------------------------------------------------
+
+  /** The stale-connection race (SPEC §4.3): once, on a brand-new connection, only when provably safe. */
+  #retry(perr: ProxyError): boolean {
+    const up = this.#up!;
+    if (!this.#deps.retryStale || perr.code !== 'UPSTREAM_RESET') return false;
+    const ok = shouldRetryStale({
+      method: up.method,
+      bodyless: up.body === null,
+      reusedSocket: this.#reused,
+      responseStarted: this.#responseStarted,
+      attempt: this.#attempt,
+    });
+    if (!ok) return false;
+    this.#attempt++;
+    this.#upstreamDone = false;
+    this.#socket = undefined;
+    this.#socketReq = undefined;
+    this.#reused = false;
+    this.#abortUpstream = undefined;
+    this.#deps.telemetry.emit({ type: 'upstream.retry', origin: up.origin, method: up.method });
+    this.#retryClient = this.#deps.pools.freshClient(up.origin);
+    this.#dispatch(this.#retryClient);
+    return true;
+  }
+
+  /** Remember what the origin said about this connection, for the socket's close reason (SPEC §4.2, §4.6). */
+  #noteOriginConnectionPolicy(raw: readonly string[]): void {
+    const socket = this.#socket;
+    if (socket === undefined) return;
+    socket.lastSaidClose = connectionTokens(raw).has('close');
+    for (let i = 0; i < raw.length; i += 2) {
+      if (raw[i]!.length === 10 && raw[i]!.toLowerCase() === 'keep-alive') {
+        const m = KEEP_ALIVE_TIMEOUT.exec(raw[i + 1]!);
+        if (m !== null) socket.lastHintMs = Number(m[1]) * 1000;
+      }
+    }
+  }
+
+  #releaseSocket(): void {
+    const socket = this.#socket;
+    if (socket !== undefined && socket.busy) {
+      socket.busy = false;
+      this.#deps.telemetry.emit({ type: 'upstream.request-done', origin: socket.origin, socket: socket.id });
+    }
+    if (this.#retryClient !== undefined) void this.#retryClient.close().catch(() => undefined);
+  }
+
+  /** The response is finished or the client is gone: abort upstream if needed, then log and count once. */
+  readonly #onDownstreamClose = (): void => {
+    const res = this.#res;
+    if (this.#resume !== undefined) res.off('drain', this.#resume);
+    if (!this.#upstreamDone) {
+      this.#clientGone = true;
+      if (this.#socket !== undefined) this.#socket.presetReason = 'client-aborted';
+      this.#error ??= new ProxyError('CLIENT_ABORTED', 'client went away', { leg: 'downstream', phase: 'response-body' });
+      this.#abortUpstream?.(this.#error);
+    }
+    this.#deps.tracker.endRequest(this.#conn);
+    const req = this.#req;
+    this.#deps.telemetry.emit({
+      type: 'request',
+      record: {
+        conn: this.#conn.id,
+        connReq: this.#connReq,
+        method: req.method ?? '',
+        target: req.url ?? '',
+        origin: this.#up?.origin,
+        upstream: this.#socket?.id,
+        reused: this.#reused,
+        socketReq: this.#socketReq,
+        status: this.#clientGone && this.#status === 0 ? 499 : this.#status,
+        bytes: this.#bytes,
+        ms: Math.round((performance.now() - this.#started) * 100) / 100,
+        retried: this.#attempt > 1,
+        error: this.#error?.code,
+      },
+    });
+  };
+}

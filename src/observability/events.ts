@@ -1,0 +1,108 @@
+/**
+ * Named telemetry events: the only way the downstream server, the upstream pools and the tunnels report what happened.
+ * Stats and logs subscribe; no module reaches into another's sockets to count (issue 4, SPEC §8).
+ */
+
+/** Why a downstream (client) connection closed (SPEC §3.1). */
+export type DownstreamCloseReason =
+  | 'client-closed' // the client closed or reset its side
+  | 'client-asked' // the client sent Connection: close
+  | 'http1.0' // HTTP/1.0 clients are never kept alive (RFC 9112 §9.3)
+  | 'idle-timeout' // downstream.keepAliveTimeout
+  | 'max-requests' // downstream.maxRequestsPerConnection
+  | 'bad-request' // malformed request, 408, 431
+  | 'upstream-aborted' // the response was truncated upstream; the downstream connection is destroyed (SPEC §5.2)
+  | 'tunnel' // the connection became a CONNECT tunnel or an upgrade; counted by the tunnel from then on
+  | 'shutdown'
+  | 'error';
+
+/** Why an upstream (origin) socket closed (SPEC §4, issue 3). */
+export type UpstreamCloseReason =
+  | 'idle-timeout' // upstream.idleTimeout
+  | 'keep-alive-hint' // retired early because of the origin's Keep-Alive: timeout=N (SPEC §4.2)
+  | 'origin-closed' // the origin closed an idle or finished socket
+  | 'origin-asked' // the origin said Connection: close (SPEC §4.6)
+  | 'max-requests' // upstream.maxRequestsPerSocket
+  | 'client-aborted' // the downstream client went away mid-exchange (SPEC §4.5)
+  | 'error' // reset, parse error, timeout while in use
+  | 'evicted' // its pool was evicted (upstream.maxOrigins)
+  | 'shutdown';
+
+/** One completed (or failed) proxied request: the access-log entry and the stats input (SPEC §8.2). */
+export interface RequestRecord {
+  readonly conn: number;
+  readonly connReq: number;
+  readonly method: string;
+  readonly target: string;
+  readonly origin: string | undefined;
+  readonly upstream: number | undefined;
+  readonly reused: boolean;
+  readonly socketReq: number | undefined;
+  readonly status: number;
+  readonly bytes: number;
+  readonly ms: number;
+  readonly retried: boolean;
+  /** Stable ProxyError code when the proxy answered or aborted; undefined for a clean relay. */
+  readonly error: string | undefined;
+}
+
+export type TelemetryEvent =
+  | { readonly type: 'downstream.open'; readonly conn: number; readonly remote: string }
+  | { readonly type: 'downstream.close'; readonly conn: number; readonly reason: DownstreamCloseReason; readonly requests: number }
+  | { readonly type: 'upstream.open'; readonly origin: string; readonly socket: number; readonly connectMs: number }
+  | {
+      readonly type: 'upstream.close';
+      readonly origin: string;
+      readonly socket: number;
+      readonly reason: UpstreamCloseReason;
+      readonly requests: number;
+    }
+  | { readonly type: 'upstream.connect-error'; readonly origin: string; readonly code: string }
+  | { readonly type: 'upstream.retry'; readonly origin: string; readonly method: string }
+  | {
+      readonly type: 'upstream.request';
+      readonly origin: string;
+      readonly socket: number;
+      readonly reused: boolean;
+    }
+  | { readonly type: 'upstream.request-done'; readonly origin: string; readonly socket: number }
+  | { readonly type: 'upstream.error'; readonly origin: string; readonly code: string }
+  | { readonly type: 'request'; readonly record: RequestRecord }
+  | {
+      readonly type: 'tunnel.open';
+      readonly tunnel: number;
+      readonly conn: number;
+      readonly kind: 'connect' | 'upgrade';
+      readonly target: string;
+    }
+  | {
+      readonly type: 'tunnel.close';
+      readonly tunnel: number;
+      readonly kind: 'connect' | 'upgrade';
+      readonly target: string;
+      readonly reason: string;
+      readonly bytesIn: number;
+      readonly bytesOut: number;
+      readonly ms: number;
+    };
+
+export type TelemetryListener = (event: TelemetryEvent) => void;
+
+/** A synchronous, typed fan-out of telemetry events. One per proxy instance. */
+export class Telemetry {
+  #listeners: TelemetryListener[] = [];
+
+  /** Subscribe; returns an unsubscribe function. */
+  on(listener: TelemetryListener): () => void {
+    this.#listeners = [...this.#listeners, listener];
+    return () => {
+      this.#listeners = this.#listeners.filter((l) => l !== listener);
+    };
+  }
+
+  emit(event: TelemetryEvent): void {
+    // Copy-on-write listener array: emitting never allocates.
+    const ls = this.#listeners;
+    for (let i = 0; i < ls.length; i++) ls[i]!(event);
+  }
+}

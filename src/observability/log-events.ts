@@ -1,0 +1,42 @@
+/**
+ * Turns telemetry into log entries: the access log (one `request` entry per exchange at info, SPEC §8.2) and
+ * connection lifecycle entries at debug. Fields are structured; formatting happens in the logger's transport.
+ */
+import type { Telemetry } from './events.js';
+import type { Logger } from './logger.js';
+
+export function attachLogging(telemetry: Telemetry, logger: Logger, opts: { access: boolean }): () => void {
+  const debug = logger.enabled('debug');
+  const info = logger.enabled('info');
+  return telemetry.on((e) => {
+    switch (e.type) {
+      case 'request':
+        if (opts.access && info) logger.info('request', e.record);
+        return;
+      case 'upstream.error':
+        if (debug) logger.debug('upstream-error', { leg: 'upstream', origin: e.origin, code: e.code });
+        return;
+      case 'upstream.retry':
+        if (info) logger.info('stale-retry', { leg: 'upstream', origin: e.origin, method: e.method });
+        return;
+      case 'upstream.connect-error':
+        if (debug) logger.debug('upstream-connect-error', { leg: 'upstream', origin: e.origin, code: e.code });
+        return;
+      case 'upstream.open':
+        if (debug) logger.debug('upstream-open', { leg: 'upstream', origin: e.origin, upstream: e.socket, connectMs: e.connectMs });
+        return;
+      case 'upstream.close':
+        if (debug)
+          logger.debug('upstream-close', { leg: 'upstream', origin: e.origin, upstream: e.socket, reason: e.reason, requests: e.requests });
+        return;
+      case 'downstream.open':
+        if (debug) logger.debug('downstream-open', { leg: 'downstream', conn: e.conn, remote: e.remote });
+        return;
+      case 'downstream.close':
+        if (debug) logger.debug('downstream-close', { leg: 'downstream', conn: e.conn, reason: e.reason, requests: e.requests });
+        return;
+      default:
+        return;
+    }
+  });
+}

@@ -1,0 +1,154 @@
+/**
+ * Per-origin upstream pools (SPEC §4.1): one undici Pool per `scheme://host:port`, independent of any downstream
+ * connection, so sockets are reused across clients. This module owns every upstream socket (STYLE rule 2): it creates
+ * them through its connector, tags them with ids, and reports their opening and closing as telemetry.
+ *
+ * Keep-alive hints (SPEC §4.2) are undici's: `keepAliveTimeoutThreshold` (our `keepAliveHintMargin`) is subtracted
+ * from an origin's `Keep-Alive: timeout=N`, capped by `keepAliveMaxTimeout` (our `idleTimeout`), so a socket is retired
+ * before the origin would close it, and never kept longer than our own idle timeout.
+ */
+import { Client, Pool, buildConnector } from 'undici';
+import type { Dispatcher } from 'undici';
+import type { Config } from '../config/schema.js';
+import type { Telemetry } from '../observability/events.js';
+import { UpstreamSocket, closeReason, tagSocket } from './sockets.js';
+
+type UpstreamConfig = Config['upstream'];
+
+interface PoolEntry {
+  readonly pool: Pool;
+  readonly sockets: Set<UpstreamSocket>;
+  lastUsed: number;
+}
+
+/** Owns one Pool per origin and every socket in them. `close()` is graceful, `destroy()` immediate. */
+export class UpstreamPools {
+  readonly #cfg: UpstreamConfig;
+  readonly #telemetry: Telemetry;
+  readonly #pools = new Map<string, PoolEntry>();
+  readonly #connect: buildConnector.connector;
+  #nextSocketId = 1;
+  #closing = false;
+
+  constructor(cfg: UpstreamConfig, telemetry: Telemetry) {
+    this.#cfg = cfg;
+    this.#telemetry = telemetry;
+    this.#connect = buildConnector({
+      timeout: cfg.connectTimeout,
+      keepAlive: cfg.tcpKeepAlive,
+      keepAliveInitialDelay: cfg.tcpKeepAliveInitialDelay,
+      noDelay: cfg.noDelay,
+    });
+  }
+
+  /** The dispatcher for an origin, created on first use (least-recently-used idle pools are evicted). */
+  get(origin: string): Dispatcher {
+    let entry = this.#pools.get(origin);
+    if (entry === undefined) {
+      this.#evictIfFull();
+      entry = this.#createEntry(origin);
+      this.#pools.set(origin, entry);
+    } else {
+      // Map order is the LRU order: re-insert on use.
+      this.#pools.delete(origin);
+      this.#pools.set(origin, entry);
+    }
+    entry.lastUsed = performance.now();
+    return entry.pool;
+  }
+
+  /**
+   * A one-shot client on a guaranteed-new connection, for the single stale-socket retry (SPEC §4.3). Its socket is
+   * counted like any other and the client closes itself after the exchange.
+   */
+  freshClient(origin: string): Client {
+    const sockets = new Set<UpstreamSocket>();
+    return new Client(origin, { ...this.#clientOptions(), connect: this.#connector(origin, sockets) });
+  }
+
+  /** Number of origins with a pool. */
+  get size(): number {
+    return this.#pools.size;
+  }
+
+  /** Graceful: let in-flight requests finish, then close every socket. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    await Promise.all([...this.#pools.values()].map((e) => this.#retire(e, 'shutdown', false)));
+    this.#pools.clear();
+  }
+
+  /** Immediate: abort in-flight requests and destroy every socket. */
+  async destroy(): Promise<void> {
+    this.#closing = true;
+    await Promise.all([...this.#pools.values()].map((e) => this.#retire(e, 'shutdown', true)));
+    this.#pools.clear();
+  }
+
+  #clientOptions(): Pool.Options {
+    const c = this.#cfg;
+    return {
+      pipelining: 1,
+      keepAliveTimeout: Math.max(1, c.idleTimeout),
+      keepAliveMaxTimeout: Math.max(1, c.idleTimeout),
+      keepAliveTimeoutThreshold: c.keepAliveHintMargin,
+      headersTimeout: c.responseTimeout,
+      bodyTimeout: c.bodyTimeout,
+      strictContentLength: true,
+      ...(c.maxRequestsPerSocket > 0 ? { maxRequestsPerClient: c.maxRequestsPerSocket } : {}),
+    };
+  }
+
+  #createEntry(origin: string): PoolEntry {
+    const sockets = new Set<UpstreamSocket>();
+    const pool = new Pool(origin, {
+      ...this.#clientOptions(),
+      connections: this.#cfg.maxSockets,
+      connect: this.#connector(origin, sockets),
+    });
+    return { pool, sockets, lastUsed: performance.now() };
+  }
+
+  #connector(origin: string, sockets: Set<UpstreamSocket>): buildConnector.connector {
+    const limits = { maxRequests: this.#cfg.maxRequestsPerSocket, idleTimeout: this.#cfg.idleTimeout };
+    return (opts, callback) => {
+      const started = performance.now();
+      this.#connect(opts, (err, socket) => {
+        if (err !== null) {
+          const code = (err as { code?: string }).code ?? err.name;
+          this.#telemetry.emit({ type: 'upstream.connect-error', origin, code });
+          callback(err, null);
+          return;
+        }
+        const record = new UpstreamSocket(this.#nextSocketId++, origin);
+        if (this.#closing) record.presetReason = 'shutdown';
+        sockets.add(record);
+        tagSocket(socket, record, (r) => {
+          sockets.delete(r);
+          const reason = closeReason(r, limits);
+          this.#telemetry.emit({ type: 'upstream.close', origin, socket: r.id, reason, requests: r.requests });
+        });
+        this.#telemetry.emit({ type: 'upstream.open', origin, socket: record.id, connectMs: performance.now() - started });
+        callback(null, socket);
+      });
+    };
+  }
+
+  #evictIfFull(): void {
+    if (this.#pools.size < this.#cfg.maxOrigins) return;
+    for (const [origin, entry] of this.#pools) {
+      const s = entry.pool.stats;
+      if (s.running === 0 && s.pending === 0) {
+        this.#pools.delete(origin);
+        void this.#retire(entry, 'evicted', false);
+        return;
+      }
+    }
+    // Every pool is busy: keep them all (a soft cap) rather than abort in-flight work.
+  }
+
+  async #retire(entry: PoolEntry, reason: 'shutdown' | 'evicted', force: boolean): Promise<void> {
+    for (const s of entry.sockets) s.presetReason ??= reason;
+    await (force ? entry.pool.destroy() : entry.pool.close()).catch(() => undefined);
+  }
+}
