@@ -1,0 +1,21 @@
+/**
+ * The pure header and target policy (STYLE: pure core): hop-by-hop stripping, Via, request targets, Max-Forwards and
+ * the retry decision. No I/O and no Node http imports; every function returns new values and leaves inputs alone.
+ */
+export {
+  connectionTokens,
+  isUpgradeRequest,
+  stripHopByHop,
+  type RawHeaders,
+  type StripOptions,
+} from './hop-by-hop.js';
+export { viaContains, viaValue, withAddedHeaders } from './via.js';
+export {
+  authorityTarget,
+  forwardTarget,
+  gatewayTarget,
+  type TargetResult,
+  type UpstreamTarget,
+} from './target.js';
+export { applyMaxForwards, type MaxForwardsDecision } from './max-forwards.js';
+export { isIdempotent, shouldRetryStale, type RetryContext } from './retry.js';
