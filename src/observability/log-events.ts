@@ -11,7 +11,7 @@ export function attachLogging(telemetry: Telemetry, logger: Logger, opts: { acce
   return telemetry.on((e) => {
     switch (e.type) {
       case 'request':
-        if (opts.access && info) logger.info('request', e.record);
+        if (opts.access && info) logger.info('request', { ...e.record });
         return;
       case 'upstream.error':
         if (debug) logger.debug('upstream-error', { leg: 'upstream', origin: e.origin, code: e.code });
