@@ -121,6 +121,7 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
       clearTimeout(timer);
     }
     tracker.destroyAll();
+    await tracker.whenAllClosed();
     await stopped;
     await (graceful ? pools.close() : pools.destroy());
     if (admin !== undefined) {

@@ -94,8 +94,10 @@ export function createLogger(opts: LoggerOptions): Logger {
     transports: [new winston.transports.Stream({ stream })],
   });
   const threshold = LEVELS[opts.level];
+  let closed = false;
   const log = (level: LogLevel, event: string, fields?: LogFields): void => {
-    if (LEVELS[level] > threshold) return;
+    // Late events (sockets closing after shutdown) are dropped rather than written to an ended stream.
+    if (closed || LEVELS[level] > threshold) return;
     w.log({ level, message: event, ...fields });
   };
   return {
@@ -107,6 +109,11 @@ export function createLogger(opts: LoggerOptions): Logger {
     enabled: (level) => LEVELS[level] <= threshold,
     close: () =>
       new Promise<void>((resolve) => {
+        if (closed) {
+          resolve();
+          return;
+        }
+        closed = true;
         w.on('finish', () => resolve());
         w.end();
       }),
