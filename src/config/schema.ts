@@ -8,7 +8,9 @@
 import { z } from 'zod';
 
 const port = z.number().int().min(0).max(65535);
-const ms = z.number().int().min(0);
+// Units live in metadata so validation messages and docs can name them ("… (milliseconds)").
+const ms = z.number().int().min(0).meta({ unit: 'milliseconds' });
+const bytes = z.number().int().min(0).meta({ unit: 'bytes' });
 const positiveInt = z.number().int().min(1);
 const host = z.string().min(1);
 
@@ -68,10 +70,10 @@ export const configSchema = z.strictObject({
     headersTimeout: ms.describe('time allowed for a request head (slowloris) → 408'),
     requestTimeout: ms.describe('time allowed for a whole request, head and body; 0 disables'),
     maxRequestsPerConnection: z.number().int().min(0).describe('0 = unlimited'),
-    maxHeaderSize: positiveInt.describe('bytes; a larger request head → 431'),
+    maxHeaderSize: positiveInt.meta({ unit: 'bytes' }).describe('bytes; a larger request head → 431'),
     maxConnections: z.number().int().min(0).describe('0 = unlimited'),
     maxConnectionsPerClient: z.number().int().min(0).describe('0 = unlimited'),
-    maxBodySize: z.number().int().min(0).describe('bytes; 0 = unlimited; larger → 413'),
+    maxBodySize: bytes.describe('bytes; 0 = unlimited; larger → 413'),
     tcpKeepAlive: z.boolean(),
     tcpKeepAliveInitialDelay: ms,
     noDelay: z.boolean(),
@@ -96,7 +98,7 @@ export const configSchema = z.strictObject({
     connectTimeout: ms,
   }),
   stats: z.strictObject({
-    interval: z.number().min(0).describe('seconds between summaries; 0 disables'),
+    interval: z.number().min(0).meta({ unit: 'seconds' }).describe('seconds between summaries; 0 disables'),
   }),
   admin: z.strictObject({
     enabled: z.boolean(),
@@ -118,3 +120,5 @@ export const configSchema = z.strictObject({
 /** The validated, read-only configuration every module receives. */
 export type Config = Readonly<z.infer<typeof configSchema>>;
 export type Mode = Config['mode'];
+/** What a config file or override may contain before validation (the schema's input type). */
+export type ConfigInput = z.input<typeof configSchema>;

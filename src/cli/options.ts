@@ -1,0 +1,142 @@
+/**
+ * The `run` command's flags as data: one row per flag with its config key, value parser and help text. `args.ts`
+ * builds the yargs options from it and this module reads the `HOPWISE_*` environment from it, so a flag and its
+ * environment variable can never disagree. Pure: the environment is an argument, never `process.env`.
+ */
+import { configSchema } from '../config/schema.js';
+
+/** Help-text groups, in display order. */
+export type FlagGroup = 'Proxy' | 'Logging' | 'Admin' | 'Connections';
+
+/** One `run` flag. */
+export interface RunFlag {
+  /** Long name without dashes, kebab-case: `admin-port` is `--admin-port` and `HOPWISE_ADMIN_PORT`. */
+  readonly flag: string;
+  /** Dotted config key it overrides; null for `--config`, which names the file instead. */
+  readonly key: string | null;
+  /** `switch` flags are booleans and take `--no-<flag>`; `value` flags need an argument. */
+  readonly kind: 'switch' | 'value';
+  readonly group: FlagGroup;
+  /** Help text, naming the unit where there is one. */
+  readonly describe: string;
+  /** The default as shown in help (the real one lives in config/default.json; a unit test keeps them equal). */
+  readonly defaultDescription?: string;
+  readonly choices?: readonly string[];
+  /** Converts the raw text of a value flag; throws an Error whose message says what was expected. */
+  readonly parse?: (raw: string) => unknown;
+}
+
+const shape = configSchema.shape;
+
+/** Every `run` flag, in help order. */
+export const RUN_FLAGS: readonly RunFlag[] = Object.freeze([
+  value('config', null, 'Proxy', 'JSON or YAML (.yaml/.yml) file, layered over the built-in defaults', undefined, text),
+  choice('mode', 'mode', 'Proxy', 'forward: absolute-URI requests and CONNECT; gateway: one fixed --target; dumb, naive: workshop demos (loopback only)', 'forward', shape.mode.options),
+  value('host', 'listen.host', 'Proxy', 'address to bind; beyond loopback also needs access.clients (SPEC §10.3)', '127.0.0.1', text),
+  value('port', 'listen.port', 'Proxy', 'TCP port to listen on; 0 picks a free one', '8080', integer(0, 65535)),
+  value('target', 'target', 'Proxy', 'gateway mode: URL of the upstream origin, e.g. http://127.0.0.1:9000', 'none', text),
+  toggle('preserve-host', 'preserveHost', 'Proxy', 'gateway mode: pass the client Host header on; --no-preserve-host rewrites it to the target', 'true'),
+  choice('forwarded', 'forwarded', 'Proxy', 'client-address header to add; auto = none in forward mode, x-forwarded in gateway mode', 'auto', shape.forwarded.options),
+  value('via-pseudonym', 'via.pseudonym', 'Proxy', 'name this proxy appends to the Via header (RFC 9110 §7.6.3)', 'hopwise', text),
+  choice('log-level', 'log.level', 'Logging', 'least severe level logged', 'info', shape.log.shape.level.options),
+  choice('log-format', 'log.format', 'Logging', 'auto = pretty on a terminal, JSON lines otherwise', 'auto', shape.log.shape.format.options),
+  toggle('access-log', 'log.access', 'Logging', 'log one entry per request; --no-access-log turns it off', 'true'),
+  value('stats-interval', 'stats.interval', 'Logging', 'seconds between stats summaries in the log; 0 disables', '60', decimal),
+  toggle('admin', 'admin.enabled', 'Admin', 'serve stats, metrics and the dashboard on a separate listener; --no-admin turns it off', 'true'),
+  value('admin-host', 'admin.host', 'Admin', 'address the admin listener binds', '127.0.0.1', text),
+  value('admin-port', 'admin.port', 'Admin', 'TCP port of the admin listener; 0 picks a free one', 'port + 1', integer(0, 65535)),
+  value('max-sockets', 'upstream.maxSockets', 'Connections', 'upstream connections at most per origin', '64', integer(1)),
+  value('drain-timeout', 'shutdown.drainTimeout', 'Connections', 'milliseconds in-flight requests get to finish after SIGTERM/SIGINT', '10000', integer(0)),
+  value('workers', 'workers', 'Connections', 'worker processes: a number, or auto for one per CPU', '1', workers),
+]);
+
+/** `HOPWISE_ADMIN_PORT` for `admin-port`. */
+export function envName(flag: string): string {
+  return `HOPWISE_${flag.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/** Values read from the environment, by flag name, or the first problem found. */
+export type EnvResult = { ok: true; values: ReadonlyMap<string, unknown> } | { ok: false; message: string };
+
+/**
+ * Reads every `HOPWISE_*` variable in `env`. An empty variable counts as unset (shells make "unset" awkward); an
+ * unknown `HOPWISE_*` name is an error, like an unknown flag, so a typo cannot be silently ignored.
+ */
+export function readEnv(env: NodeJS.ProcessEnv): EnvResult {
+  const byName = new Map(RUN_FLAGS.map((f) => [envName(f.flag), f]));
+  const values = new Map<string, unknown>();
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith('HOPWISE_') || raw === undefined || raw === '') continue;
+    const flag = byName.get(name);
+    if (flag === undefined) {
+      return { ok: false, message: `unknown environment variable ${name}; known: ${[...byName.keys()].join(', ')}` };
+    }
+    try {
+      values.set(flag.flag, parseEnvValue(flag, raw));
+    } catch (err) {
+      return { ok: false, message: `${name}: ${(err as Error).message}` };
+    }
+  }
+  return { ok: true, values };
+}
+
+function parseEnvValue(flag: RunFlag, raw: string): unknown {
+  if (flag.kind === 'switch') {
+    const v = raw.trim().toLowerCase();
+    if (v === 'true' || v === '1') return true;
+    if (v === 'false' || v === '0') return false;
+    throw new Error(`expected true, false, 1 or 0, got ${JSON.stringify(raw)}`);
+  }
+  if (flag.choices !== undefined && !flag.choices.includes(raw)) {
+    throw new Error(`expected one of ${flag.choices.join(', ')}, got ${JSON.stringify(raw)}`);
+  }
+  return flag.parse !== undefined ? flag.parse(raw) : raw;
+}
+
+function value(
+  flag: string,
+  key: string | null,
+  group: FlagGroup,
+  describe: string,
+  defaultDescription: string | undefined,
+  parse: (raw: string) => unknown,
+): RunFlag {
+  return { flag, key, kind: 'value', group, describe, parse, ...(defaultDescription !== undefined && { defaultDescription }) };
+}
+
+function choice(flag: string, key: string, group: FlagGroup, describe: string, dflt: string, choices: readonly string[]): RunFlag {
+  return { flag, key, kind: 'value', group, describe, defaultDescription: dflt, choices, parse: text };
+}
+
+function toggle(flag: string, key: string, group: FlagGroup, describe: string, dflt: string): RunFlag {
+  return { flag, key, kind: 'switch', group, describe, defaultDescription: dflt };
+}
+
+function text(raw: string): string {
+  if (raw.trim() === '') throw new Error('expected a value, got an empty string');
+  return raw;
+}
+
+/** Whole decimal numbers only: `Number()` would also take '', '0x1f', '1e3' and ' 8 '. */
+function integer(min: number, max?: number): (raw: string) => number {
+  return (raw) => {
+    const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+    if (Number.isSafeInteger(n) && n >= min && (max === undefined || n <= max)) return n;
+    const range = max !== undefined ? `an integer from ${min} to ${max}` : min === 0 ? 'a non-negative integer' : `an integer ≥ ${min}`;
+    throw new Error(`expected ${range}, got ${JSON.stringify(raw)}`);
+  };
+}
+
+function decimal(raw: string): number {
+  if (/^\d+(\.\d+)?$/.test(raw)) return Number(raw);
+  throw new Error(`expected a non-negative number, got ${JSON.stringify(raw)}`);
+}
+
+function workers(raw: string): number | 'auto' {
+  if (raw === 'auto') return 'auto';
+  try {
+    return integer(1)(raw);
+  } catch {
+    throw new Error(`expected a positive integer or auto, got ${JSON.stringify(raw)}`);
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Semantic checks: rules that span several keys and so cannot live in the per-key schema. Pure: a validated Config in,
+ * a list of problems out (empty = fine). `load.ts` runs them once, after the schema, and fails fast (SPEC §10.2).
+ */
+import { BlockList, isIP } from 'node:net';
+import type { Config } from './schema.js';
+
+/** One configuration problem: the dotted key (`routes[1].listen.port`) and what was expected there. */
+export interface ConfigIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+/**
+ * True when `host` can only be reached from this machine: 127.0.0.0/8, ::1 (any spelling, bracketed or not, also as
+ * an IPv4-mapped ::ffff:127.x.y.z) or the name `localhost` (RFC 6761 §6.3 reserves it for loopback).
+ * `0.0.0.0` and `::` are NOT loopback: they bind every interface.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost' || h === 'localhost.') return true;
+  const family = isIP(h);
+  if (family === 0) return false;
+  const loopback = new BlockList();
+  loopback.addSubnet('127.0.0.0', 8, 'ipv4');
+  loopback.addAddress('::1', 'ipv6');
+  return loopback.check(h, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/**
+ * The admin listener's port: `admin.port`, or `listen.port + 1` when it is null — except that an ephemeral proxy port
+ * (0) gives an ephemeral admin port (0), since "free port + 1" is not a port anyone can know in advance.
+ */
+export function resolvedAdminPort(c: Config): number {
+  if (c.admin.port !== null) return c.admin.port;
+  return c.listen.port === 0 ? 0 : c.listen.port + 1;
+}
+
+/** Every cross-key problem in `c`, in a stable order; empty when the configuration is coherent. */
+export function semanticIssues(c: Config): ConfigIssue[] {
+  return [...modeIssues(c), ...exposureIssues(c), ...clientRuleIssues(c), ...portIssues(c)];
+}
+
+function modeIssues(c: Config): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (c.mode === 'gateway' && c.target === null && c.routes.length === 0) {
+    issues.push({
+      path: 'target',
+      message: 'gateway mode needs a target origin (--target http://host:port) or at least one entry in routes',
+    });
+  }
+  if (c.mode === 'forward' && c.target !== null) {
+    issues.push({
+      path: 'target',
+      message:
+        'forward mode takes each origin from the request URI and must not have a target; use --mode gateway for a fixed upstream',
+    });
+  }
+  if (c.mode === 'forward' && c.routes.length > 0) {
+    issues.push({ path: 'routes', message: 'routes are gateway-mode listeners; forward mode must not have any' });
+  }
+  // The workshop modes are deliberately broken proxies (SPEC §9): never let one face a network.
+  if ((c.mode === 'dumb' || c.mode === 'naive') && !isLoopbackHost(c.listen.host)) {
+    issues.push({
+      path: 'listen.host',
+      message: `${c.mode} mode is for workshops and only binds loopback (127.0.0.1, ::1, localhost), got "${c.listen.host}"`,
+    });
+  }
+  return issues;
+}
+
+/** SPEC §10.3: listening beyond loopback requires an explicit access rule, not the loopback-only default. */
+function exposureIssues(c: Config): ConfigIssue[] {
+  const exposed = [c.listen.host, ...c.routes.map((r) => r.listen.host)].filter((h) => !isLoopbackHost(h));
+  if (exposed.length === 0) return [];
+  const explicit = c.access.clients.some((cidr) => !isLoopbackHost(cidr.split('/')[0] ?? ''));
+  if (explicit) return [];
+  return [
+    {
+      path: 'access.clients',
+      message:
+        `listening on ${exposed.join(', ')} (beyond loopback) requires an explicit access rule: set access.clients ` +
+        'to the client CIDRs allowed to use the proxy, e.g. ["10.0.0.0/8"] (SPEC §10.3)',
+    },
+  ];
+}
+
+function clientRuleIssues(c: Config): ConfigIssue[] {
+  return c.access.clients.flatMap((entry, i) =>
+    isCidr(entry)
+      ? []
+      : [
+          {
+            path: `access.clients[${i}]`,
+            message: `expected an IP address or CIDR such as 10.0.0.0/8 or ::1/128, got ${JSON.stringify(entry)}`,
+          },
+        ],
+  );
+}
+
+/** Two listeners on one port cannot both bind (the host is ignored: the same port on two loopback names still clashes). */
+function portIssues(c: Config): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const seen = new Map<number, string>();
+  const claim = (port: number, path: string, note = ''): void => {
+    if (port === 0) return; // ephemeral ports never clash
+    const owner = seen.get(port);
+    if (owner === undefined) seen.set(port, path);
+    else issues.push({ path, message: `port ${port}${note} is already used by ${owner}; every listener needs its own port` });
+  };
+  claim(c.listen.port, 'listen.port');
+  c.routes.forEach((r, i) => claim(r.listen.port, `routes[${i}].listen.port`));
+  if (c.admin.enabled) {
+    const adminPort = resolvedAdminPort(c);
+    if (adminPort > 65535) {
+      issues.push({
+        path: 'admin.port',
+        message: `admin.port defaults to listen.port + 1 = ${adminPort}, which is not a TCP port; set admin.port`,
+      });
+    } else {
+      claim(adminPort, 'admin.port', c.admin.port === null ? ' (listen.port + 1, as admin.port is null)' : '');
+    }
+  }
+  return issues;
+}
+
+function isCidr(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d{1,3}$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+}
