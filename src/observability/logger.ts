@@ -39,9 +39,9 @@ function bytes(n: unknown): string {
 
 /** `c12#3 -> u4#17 (reused) GET http://... 200 512B 3ms` (issue 4, SPEC §8.2). */
 export function formatRequestLine(f: LogFields): string {
-  const up = f.upstream === undefined ? 'u-' : `u${String(f.upstream)}#${String(f.socketReq)}`;
-  const reused = f.upstream === undefined ? '' : f.reused === true ? ' (reused)' : ' (new)';
-  const err = f.error === undefined ? '' : ` ${String(f.error)}`;
+  const up = typeof f.upstream === 'number' ? `u${f.upstream}#${String(f.socketReq)}` : 'u-';
+  const reused = typeof f.upstream !== 'number' ? '' : f.reused === true ? ' (reused)' : ' (new)';
+  const err = typeof f.error === 'string' ? ` ${f.error}` : '';
   const retried = f.retried === true ? ' [retried]' : '';
   return `c${String(f.conn)}#${String(f.connReq)} -> ${up}${reused} ${String(f.method)} ${String(f.target)} ${String(f.status)} ${bytes(f.bytes)} ${String(f.ms)}ms${err}${retried}`;
 }

@@ -38,7 +38,7 @@ export async function startRawOrigin(
     socket.on('error', () => undefined);
     socket.on('data', (chunk: Buffer) => {
       received[index] = Buffer.concat([received[index]!, chunk]);
-      onData(socket, received[index]!, index);
+      onData(socket, received[index], index);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -1,0 +1,111 @@
+/**
+ * The process edge: argv → parsed command → config → proxy; signals and exit codes (SPEC §10.1, §10.2).
+ * Exit codes: 0 normal (including after a graceful SIGTERM/SIGINT), 1 runtime failure (e.g. port in use),
+ * 2 bad usage or bad configuration.
+ */
+import type { Writable } from 'node:stream';
+import { ConfigError, loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { createLogger } from '../observability/logger.js';
+import type { Logger } from '../observability/logger.js';
+import { createProxy } from '../proxy.js';
+import type { ListenInfo } from '../proxy.js';
+import { parseArgs } from './args.js';
+import type { RunArgs } from './args.js';
+
+export interface MainIO {
+  readonly env: NodeJS.ProcessEnv;
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+}
+
+const defaultIO: MainIO = { env: process.env, stdout: process.stdout, stderr: process.stderr };
+
+/** Run the CLI; resolves with the process exit code. */
+export async function main(argv: readonly string[], io: MainIO = defaultIO): Promise<number> {
+  const parsed = parseArgs(argv, io.env, { columns: (io.stdout as { columns?: number }).columns });
+  switch (parsed.command) {
+    case 'print':
+      io.stdout.write(parsed.text.endsWith('\n') ? parsed.text : `${parsed.text}\n`);
+      return 0;
+    case 'error':
+      io.stderr.write(`hopwise: ${parsed.message}\n`);
+      return parsed.exitCode;
+    case 'run':
+      return run(parsed, io);
+    default:
+      io.stderr.write(`hopwise: the "${parsed.command}" command is not available in this build yet\n`);
+      return 2;
+  }
+}
+
+function loadOrReport(args: RunArgs, io: MainIO): Config | undefined {
+  try {
+    return loadConfig({ file: args.configFile, overrides: args.overrides });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.stderr.write(`hopwise: ${err.message}\n`);
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+async function run(args: RunArgs, io: MainIO): Promise<number> {
+  const config = loadOrReport(args, io);
+  if (config === undefined) return 2;
+  const logger = createLogger({ level: config.log.level, format: config.log.format, stream: io.stdout as Writable });
+  if (config.mode === 'dumb' || config.mode === 'naive') {
+    logger.error('startup-failed', { reason: `mode "${config.mode}" is not available in this build yet` });
+    await logger.close();
+    return 2;
+  }
+  const proxy = createProxy(config, { logger });
+  let info: ListenInfo;
+  try {
+    info = await proxy.listen();
+  } catch (err) {
+    logger.error('startup-failed', { reason: (err as Error).message, code: (err as NodeJS.ErrnoException).code });
+    await proxy.destroy();
+    await logger.close();
+    return 1;
+  }
+  logger.info('listening', {
+    mode: config.mode,
+    proxy: `http://${hostPort(info.proxy)}`,
+    admin: info.admin === undefined ? 'disabled' : `http://${hostPort(info.admin)}`,
+    ...(config.mode === 'gateway' ? { target: config.target } : {}),
+    config: args.configFile ?? 'embedded defaults',
+  });
+  await untilSignal(logger, () => proxy.close(), () => proxy.destroy());
+  logger.info('stopped', { stats: proxy.stats() });
+  await logger.close();
+  return 0;
+}
+
+function hostPort(a: { host: string; port: number }): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}
+
+/** Wait for SIGTERM/SIGINT, then close gracefully; a second signal destroys at once. */
+function untilSignal(logger: Logger, close: () => Promise<void>, destroy: () => Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        logger.warn('shutdown-forced', { signal });
+        void destroy();
+        return;
+      }
+      stopping = true;
+      logger.info('shutdown', { signal, graceful: true });
+      void close().then(() => {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+        resolve();
+      });
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
