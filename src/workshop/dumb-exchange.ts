@@ -148,8 +148,9 @@ export class DumbExchange {
     this.#phase = this.#bodyExpected > 0 ? 'body' : 'response';
     const pending = this.#pending;
     this.#pending = EMPTY;
-    if (pending.length > 0) this.#onClientData(pending);
+    // Resume first: relaying the pending bytes may pause the client again for origin backpressure.
     this.#client.resume();
+    if (pending.length > 0) this.#onClientData(pending);
   }
 
   /** Relays exactly Content-Length bytes (RFC 1945 §7.2); anything after them is a next request, ignored. */

@@ -249,6 +249,30 @@ describe('dumb proxy: verbatim relaying', () => {
     expect(log.of('request-body-bytes').map((e) => e.total)).toEqual([5, 11]);
     expect(log.of('client-bytes-ignored').map((e) => e.n)).toEqual([5]);
   });
+  it('relays large bodies both ways intact, under backpressure', async () => {
+    const SIZE = 512 * 1024;
+    const requestBody = Buffer.alloc(SIZE, 'q');
+    const responseBody = Buffer.from(Array.from({ length: SIZE }, (_, i) => i % 251));
+    let atOrigin = 0;
+    const { port: originPort } = await rawOrigin((socket) => {
+      socket.on('data', (chunk: Buffer) => {
+        atOrigin += chunk.length;
+        if (atOrigin < SIZE) return;
+        socket.end(Buffer.concat([Buffer.from(`HTTP/1.0 200 OK\r\nContent-Length: ${SIZE}\r\n\r\n`), responseBody]));
+      });
+    }, teardown);
+    const { port } = await startProxy();
+    const client = await RawClient.connect(port, teardown);
+
+    const head = `PUT http://127.0.0.1:${originPort}/big HTTP/1.0\r\nContent-Length: ${SIZE}\r\n\r\n`;
+    client.write(Buffer.concat([Buffer.from(head), requestBody]));
+    const response = await client.response(5000);
+    await client.closed(2000);
+
+    const expectedHead = `PUT /big HTTP/1.0\r\nContent-Length: ${SIZE}\r\n\r\n`;
+    expect(atOrigin).toBe(Buffer.byteLength(expectedHead) + SIZE);
+    expect(response.subarray(response.indexOf('\r\n\r\n') + 4).equals(responseBody)).toBe(true);
+  });
 });
 
 describe('dumb proxy: its own answers', () => {
