@@ -170,10 +170,10 @@ export class DumbExchange {
   }
 
   #onOriginData(chunk: Buffer): void {
+    if (this.#clientClosing) return;
     this.#observeResponseHead(chunk);
     this.#responseBytes += chunk.length;
     this.#emit({ type: 'response-bytes', n: chunk.length, total: this.#responseBytes });
-    if (this.#clientClosing) return;
     if (!this.#client.write(chunk)) this.#origin?.pause();
   }
 

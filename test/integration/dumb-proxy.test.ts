@@ -249,6 +249,7 @@ describe('dumb proxy: verbatim relaying', () => {
     expect(log.of('request-body-bytes').map((e) => e.total)).toEqual([5, 11]);
     expect(log.of('client-bytes-ignored').map((e) => e.n)).toEqual([5]);
   });
+
   it('relays large bodies both ways intact, under backpressure', async () => {
     const SIZE = 512 * 1024;
     const requestBody = Buffer.alloc(SIZE, 'q');
