@@ -100,8 +100,9 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
         method: up.method,
         headers: up.headers,
         body: up.body,
-        // undici closes a socket after every HEAD by default; our parser frames HEAD responses correctly.
-        ...(up.method === 'HEAD' ? { reset: false } : {}),
+        // undici closes a socket after every HEAD by default; its parser frames HEAD responses correctly, so we
+        // keep the socket unless the pool policy says every request closes its socket.
+        ...(this.#deps.pools.resetEachRequest ? { reset: true } : up.method === 'HEAD' ? { reset: false } : {}),
       },
       this,
     );

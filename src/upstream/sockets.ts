@@ -73,8 +73,9 @@ export function closeReason(s: UpstreamSocket, limits: { maxRequests: number; id
   const msg = s.lastError?.message;
   // undici destroys a finished socket with InformationalError('reset') when it must not be reused.
   if (msg === 'reset') {
-    if (s.lastSaidClose) return 'origin-asked';
+    // At the limit our own last request said Connection: close, so an origin's close is only the echo of it.
     if (limits.maxRequests > 0 && s.requests >= limits.maxRequests) return 'max-requests';
+    if (s.lastSaidClose) return 'origin-asked';
     if (s.lastHintMs !== undefined) return 'keep-alive-hint';
     return 'origin-asked';
   }
