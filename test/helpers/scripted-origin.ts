@@ -15,8 +15,11 @@ export interface ScriptedRequest {
   readonly connReq: number;
 }
 
-/** What to do with a request: raw response bytes, or destroy the connection without answering. */
-export type ScriptAction = string | Buffer | 'destroy' | 'hang';
+/**
+ * What to do with a request: raw response bytes; destroy the connection without answering; never answer; or answer
+ * later through `send` (the test decides when).
+ */
+export type ScriptAction = string | Buffer | 'destroy' | 'hang' | { defer: (send: (data: string | Buffer) => void) => void };
 
 export interface ScriptedOrigin {
   readonly port: number;
@@ -86,6 +89,13 @@ export async function startScriptedOrigin(
           return;
         }
         if (action === 'hang') continue;
+        if (typeof action === 'object' && 'defer' in action) {
+          action.defer((data) => {
+            socket.write(data);
+            armIdle();
+          });
+          continue;
+        }
         socket.write(action);
         armIdle();
       }
