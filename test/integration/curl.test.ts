@@ -23,7 +23,7 @@ afterEach(async () => {
   proxy = origin = undefined;
 });
 
-describe.skipIf(!hasCurl)(`curl -x (skipped: ${CURL} not installed)`, () => {
+describe.skipIf(!hasCurl)(`curl -x${hasCurl ? '' : ` (skipped: ${CURL} not installed)`}`, () => {
   it('fetches through the proxy; two URLs reuse one client connection and one upstream socket', async () => {
     origin = await startOrigin();
     proxy = await startProxy();

@@ -163,7 +163,7 @@ describe('slow and oversized request heads (SPEC §3.4)', () => {
 });
 
 const SS = '/usr/bin/ss';
-describe.skipIf(!existsSync(SS))(`TCP options on accepted sockets (SPEC §3.5) (skipped: ${SS} missing)`, () => {
+describe.skipIf(!existsSync(SS))(`TCP options on accepted sockets (SPEC §3.5)${existsSync(SS) ? '' : ` (skipped: ${SS} missing)`}`, () => {
   it('sets SO_KEEPALIVE on client connections (seen as a keepalive timer by ss)', async () => {
     origin = await startOrigin();
     proxy = await startProxy({ downstream: { tcpKeepAliveInitialDelay: 30_000 } });
