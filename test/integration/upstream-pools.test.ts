@@ -2,7 +2,12 @@
  * SPEC §4 over real sockets: per-origin pools independent of clients, keep-alive hints, the stale-connection retry,
  * close reasons, limits and eviction.
  */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startOrigin } from '../helpers/origin.js';
 import type { TestOrigin } from '../helpers/origin.js';
@@ -228,5 +233,39 @@ describe('limits and close reasons (SPEC §4.1)', () => {
       [1, 2, 1, 2, true],
       [1, 3, 1, 3, true],
     ]);
+  });
+});
+
+describe('connect phase', () => {
+  it('upstream.connectTimeout covers the TLS handshake: a silent https origin → 504', async () => {
+    // Accepts TCP, never answers the ClientHello.
+    const accepted = new Set<net.Socket>();
+    const silent = net.createServer((s) => {
+      accepted.add(s);
+      s.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    origins.push({
+      close: () =>
+        new Promise<void>((r) => {
+          for (const s of accepted) s.destroy();
+          silent.close(() => r());
+        }),
+    });
+    const port = (silent.address() as AddressInfo).port;
+    proxy = await startProxy({ upstream: { connectTimeout: 300 } });
+    const t0 = performance.now();
+    const res = await viaProxy(proxy.port, `https://127.0.0.1:${port}/tls`);
+    expect(res.status).toBe(504);
+    expect(res.body.toString()).toContain('connect timed out');
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(250);
+  });
+
+  it.skipIf(!existsSync('/usr/bin/ss'))('sets SO_KEEPALIVE on upstream sockets (seen as a keepalive timer by ss)', async () => {
+    const o = await origin();
+    proxy = await startProxy({ upstream: { tcpKeepAliveInitialDelay: 30_000 } });
+    await viaProxy(proxy.port, `${o.url}/k`);
+    const { stdout } = await promisify(execFile)('/usr/bin/ss', ['-tno', 'state', 'established', `( dport = :${o.port} )`]);
+    expect(stdout).toMatch(/timer:\(keepalive,/);
   });
 });
