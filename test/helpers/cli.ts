@@ -29,7 +29,7 @@ export function startCli(args: string[]): CliProcess {
     waiters = [];
     for (const f of w) f();
   };
-  child.stdout!.on('data', (c: Buffer) => {
+  child.stdout.on('data', (c: Buffer) => {
     pending += c.toString();
     let i: number;
     while ((i = pending.indexOf('\n')) >= 0) {
@@ -43,7 +43,7 @@ export function startCli(args: string[]): CliProcess {
     }
     wake();
   });
-  child.stderr!.on('data', (c: Buffer) => {
+  child.stderr.on('data', (c: Buffer) => {
     err += c.toString();
   });
   let exitCode: number | null | undefined;

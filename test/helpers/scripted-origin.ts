@@ -19,7 +19,17 @@ export interface ScriptedRequest {
  * What to do with a request: raw response bytes; destroy the connection without answering; never answer; or answer
  * later through `send` (the test decides when).
  */
-export type ScriptAction = string | Buffer | 'destroy' | 'hang' | { defer: (send: (data: string | Buffer) => void) => void };
+export type ScriptAction =
+  | string
+  | Buffer
+  | typeof DESTROY
+  | typeof HANG
+  | { defer: (send: (data: string | Buffer) => void) => void };
+
+/** Close the connection without answering. */
+export const DESTROY = Object.freeze({ control: 'destroy' as const });
+/** Never answer. */
+export const HANG = Object.freeze({ control: 'hang' as const });
 
 export interface ScriptedOrigin {
   readonly port: number;
@@ -84,20 +94,22 @@ export async function startScriptedOrigin(
         }
         requests.push(req);
         const action = script(req);
-        if (action === 'destroy') {
-          socket.destroy();
-          return;
-        }
-        if (action === 'hang') continue;
-        if (typeof action === 'object' && 'defer' in action) {
-          action.defer((data) => {
-            socket.write(data);
-            armIdle();
-          });
+        if (typeof action === 'string' || Buffer.isBuffer(action)) {
+          socket.write(action);
+          armIdle();
           continue;
         }
-        socket.write(action);
-        armIdle();
+        if ('control' in action) {
+          if (action.control === 'destroy') {
+            socket.destroy();
+            return;
+          }
+          continue;
+        }
+        action.defer((data) => {
+          socket.write(data);
+          armIdle();
+        });
       }
     });
   });

@@ -29,7 +29,7 @@ async function closeReasons(p: TestProxy, n: number): Promise<Record<string, num
   await within(5000, (async () => {
     while (Object.values(p.stats().downstream.connectionsClosed).reduce((a, b) => a + (b ?? 0), 0) < n) await delay(10);
   })(), 'downstream close');
-  return { ...p.stats().downstream.connectionsClosed } as Record<string, number>;
+  return { ...p.stats().downstream.connectionsClosed };
 }
 
 describe('HTTP/1.0 clients (SPEC §3.2, RFC 9112 §9.3)', () => {

@@ -35,7 +35,7 @@ describe('truncated upstream responses (SPEC §5.2)', () => {
     expect(res.body.length).toBeLessThan(100);
     await client.waitClosed();
     await within(5000, (async () => {
-      while (!proxy!.logs.some((l) => l.event === 'request')) await delay(5);
+      while (!proxy.logs.some((l) => l.event === 'request')) await delay(5);
     })(), 'access log entry');
     const entry = proxy.logs.find((l) => l.event === 'request')!;
     expect(entry.error).toBe('UPSTREAM_TRUNCATED');
@@ -80,14 +80,14 @@ describe('client goes away mid-response (SPEC §4.5)', () => {
     client = await RawClient.connect(proxy.port);
     client.write(`GET ${raw.origin}/long HTTP/1.1\r\nHost: x\r\n\r\n`);
     await within(5000, (async () => {
-      while (proxy!.stats().upstream.totals.socketsBusy === 0) await delay(5);
+      while (proxy.stats().upstream.totals.socketsBusy === 0) await delay(5);
     })(), 'upstream request in flight');
     client.close();
     await within(5000, (async () => {
       while (!originSocketClosed) await delay(5);
     })(), 'origin socket closed');
     await within(5000, (async () => {
-      while ((proxy!.stats().upstream.totals.socketsClosed['client-aborted'] ?? 0) === 0) await delay(5);
+      while ((proxy.stats().upstream.totals.socketsClosed['client-aborted'] ?? 0) === 0) await delay(5);
     })(), 'client-aborted close');
     const s = proxy.stats().upstream.totals;
     expect(s.socketsActive).toBe(0);
@@ -96,7 +96,7 @@ describe('client goes away mid-response (SPEC §4.5)', () => {
     expect(raw.sockets).toHaveLength(1);
     expect(s.socketsClosed).toEqual({ 'client-aborted': 1 });
     await within(5000, (async () => {
-      while (!proxy!.logs.some((l) => l.event === 'request')) await delay(5);
+      while (!proxy.logs.some((l) => l.event === 'request')) await delay(5);
     })(), 'access log entry');
     expect(proxy.logs.find((l) => l.event === 'request')?.error).toBe('CLIENT_ABORTED');
   });
@@ -120,12 +120,12 @@ describe('client goes away mid-response (SPEC §4.5)', () => {
     client = await RawClient.connect(proxy.port);
     client.write(`GET ${raw.origin}/queued HTTP/1.1\r\nHost: x\r\n\r\n`);
     await within(5000, (async () => {
-      while (proxy!.stats().downstream.connectionsAccepted < 2) await delay(5);
+      while (proxy.stats().downstream.connectionsAccepted < 2) await delay(5);
     })(), 'second client accepted');
     await delay(50); // let the second request reach the pool queue (no event exposes undici's queue)
     client.close();
     await within(5000, (async () => {
-      while (!proxy!.logs.some((l) => l.event === 'request' && l.target === `${raw!.origin}/queued`)) await delay(5);
+      while (!proxy.logs.some((l) => l.event === 'request' && l.target === `${raw!.origin}/queued`)) await delay(5);
     })(), 'queued request logged');
     release!();
     expect((await first).status).toBe(200);

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startCli, portOf } from '../helpers/cli.js';
 import type { CliProcess } from '../helpers/cli.js';
 import { RawClient, header, within } from '../helpers/raw.js';
-import { okResponse, startScriptedOrigin } from '../helpers/scripted-origin.js';
+import { HANG, okResponse, startScriptedOrigin } from '../helpers/scripted-origin.js';
 import type { ScriptedOrigin } from '../helpers/scripted-origin.js';
 
 let cli: CliProcess | undefined;
@@ -73,13 +73,13 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('graceful shutdown on %s', (signal
 
 describe('drain timeout', () => {
   it('an exchange that does not finish within shutdown.drainTimeout is cut and the process still exits 0', async () => {
-    origin = await startScriptedOrigin(() => 'hang');
+    origin = await startScriptedOrigin(() => HANG);
     const port = await startHopwise(['--drain-timeout', '300']);
     const busy = await RawClient.connect(port);
     clients.push(busy);
     busy.write(`GET ${origin.origin}/never HTTP/1.1\r\nHost: x\r\n\r\n`);
     await within(5000, (async () => {
-      while (origin!.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+      while (origin.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
     })(), 'request at the origin');
     const t0 = performance.now();
     cli!.child.kill('SIGTERM');

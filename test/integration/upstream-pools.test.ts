@@ -13,7 +13,7 @@ import { startOrigin } from '../helpers/origin.js';
 import type { TestOrigin } from '../helpers/origin.js';
 import { startProxy, viaProxy } from '../helpers/proxy.js';
 import type { TestProxy } from '../helpers/proxy.js';
-import { okResponse, startScriptedOrigin } from '../helpers/scripted-origin.js';
+import { DESTROY, okResponse, startScriptedOrigin } from '../helpers/scripted-origin.js';
 import type { ScriptedOrigin } from '../helpers/scripted-origin.js';
 import { within } from '../helpers/raw.js';
 
@@ -113,7 +113,7 @@ describe('keep-alive hints (SPEC §4.2)', () => {
 describe('stale-connection retry (SPEC §4.3)', () => {
   /** Origin answers the first request on a connection, then closes the connection when the next one arrives. */
   const closesOnSecond = (): Promise<ScriptedOrigin> =>
-    scripted((req) => (req.connReq === 1 ? okResponse(`first on c${req.conn}`) : 'destroy'));
+    scripted((req) => (req.connReq === 1 ? okResponse(`first on c${req.conn}`) : DESTROY));
 
   it('retries an idempotent bodyless GET once on a new connection', async () => {
     const o = await closesOnSecond();
@@ -150,7 +150,7 @@ describe('stale-connection retry (SPEC §4.3)', () => {
   });
 
   it('retries at most once: a GET that fails on the fresh connection too gets 502', async () => {
-    const o = await scripted((req) => (req.conn === 1 && req.connReq === 1 ? okResponse() : 'destroy'));
+    const o = await scripted((req) => (req.conn === 1 && req.connReq === 1 ? okResponse() : DESTROY));
     proxy = await startProxy();
     await viaProxy(proxy.port, `${o.origin}/a`);
     const res = await viaProxy(proxy.port, `${o.origin}/b`);
@@ -160,7 +160,7 @@ describe('stale-connection retry (SPEC §4.3)', () => {
   });
 
   it('a failure on a NEW socket is not retried', async () => {
-    const o = await scripted(() => 'destroy');
+    const o = await scripted(() => DESTROY);
     proxy = await startProxy();
     const res = await viaProxy(proxy.port, `${o.origin}/a`);
     expect(res.status).toBe(502);
