@@ -1,0 +1,245 @@
+// Child processes of the bench: each origin, target and the load generator runs in its own process, pinned with
+// `taskset -c` when the layout says so. One ProcessGroup owns them all and is the only place that kills them.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const TAIL_LINES = 20;
+const LEASH = fileURLToPath(new URL('./leash.js', import.meta.url));
+
+/** One child process: its output tail, readiness, an IPC request/reply channel and a bounded stop. */
+export class ManagedChild {
+  /** @type {import('node:child_process').ChildProcess} */
+  #child;
+  /** @type {string[]} */
+  #tail = [];
+  /** @type {Set<(line: string) => void>} */
+  #lineListeners = new Set();
+  /** @type {Map<number, { resolve: (v: any) => void, reject: (e: Error) => void }>} */
+  #pending = new Map();
+  #nextId = 1;
+  /** @type {string | null} */
+  #exitReason = null;
+  /** @type {Promise<void>} */
+  #exited;
+
+  /**
+   * @param {string} name
+   * @param {import('node:child_process').ChildProcess} child
+   */
+  constructor(name, child) {
+    this.name = name;
+    this.#child = child;
+    for (const stream of [child.stdout, child.stderr]) {
+      if (stream) createInterface({ input: stream }).on('line', (line) => this.#onLine(line));
+    }
+    child.on('message', (/** @type {any} */ msg) => this.#onMessage(msg));
+    this.#exited = new Promise((resolve) => {
+      const done = (/** @type {string} */ reason) => {
+        this.#exitReason ??= reason;
+        for (const { reject } of this.#pending.values()) reject(new Error(`${name} ${reason}`));
+        this.#pending.clear();
+        resolve();
+      };
+      child.once('exit', (code, signal) => done(`exited (${signal ?? `code ${code}`})`));
+      child.once('error', (err) => done(`failed to start: ${err.message}`));
+    });
+  }
+
+  /** @returns {number | undefined} */
+  get pid() {
+    return this.#child.pid;
+  }
+
+  /** @returns {string | null} why it is gone, or null while it runs */
+  get exitReason() {
+    return this.#exitReason;
+  }
+
+  /** @returns {string} the last lines it printed, for error messages */
+  tail() {
+    return this.#tail.join('\n');
+  }
+
+  /** @param {string} line */
+  #onLine(line) {
+    this.#tail.push(line);
+    if (this.#tail.length > TAIL_LINES) this.#tail.shift();
+    for (const listener of this.#lineListeners) listener(line);
+  }
+
+  /** @param {any} msg */
+  #onMessage(msg) {
+    const waiter = typeof msg?.id === 'number' ? this.#pending.get(msg.id) : undefined;
+    if (!waiter) return;
+    this.#pending.delete(msg.id);
+    if (typeof msg.error === 'string') waiter.reject(new Error(`${this.name}: ${msg.error}`));
+    else waiter.resolve(msg);
+  }
+
+  /**
+   * Resolves with the first output line matching `pattern`; rejects if the child exits first or on timeout.
+   * @param {RegExp} pattern
+   * @param {number} timeoutMs
+   * @returns {Promise<string>}
+   */
+  waitForLine(pattern, timeoutMs) {
+    const seen = this.#tail.find((l) => pattern.test(l));
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const finish = (/** @type {() => void} */ settle) => {
+        clearTimeout(timer);
+        this.#lineListeners.delete(onLine);
+        settle();
+      };
+      const onLine = (/** @type {string} */ line) => {
+        if (pattern.test(line)) finish(() => resolve(line));
+      };
+      const timer = setTimeout(
+        () => finish(() => reject(new Error(`${this.name}: no ${pattern} within ${timeoutMs} ms\n${this.tail()}`))),
+        timeoutMs,
+      );
+      this.#lineListeners.add(onLine);
+      void this.#exited.then(() =>
+        finish(() => reject(new Error(`${this.name} ${this.#exitReason ?? 'exited'} before ready\n${this.tail()}`))),
+      );
+    });
+  }
+
+  /**
+   * Sends `{ id, ...message }` over IPC and resolves with the reply carrying the same id.
+   * @param {Record<string, unknown>} message
+   * @param {number} timeoutMs
+   * @returns {Promise<any>}
+   */
+  request(message, timeoutMs) {
+    if (this.#exitReason !== null) return Promise.reject(new Error(`${this.name} ${this.#exitReason}`));
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new Error(`${this.name}: no reply to ${String(message.cmd)} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#pending.set(id, {
+        resolve: (v) => (clearTimeout(timer), resolve(v)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      });
+      this.#child.send?.({ id, ...message });
+    });
+  }
+
+  /** @param {NodeJS.Signals} signal */
+  #signalGroup(signal) {
+    const pid = this.#child.pid;
+    if (pid === undefined || this.#exitReason !== null) return;
+    try {
+      // Children are process-group leaders (detached), so helpers they fork (squid's) go with them.
+      process.kill(-pid, signal);
+    } catch {
+      try {
+        this.#child.kill(signal);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  /**
+   * SIGTERM, then SIGKILL if it has not exited within `graceMs`.
+   * @param {number} [graceMs]
+   */
+  async stop(graceMs = 3000) {
+    if (this.#exitReason !== null) return;
+    this.#signalGroup('SIGTERM');
+    /** @type {NodeJS.Timeout | undefined} */
+    let timer;
+    const killed = new Promise((resolve) => {
+      timer = setTimeout(() => resolve(this.#signalGroup('SIGKILL')), graceMs);
+    });
+    await Promise.race([this.#exited, killed]);
+    clearTimeout(timer);
+    await Promise.race([this.#exited, new Promise((r) => setTimeout(r, 1000).unref())]);
+  }
+
+  /** Synchronous last resort (process 'exit' handler): SIGKILL the whole group. */
+  killNow() {
+    this.#signalGroup('SIGKILL');
+  }
+}
+
+/** Owns every child the bench starts; nothing else kills them. */
+export class ProcessGroup {
+  /** @type {Set<ManagedChild>} */
+  #children = new Set();
+  /** @type {import('./platform.js').CoreLayout} */
+  #layout;
+
+  /** @param {import('./platform.js').CoreLayout} layout */
+  constructor(layout) {
+    this.#layout = layout;
+  }
+
+  /**
+   * Starts `command args` in its own process group, under `taskset -c core` when pinning is on.
+   * @param {string} name
+   * @param {string} command
+   * @param {string[]} args
+   * @param {{ core: 'client' | 'target', ipc?: boolean, cwd?: string }} options
+   * @returns {ManagedChild}
+   */
+  spawn(name, command, args, { core, ipc = false, cwd }) {
+    const cpu = core === 'client' ? this.#layout.clientCore : this.#layout.targetCore;
+    const [file, argv] = this.#layout.pinned && cpu !== null ? ['taskset', ['-c', cpu, command, ...args]] : [command, args];
+    const child = spawn(file, argv, {
+      cwd,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? /** @type {const} */ (['ipc']) : [])],
+    });
+    const managed = new ManagedChild(name, child);
+    this.#children.add(managed);
+    return managed;
+  }
+
+  /**
+   * Starts a Node script of the bench (with an IPC channel, which is also its lifeline: see lib/child.js).
+   * @param {string} name
+   * @param {string} script absolute path
+   * @param {string[]} args
+   * @param {'client' | 'target'} core
+   * @returns {ManagedChild}
+   */
+  spawnNode(name, script, args, core) {
+    return this.spawn(name, process.execPath, [script, ...args], { core, ipc: true });
+  }
+
+  /**
+   * Starts a program that is not one of the bench's scripts (hopwise, squid) on a leash (see leash.js): it dies with
+   * the harness even if the harness is killed with SIGKILL.
+   * @param {string} name
+   * @param {string} command
+   * @param {string[]} args
+   * @param {{ core: 'client' | 'target', cwd?: string }} options
+   * @returns {ManagedChild}
+   */
+  spawnLeashed(name, command, args, { core, cwd }) {
+    return this.spawn(name, process.execPath, [LEASH, command, ...args], { core, cwd, ipc: true });
+  }
+
+  /** @param {ManagedChild} child */
+  async stop(child) {
+    await child.stop();
+    this.#children.delete(child);
+  }
+
+  /** Stops every child still running, in parallel, each bounded by its grace period. */
+  async stopAll() {
+    await Promise.all([...this.#children].map((c) => c.stop()));
+    this.#children.clear();
+  }
+
+  /** Synchronous: SIGKILL whatever is left (for the process 'exit' handler). */
+  killAllNow() {
+    for (const child of this.#children) child.killNow();
+    this.#children.clear();
+  }
+}
