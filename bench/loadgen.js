@@ -1,6 +1,8 @@
 // The load generator: autocannon, in its own child process pinned beside the origin. It serves `run` and `stop`
-// requests over IPC and measures latency itself with microsecond resolution (autocannon's histogram keeps whole
-// milliseconds, too coarse for keep-alive loopback requests).
+// requests over IPC. One run is a warm-up followed, on the same connections, by the measured window: the loadgen
+// tells the harness when the window opens (an IPC `mark` event, so the harness can snapshot the origin's and the
+// proxy's counters) and measures only responses after it, with sub-millisecond latencies (autocannon's own
+// histogram keeps whole milliseconds, too coarse for keep-alive loopback requests).
 // @ts-expect-error autocannon ships no type declarations (and @types/autocannon is not a dependency)
 import autocannon from 'autocannon';
 import { lifeline } from './lib/child.js';
@@ -12,8 +14,24 @@ import { percentile, SampleBuffer } from './lib/stats.js';
  * @property {string} path            request target: absolute-form `http://127.0.0.1:ORIGIN/...` through a proxy
  * @property {Record<string, string>} headers  includes Host (the origin's authority for a proxy)
  * @property {number} connections
- * @property {number} duration        seconds
+ * @property {number} warmup          seconds before the measured window opens
+ * @property {number} duration        seconds of measured window
  * @property {boolean} closeEachRequest  send `Connection: close` and wait for the server's close before reconnecting
+ */
+
+/**
+ * @typedef {object} LoadResult  counts cover the measured window only
+ * @property {number} requests   responses received
+ * @property {number} durationS
+ * @property {number | null} reqPerSec
+ * @property {number | null} p50  ms, 2xx responses
+ * @property {number | null} p90
+ * @property {number | null} p99
+ * @property {number | null} max
+ * @property {number} errors     transport errors, timeouts included
+ * @property {number} timeouts
+ * @property {number} non2xx
+ * @property {number} bytes      response bytes
  */
 
 /** @type {{ stop: () => void } | null} */
@@ -64,10 +82,14 @@ function connectionCloseAware(sendClose) {
 
 /**
  * @param {LoadSpec} spec
- * @returns {Promise<Record<string, number | null>>}
+ * @param {() => void} onMark called when the measured window opens
+ * @returns {Promise<LoadResult>}
  */
-function runLoad(spec) {
+function runLoad(spec, onMark) {
   const latencies = new SampleBuffer();
+  const win = { open: false, start: 0, requests: 0, errors: 0, timeouts: 0, non2xx: 0, bytes: 0 };
+  /** @type {NodeJS.Timeout | undefined} */
+  let markTimer;
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
@@ -75,38 +97,45 @@ function runLoad(spec) {
         requests: [{ method: 'GET', path: spec.path }],
         headers: spec.headers,
         connections: spec.connections,
-        duration: spec.duration,
+        duration: spec.warmup + spec.duration,
         sampleInt: 250,
         timeout: 5,
         setupClient: connectionCloseAware(spec.closeEachRequest),
       },
-      (/** @type {Error | null} */ err, /** @type {any} */ result) => {
+      (/** @type {Error | null} */ err) => {
+        const end = performance.now();
+        clearTimeout(markTimer);
         current = null;
-        if (err) {
-          reject(err);
-          return;
-        }
+        if (err) return reject(err);
+        if (!win.open) return reject(new Error('stopped before the measured window opened'));
         const sorted = latencies.sorted();
-        const requests = result.requests.total;
-        resolve({
-          requests,
-          durationS: result.duration,
-          reqPerSec: result.duration > 0 ? requests / result.duration : null,
-          p50: percentile(sorted, 50),
-          p90: percentile(sorted, 90),
-          p99: percentile(sorted, 99),
-          max: percentile(sorted, 100),
-          errors: result.errors,
-          timeouts: result.timeouts,
-          non2xx: result.non2xx,
-          bytes: result.throughput.total,
-        });
+        const durationS = (end - win.start) / 1000;
+        const { requests, errors, timeouts, non2xx, bytes } = win;
+        const reqPerSec = durationS > 0 ? requests / durationS : null;
+        const [p50, p90, p99, max] = [50, 90, 99, 100].map((p) => percentile(sorted, p));
+        resolve({ requests, durationS, reqPerSec, p50, p90, p99, max, errors, timeouts, non2xx, bytes });
       },
     );
     // autocannon emits (client, statusCode, bytes, responseTime in ms with sub-millisecond precision).
-    instance.on('response', (/** @type {unknown} */ _client, /** @type {number} */ statusCode, /** @type {number} */ _bytes, /** @type {number} */ responseTime) => {
-      if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
+    instance.on('response', (/** @type {unknown} */ _c, /** @type {number} */ status, /** @type {number} */ bytes,
+      /** @type {number} */ ms) => {
+      if (!win.open) return;
+      win.requests += 1;
+      win.bytes += bytes;
+      if (status >= 200 && status < 300) latencies.push(ms);
+      else win.non2xx += 1;
     });
+    instance.on('reqError', (/** @type {Error} */ err) => {
+      if (!win.open) return;
+      win.errors += 1;
+      if (err.message === 'request timed out') win.timeouts += 1;
+    });
+    const openWindow = () => {
+      win.open = true;
+      win.start = performance.now();
+      onMark();
+    };
+    markTimer = setTimeout(openWindow, spec.warmup * 1000);
     current = instance;
   });
 }
@@ -126,7 +155,7 @@ process.on('message', (/** @type {{ id: number, cmd: string, spec?: LoadSpec }} 
     process.send?.({ id: msg.id, error: 'load generator stopped' });
     return;
   }
-  runLoad(msg.spec).then(
+  runLoad(msg.spec, () => process.send?.({ id: msg.id, event: 'mark' })).then(
     (result) => process.send?.({ id: msg.id, result }),
     (/** @type {Error} */ err) => process.send?.({ id: msg.id, error: err.message }),
   );

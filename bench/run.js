@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run bench`: hopwise side by side with direct, bare http-proxy, http-proxy with an agent, squid and a plain
 // Node server. Every process is a child pinned to a core; every phase is bounded; the whole run has a hard budget.
-// Progress goes to stderr, the Markdown report to stdout, raw results to --json FILE.
+// Progress goes to stderr, the Markdown report to stdout, raw results to --json FILE. Exit codes: 0 done, 1 a
+// target failed to start or a run failed or the budget ran out, 2 bad flags or nothing to run, 130 interrupted.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,16 @@ const OVERHEAD_PER_TARGET_S = 2;
 const TEARDOWN_GRACE_MS = 15_000;
 
 /**
+ * @typedef {object} Plan
+ * @property {import('./lib/args.js').BenchOptions} options
+ * @property {import('./scenarios/index.js').Scenario[]} scenarios
+ * @property {import('./scenarios/index.js').Scenario[]} pending   asked for but not implemented yet
+ * @property {import('./lib/targets.js').TargetDef[]} available
+ * @property {Array<{ name: string, reason: string }>} skipped     not available on this machine
+ * @property {number} estimateS
+ */
+
+/**
  * @param {string[]} argv
  * @returns {string} how the run was invoked, for the report
  */
@@ -31,10 +42,48 @@ function commandLine(argv) {
 }
 
 /**
+ * Flags → what will run, or an exit code when there is nothing to run. Starts nothing.
+ * @param {string[]} argv
+ * @returns {Plan | number}
+ */
+function plan(argv) {
+  let options, picked, wanted;
+  try {
+    options = parseBenchArgs(argv);
+    if (options.help) return (console.log(USAGE), 0);
+    picked = selectScenarios(options.scenarios);
+    wanted = selectTargets(options.targets);
+  } catch (err) {
+    console.error(`${/** @type {Error} */ (err).message}\n\n${USAGE}`);
+    return 2;
+  }
+  for (const s of picked.pending) console.error(`scenario (${s.id}) ${s.name}: not yet implemented, skipped`);
+  const skipped = wanted.flatMap((t) => {
+    const reason = t.unavailable(REPO_ROOT);
+    return reason ? [{ name: t.name, reason }] : [];
+  });
+  for (const s of skipped) console.error(`target ${s.name}: skipped — ${s.reason}`);
+  const available = wanted.filter((t) => !skipped.some((s) => s.name === t.name));
+  if (picked.selected.length === 0 || available.length === 0) {
+    console.error('nothing to run: no implemented scenario or no available target selected');
+    return 2;
+  }
+  const measurements = picked.selected.length * available.length * options.runs;
+  const estimateS = measurements * (options.warmup + options.duration + OVERHEAD_PER_MEASUREMENT_S) +
+    available.length * OVERHEAD_PER_TARGET_S;
+  if (estimateS > options.budget) {
+    console.error(`estimated ${Math.ceil(estimateS)} s exceeds the budget of ${options.budget} s:` +
+      ' lower --runs or --duration, or raise --budget');
+    return 2;
+  }
+  return { options, scenarios: picked.selected, pending: picked.pending, available, skipped, estimateS };
+}
+
+/**
  * Installs the signal, budget and exit handlers that guarantee no orphan process and no leftover temp dir.
  * @param {BenchSession} session
  * @param {number} budgetMs
- * @returns {() => void} removes the handlers and timers (after an orderly close)
+ * @returns {{ dispose: () => void, signalled: () => boolean }}
  */
 function guard(session, budgetMs) {
   let signals = 0;
@@ -45,7 +94,6 @@ function guard(session, budgetMs) {
       process.exit(130);
     }
     console.error(`\n${signal}: stopping (again to kill at once)`);
-    process.exitCode = 130;
     session.requestStop(`interrupted by ${signal}`);
   };
   const onExit = () => session.killNow();
@@ -60,93 +108,78 @@ function guard(session, budgetMs) {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('exit', onExit);
-  return () => {
+  const dispose = () => {
     clearTimeout(budget);
     clearTimeout(hardStop);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('exit', onExit);
   };
+  return { dispose, signalled: () => signals > 0 };
 }
 
 /**
+ * @param {Plan} p
  * @param {string[]} argv
  * @returns {Promise<number>} exit code
  */
-async function main(argv) {
-  let options, scenarioPick, wanted;
-  try {
-    options = parseBenchArgs(argv);
-    if (options.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    scenarioPick = selectScenarios(options.scenarios);
-    wanted = selectTargets(options.targets);
-  } catch (err) {
-    console.error(`${/** @type {Error} */ (err).message}\n\n${USAGE}`);
-    return 2;
-  }
-  const { selected: scenarios, pending } = scenarioPick;
-  for (const s of pending) console.error(`scenario (${s.id}) ${s.name}: not yet implemented, skipped`);
-  const skipped = wanted.flatMap((t) => {
-    const reason = t.unavailable(REPO_ROOT);
-    return reason ? [{ name: t.name, reason }] : [];
-  });
-  for (const s of skipped) console.error(`target ${s.name}: skipped — ${s.reason}`);
-  const available = wanted.filter((t) => !skipped.some((s) => s.name === t.name));
-  if (scenarios.length === 0 || available.length === 0) {
-    console.error('nothing to run: no implemented scenario or no available target selected');
-    return 2;
-  }
-  const perMeasurement = options.warmup + options.duration + OVERHEAD_PER_MEASUREMENT_S;
-  const estimate = scenarios.length * available.length * options.runs * perMeasurement + available.length * OVERHEAD_PER_TARGET_S;
-  if (estimate > options.budget) {
-    console.error(`estimated ${Math.ceil(estimate)} s exceeds the budget of ${options.budget} s: lower --runs or --duration, or raise --budget`);
-    return 2;
-  }
-
+async function execute(p, argv) {
+  const { options, scenarios } = p;
   const layout = planLayout();
   const facts = machineFacts(layout); // before pinning: it reports the cores the whole run may use
   pinSelf(layout);
   console.error(`layout: ${layout.note}`);
-  console.error(`plan: ${available.map((t) => t.name).join(', ')} × scenarios ${scenarios.map((s) => s.id).join(', ')} × ${options.runs} run(s); about ${Math.ceil(estimate)} s (budget ${options.budget} s)`);
+  const matrix = `${p.available.map((t) => t.name).join(', ')} × scenarios ${scenarios.map((s) => s.id).join(', ')}`;
+  const time = `about ${Math.ceil(p.estimateS)} s (budget ${options.budget} s)`;
+  console.error(`plan: ${matrix} × ${options.runs} run(s); ${time}`);
 
   const session = new BenchSession(layout, REPO_ROOT);
-  const unguard = guard(session, options.budget * 1000);
+  const guarded = guard(session, options.budget * 1000);
   /** @type {import('./lib/report.js').RunRecord[]} */
   let records = [];
+  /** @type {Array<{ name: string, reason: string }>} */
+  let failedToStart = [];
   try {
     await session.startInfrastructure();
-    skipped.push(...(await session.startTargets(available)));
+    failedToStart = await session.startTargets(p.available);
     records = await session.runMatrix(scenarios, options);
   } catch (err) {
     console.error(`bench failed: ${/** @type {Error} */ (err).message}`);
     session.requestStop(/** @type {Error} */ (err).message.split('\n')[0] ?? 'error');
-    process.exitCode = 1;
   } finally {
     await session.close();
-    unguard();
+    guarded.dispose();
   }
 
   const targets = session.runningTargets;
-  const input = { facts, command: commandLine(argv), options, scenarios, pendingScenarios: pending, targets, skipped, records, incomplete: session.stopReason };
+  const input = {
+    facts, command: commandLine(argv), options, scenarios, pendingScenarios: p.pending, targets,
+    skipped: p.skipped, failedToStart, records, incomplete: session.stopReason,
+  };
   console.log(renderReport(input));
   if (options.json) {
-    const summaries = scenarios.flatMap((s) => targets.map((t) => ({ scenario: s.id, target: t, ...summarize(records, s.id, t) })));
+    const summaries = scenarios.flatMap((s) =>
+      targets.map((t) => ({ scenario: s.id, target: t, ...summarize(records, s.id, t) })),
+    );
     writeFileSync(options.json, `${JSON.stringify({ ...input, summaries }, null, 2)}\n`);
     console.error(`raw results written to ${options.json}`);
   }
-  if (process.exitCode !== undefined && process.exitCode !== 0) return Number(process.exitCode);
-  return session.stopReason || records.some((r) => r.error) ? 1 : 0;
+  if (guarded.signalled()) return 130;
+  // Unavailable targets are fine (skipped); a target that failed to start or a failed run is an error.
+  return session.stopReason || failedToStart.length > 0 || records.some((r) => r.error) ? 1 : 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    console.error(err);
-    process.exitCode = 1;
-  },
-);
+const planned = plan(process.argv.slice(2));
+if (typeof planned === 'number') {
+  process.exitCode = planned;
+} else {
+  execute(planned, process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      console.error(err);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,5 +1,5 @@
-// One measurement: warm up, snapshot the counters, drive the measured load, snapshot again, and turn the deltas
-// into a Sample. Every step is bounded in time.
+// One measurement: warm up, snapshot the counters as the measured window opens, snapshot again when it closes, and
+// turn the deltas into a Sample. Every step is bounded in time.
 import { perThousand } from './stats.js';
 
 /**
@@ -10,6 +10,7 @@ import { perThousand } from './stats.js';
  * @property {import('./targets.js').RunningTarget} target
  * @property {import('../scenarios/index.js').Scenario} scenario
  * @property {{ connections: number, duration: number, warmup: number }} options
+ * @property {import('./cpu.js').CpuMeter} cpu
  */
 
 /**
@@ -20,38 +21,40 @@ import { perThousand } from './stats.js';
  * @property {number | null} p90
  * @property {number | null} p99
  * @property {number | null} max
- * @property {number} failures        transport errors + timeouts + non-2xx responses
+ * @property {number} failures        transport errors (timeouts included) + non-2xx responses
  * @property {number} originConnections  TCP connections the origin accepted
  * @property {number} originRequests     requests the origin answered
  * @property {number | null} originPer1k origin connections per 1,000 origin requests
  * @property {number | null} proxyPer1k  upstream sockets per 1,000 upstream requests, as the proxy reports them
- * @property {Record<string, number | null>} raw  everything else the load generator reported
+ * @property {number | null} cpuMsPer1k  CPU ms the target's processes used per 1,000 responses
+ * @property {import('../loadgen.js').LoadResult} raw  what the load generator reported
  */
 
 /**
- * @param {number} seconds
- * @returns {number} how long to wait for one load run before declaring it hung
+ * @typedef {object} Snapshot
+ * @property {number | null} cpuMs
+ * @property {{ connections: number, requests: number }} origin
+ * @property {import('./targets.js').ProxyCounters | null} proxy
  */
-function loadBoundMs(seconds) {
-  return seconds * 1000 + 15_000;
-}
 
 /**
- * @param {import('./processes.js').ManagedChild} origin
- * @returns {Promise<{ connections: number, requests: number }>}
+ * @param {MeasureContext} ctx
+ * @returns {Promise<Snapshot>}
  */
-async function originStats(origin) {
-  const reply = await origin.request({ cmd: 'stats' }, 5000);
-  return reply.stats;
+async function snapshot(ctx) {
+  // The process doing the work: the proxy, or the origin itself for `direct`.
+  const cpuMs = ctx.cpu.groupMs(ctx.target.process?.pid ?? ctx.origin.pid);
+  const reply = await ctx.origin.request({ cmd: 'stats' }, 5000);
+  const proxy = ctx.target.counters ? await ctx.target.counters() : null;
+  return { cpuMs, origin: reply.stats, proxy };
 }
 
 /**
  * The request the load generator repeats: absolute-form through a proxy (RFC 9112 §3.2.2), origin-form otherwise.
  * @param {MeasureContext} ctx
- * @param {number} duration
  * @returns {import('../loadgen.js').LoadSpec}
  */
-export function loadSpec(ctx, duration) {
+export function loadSpec(ctx) {
   const load = ctx.scenario.load ?? { path: '/', closeEachRequest: false };
   const originAuthority = `127.0.0.1:${ctx.originPort}`;
   /** @type {Record<string, string>} */
@@ -62,53 +65,59 @@ export function loadSpec(ctx, duration) {
     path: ctx.target.proxy ? `http://${originAuthority}${load.path}` : load.path,
     headers,
     connections: ctx.options.connections,
-    duration,
+    warmup: ctx.options.warmup,
+    duration: ctx.options.duration,
     closeEachRequest: load.closeEachRequest,
   };
 }
 
 /**
- * @param {import('./targets.js').ProxyCounters | null | undefined} before
- * @param {import('./targets.js').ProxyCounters | null | undefined} after
+ * @param {number | null | undefined} after
+ * @param {number | null | undefined} before
  * @returns {number | null}
  */
-function proxyPer1k(before, after) {
-  if (!before || !after) return null;
-  const sockets = after.upstreamSockets !== null && before.upstreamSockets !== null
-    ? after.upstreamSockets - before.upstreamSockets : null;
-  const requests = after.upstreamRequests !== null && before.upstreamRequests !== null
-    ? after.upstreamRequests - before.upstreamRequests : null;
-  return perThousand(sockets, requests);
+function delta(after, before) {
+  return typeof after === 'number' && typeof before === 'number' ? after - before : null;
 }
 
 /**
- * Runs the scenario's load against the target once (after an unmeasured warm-up).
+ * Runs the scenario's load against the target once: a warm-up, then the measured window on the same connections,
+ * with the counters snapshotted when the window opens (the loadgen's `mark` event) and after it closes.
  * @param {MeasureContext} ctx
  * @returns {Promise<Sample>}
  */
 export async function measureWithAutocannon(ctx) {
-  const { warmup, duration } = ctx.options;
-  if (warmup > 0) await ctx.loadgen.request({ cmd: 'run', spec: loadSpec(ctx, warmup) }, loadBoundMs(warmup));
-  const originBefore = await originStats(ctx.origin);
-  const proxyBefore = await ctx.target.counters?.();
-  const { result } = await ctx.loadgen.request({ cmd: 'run', spec: loadSpec(ctx, duration) }, loadBoundMs(duration));
-  const originAfter = await originStats(ctx.origin);
-  const proxyAfter = await ctx.target.counters?.();
-  const originConnections = originAfter.connections - originBefore.connections;
-  const originRequests = originAfter.requests - originBefore.requests;
+  const spec = loadSpec(ctx);
+  /** @type {{ snapshot: Promise<Snapshot> | null }} */
+  const mark = { snapshot: null };
+  const boundMs = (spec.warmup + spec.duration) * 1000 + 15_000;
+  const { result } = await ctx.loadgen.request({ cmd: 'run', spec }, boundMs, (event) => {
+    if (event.event === 'mark') mark.snapshot = snapshot(ctx);
+  });
+  if (mark.snapshot === null) throw new Error('the load generator never opened its measured window');
+  const before = await mark.snapshot;
+  const after = await snapshot(ctx);
+  /** @type {import('../loadgen.js').LoadResult} */
+  const raw = result;
+  const originConnections = after.origin.connections - before.origin.connections;
+  const originRequests = after.origin.requests - before.origin.requests;
   return {
-    requests: result.requests,
-    reqPerSec: result.reqPerSec,
-    p50: result.p50,
-    p90: result.p90,
-    p99: result.p99,
-    max: result.max,
-    failures: result.errors + result.timeouts + result.non2xx,
+    requests: raw.requests,
+    reqPerSec: raw.reqPerSec,
+    p50: raw.p50,
+    p90: raw.p90,
+    p99: raw.p99,
+    max: raw.max,
+    failures: raw.errors + raw.non2xx,
     originConnections,
     originRequests,
     originPer1k: perThousand(originConnections, originRequests),
-    proxyPer1k: proxyPer1k(proxyBefore, proxyAfter),
-    raw: result,
+    proxyPer1k: perThousand(
+      delta(after.proxy?.upstreamSockets, before.proxy?.upstreamSockets),
+      delta(after.proxy?.upstreamRequests, before.proxy?.upstreamRequests),
+    ),
+    cpuMsPer1k: perThousand(delta(after.cpuMs, before.cpuMs), raw.requests),
+    raw,
   };
 }
 

@@ -15,7 +15,7 @@ export class ManagedChild {
   #tail = [];
   /** @type {Set<(line: string) => void>} */
   #lineListeners = new Set();
-  /** @type {Map<number, { resolve: (v: any) => void, reject: (e: Error) => void }>} */
+  /** @type {Map<number, { resolve: (v: any) => void, reject: (e: Error) => void, onEvent?: (m: any) => void }>} */
   #pending = new Map();
   #nextId = 1;
   /** @type {string | null} */
@@ -72,6 +72,10 @@ export class ManagedChild {
   #onMessage(msg) {
     const waiter = typeof msg?.id === 'number' ? this.#pending.get(msg.id) : undefined;
     if (!waiter) return;
+    if (typeof msg.event === 'string') {
+      waiter.onEvent?.(msg);
+      return;
+    }
     this.#pending.delete(msg.id);
     if (typeof msg.error === 'string') waiter.reject(new Error(`${this.name}: ${msg.error}`));
     else waiter.resolve(msg);
@@ -99,6 +103,7 @@ export class ManagedChild {
         () => finish(() => reject(new Error(`${this.name}: no ${pattern} within ${timeoutMs} ms\n${this.tail()}`))),
         timeoutMs,
       );
+      timer.unref(); // a caller racing this against another readiness check must not be held up by it
       this.#lineListeners.add(onLine);
       void this.#exited.then(() =>
         finish(() => reject(new Error(`${this.name} ${this.#exitReason ?? 'exited'} before ready\n${this.tail()}`))),
@@ -107,12 +112,14 @@ export class ManagedChild {
   }
 
   /**
-   * Sends `{ id, ...message }` over IPC and resolves with the reply carrying the same id.
+   * Sends `{ id, ...message }` over IPC and resolves with the reply carrying the same id. Messages with that id and
+   * an `event` field arrive before the reply and go to `onEvent`.
    * @param {Record<string, unknown>} message
    * @param {number} timeoutMs
+   * @param {(event: any) => void} [onEvent]
    * @returns {Promise<any>}
    */
-  request(message, timeoutMs) {
+  request(message, timeoutMs, onEvent) {
     if (this.#exitReason !== null) return Promise.reject(new Error(`${this.name} ${this.#exitReason}`));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
@@ -123,6 +130,7 @@ export class ManagedChild {
       this.#pending.set(id, {
         resolve: (v) => (clearTimeout(timer), resolve(v)),
         reject: (e) => (clearTimeout(timer), reject(e)),
+        onEvent,
       });
       this.#child.send?.({ id, ...message });
     });
@@ -189,7 +197,8 @@ export class ProcessGroup {
    */
   spawn(name, command, args, { core, ipc = false, cwd }) {
     const cpu = core === 'client' ? this.#layout.clientCore : this.#layout.targetCore;
-    const [file, argv] = this.#layout.pinned && cpu !== null ? ['taskset', ['-c', cpu, command, ...args]] : [command, args];
+    const pin = this.#layout.pinned && cpu !== null;
+    const [file, argv] = pin ? ['taskset', ['-c', cpu, command, ...args]] : [command, args];
     const child = spawn(file, argv, {
       cwd,
       detached: true,

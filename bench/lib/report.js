@@ -19,7 +19,9 @@ import { median } from './stats.js';
  * @property {number} failures   summed over runs
  */
 
-const MEDIAN_KEYS = /** @type {const} */ (['reqPerSec', 'p50', 'p90', 'p99', 'max', 'originPer1k', 'proxyPer1k']);
+const MEDIAN_KEYS = /** @type {const} */ ([
+  'reqPerSec', 'p50', 'p90', 'p99', 'max', 'originPer1k', 'proxyPer1k', 'cpuMsPer1k',
+]);
 
 /**
  * @param {RunRecord[]} records
@@ -69,8 +71,12 @@ function ratio(a, b) {
 }
 
 /**
+ * @typedef {{ direct: Summary | null, hello: Summary | null }} Anchors  the rows ratios are taken against
+ */
+
+/**
  * The columns a scenario may ask for, each a header and a cell renderer.
- * @type {Record<string, { headers: string[], cells: (s: Summary, anchors: { direct: Summary | null, hello: Summary | null }) => string[] }>}
+ * @type {Record<string, { headers: string[], cells: (s: Summary, anchors: Anchors) => string[] }>}
  */
 const COLUMNS = {
   reqPerSec: {
@@ -86,6 +92,11 @@ const COLUMNS = {
   failures: { headers: ['failures'], cells: (s) => [String(s.failures)] },
   originPer1k: { headers: ['origin conns / 1k req'], cells: (s) => [fixed(s.median.originPer1k, 1)] },
   proxyPer1k: { headers: ['upstream sockets / 1k (proxy stats)'], cells: (s) => [fixed(s.median.proxyPer1k, 1)] },
+  // Work per request: robust to a shared machine, where req/s also measures the other tenants.
+  cpu: {
+    headers: ['CPU ms / 1k req', 'CPU-eff. × node-hello'],
+    cells: (s, { hello }) => [fixed(s.median.cpuMsPer1k, 0), ratio(hello?.median.cpuMsPer1k, s.median.cpuMsPer1k)],
+  },
 };
 
 /**
@@ -96,9 +107,13 @@ const COLUMNS = {
  */
 export function scenarioTable(scenario, targets, records) {
   const columns = scenario.columns.flatMap((c) => (COLUMNS[c] ? [COLUMNS[c]] : []));
-  const anchors = { direct: summarize(records, scenario.id, 'direct'), hello: summarize(records, scenario.id, 'node-hello') };
+  const anchors = {
+    direct: summarize(records, scenario.id, 'direct'),
+    hello: summarize(records, scenario.id, 'node-hello'),
+  };
   const header = ['target', 'runs', ...columns.flatMap((c) => c.headers)];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i < 1 ? ' --- ' : ' ---: ')).join('|')}|`];
+  const rowsBefore = lines.length;
   for (const target of targets) {
     const s = summarize(records, scenario.id, target);
     if (!s) continue;
@@ -109,7 +124,7 @@ export function scenarioTable(scenario, targets, records) {
     }
     lines.push(`| ${target} | ${runs} | ${columns.flatMap((c) => c.cells(s, anchors)).join(' | ')} |`);
   }
-  return lines.join('\n');
+  return lines.length === rowsBefore ? '(no results)' : lines.join('\n');
 }
 
 /**
@@ -120,7 +135,8 @@ export function scenarioTable(scenario, targets, records) {
  * @property {import('../scenarios/index.js').Scenario[]} scenarios
  * @property {import('../scenarios/index.js').Scenario[]} pendingScenarios
  * @property {string[]} targets           targets that ran, in display order
- * @property {Array<{ name: string, reason: string }>} skipped
+ * @property {Array<{ name: string, reason: string }>} skipped   not available here (not built, not installed)
+ * @property {Array<{ name: string, reason: string }>} failedToStart
  * @property {RunRecord[]} records
  * @property {string | null} incomplete   why the run stopped early, or null
  */
@@ -142,12 +158,18 @@ export function renderReport(input) {
     `- load: autocannon, ${options.connections} connections, ${options.duration} s measured after ${options.warmup} s` +
       ` warm-up, ${options.runs} run(s) per cell; medians reported (failures: summed over runs)`,
   ];
+  if (facts.loadavg[0] !== undefined && facts.loadavg[0] > facts.cores / 2) {
+    out.push(`- **busy machine**: load average ${facts.loadavg[0]} on ${facts.cores} cores; req/s and latencies are` +
+      ' disturbed by other work, CPU ms per request much less so');
+  }
   if (input.incomplete) out.push('', `**INCOMPLETE: ${input.incomplete}**`);
   for (const scenario of input.scenarios) {
-    out.push('', `### (${scenario.id}) ${scenario.name}: ${scenario.title}`, '', scenarioTable(scenario, input.targets, input.records));
+    const table = scenarioTable(scenario, input.targets, input.records);
+    out.push('', `### (${scenario.id}) ${scenario.name}: ${scenario.title}`, '', table);
   }
   for (const s of input.pendingScenarios) out.push('', `- scenario (${s.id}) ${s.name}: not yet implemented, skipped`);
   for (const s of input.skipped) out.push(`- target ${s.name}: skipped — ${s.reason}`);
+  for (const s of input.failedToStart) out.push(`- target ${s.name}: FAILED TO START — ${s.reason}`);
   const errors = input.records.filter((r) => r.error);
   if (errors.length > 0) {
     out.push('', 'Failed runs:');

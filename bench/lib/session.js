@@ -1,6 +1,7 @@
 // One bench session: starts the origin, the load generator and every available target, runs the matrix
 // runs × scenarios × targets, and tears everything down. It is the only owner of those processes and temp dirs.
 import path from 'node:path';
+import { CpuMeter } from './cpu.js';
 import { measure } from './measure.js';
 import { ProcessGroup } from './processes.js';
 import { TempDirs } from './tempdirs.js';
@@ -14,12 +15,15 @@ const START_TIMEOUT_MS = 15_000;
 function oneLine(s) {
   const ms = (/** @type {number | null} */ v) => (v === null ? '—' : v.toFixed(2));
   const per1k = s.originPer1k === null ? '' : `, origin conns/1k ${s.originPer1k.toFixed(1)}`;
-  return `${Math.round(s.reqPerSec ?? 0)} req/s, p50 ${ms(s.p50)} ms, p99 ${ms(s.p99)} ms, failures ${s.failures}${per1k}`;
+  const cpu = s.cpuMsPer1k === null ? '' : `, cpu ms/1k ${s.cpuMsPer1k.toFixed(0)}`;
+  const latency = `p50 ${ms(s.p50)} ms, p99 ${ms(s.p99)} ms`;
+  return `${Math.round(s.reqPerSec ?? 0)} req/s, ${latency}, failures ${s.failures}${per1k}${cpu}`;
 }
 
 export class BenchSession {
   #group;
   #tempDirs = new TempDirs();
+  #cpu = new CpuMeter();
   #repoRoot;
   /** @type {string | null} */
   #stopReason = null;
@@ -67,7 +71,7 @@ export class BenchSession {
   /**
    * Starts each target on the target core; one that fails to start is reported and left out.
    * @param {import('./targets.js').TargetDef[]} targets
-   * @returns {Promise<Array<{ name: string, reason: string }>>} the targets that could not start
+   * @returns {Promise<Array<{ name: string, reason: string }>>} the targets that failed to start
    */
   async startTargets(targets) {
     /** @type {Array<{ name: string, reason: string }>} */
@@ -85,9 +89,9 @@ export class BenchSession {
         this.#running.set(def.name, running);
         console.error(`started ${def.name} on 127.0.0.1:${running.port}`);
       } catch (err) {
-        const reason = `failed to start: ${/** @type {Error} */ (err).message.split('\n')[0]}`;
-        console.error(`${def.name} ${reason}\n${/** @type {Error} */ (err).message}`);
-        failed.push({ name: def.name, reason });
+        const message = /** @type {Error} */ (err).message;
+        console.error(`${def.name} failed to start: ${message}`);
+        failed.push({ name: def.name, reason: message.split('\n')[0] ?? 'unknown error' });
       }
     }
     return failed;
@@ -147,12 +151,13 @@ export class BenchSession {
         target,
         scenario,
         options,
+        cpu: this.#cpu,
       });
       console.error(`${label} ${oneLine(sample)}`);
       return { ...base, sample, error: null };
     } catch (err) {
       const message = /** @type {Error} */ (err).message;
-      console.error(`${label} FAILED: ${message}`);
+      console.error(`${label} ${this.#stopReason ? 'interrupted' : `FAILED: ${message}`}`);
       if (this.#loadgen?.exitReason || this.#origin?.exitReason) this.requestStop(`harness process died: ${message}`);
       return { ...base, sample: null, error: message };
     }

@@ -1,7 +1,7 @@
 // The targets compared side by side: what each one is, whether it can run here, and how to start it.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, getJson } from './net.js';
+import { freePort, getJson, waitForPort } from './net.js';
 import { squidUnavailable, startSquid } from './squid.js';
 
 /**
@@ -79,7 +79,13 @@ async function startHopwise(ctx) {
     ...['--log-level', 'error', '--no-access-log', '--stats-interval', '0'],
   ];
   const child = ctx.group.spawnLeashed('hopwise', process.execPath, args, { core: 'target', cwd: ctx.repoRoot });
-  await child.waitForLine(READY, ctx.startTimeoutMs);
+  // Ready when it says `listening`, or when its port accepts (in case the ready line is filtered by the log level).
+  const gone = () => (child.exitReason ? `hopwise ${child.exitReason}\n${child.tail()}` : null);
+  await Promise.any([child.waitForLine(READY, ctx.startTimeoutMs), waitForPort(port, ctx.startTimeoutMs, gone)]).catch(
+    (/** @type {AggregateError} */ err) => {
+      throw /** @type {Error} */ (err.errors[0]);
+    },
+  );
   const statsUrl = `http://127.0.0.1:${adminPort}/stats`;
   return { port, proxy: true, process: child, counters: async () => hopwiseCounters(await getJson(statsUrl, 2000)) };
 }

@@ -9,5 +9,5 @@ export default {
   title: '`Connection: close` clients, small responses',
   implemented: true,
   load: { path: '/', closeEachRequest: true },
-  columns: ['reqPerSec', 'p50', 'p99', 'failures', 'originPer1k', 'proxyPer1k'],
+  columns: ['reqPerSec', 'p50', 'p99', 'cpu', 'failures', 'originPer1k', 'proxyPer1k'],
 };

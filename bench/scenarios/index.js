@@ -34,7 +34,8 @@ export function selectScenarios(wanted) {
   if (wanted === null) return { selected: SCENARIOS.filter((s) => s.implemented), pending: [] };
   const found = wanted.map((w) => {
     const s = SCENARIOS.find((x) => x.id === w || x.name === w);
-    if (!s) throw new Error(`unknown scenario "${w}"; known: ${SCENARIOS.map((x) => `${x.id} (${x.name})`).join(', ')}`);
+    const known = SCENARIOS.map((x) => `${x.id} (${x.name})`).join(', ');
+    if (!s) throw new Error(`unknown scenario "${w}"; known: ${known}`);
     return s;
   });
   const unique = SCENARIOS.filter((s) => found.includes(s));
