@@ -167,7 +167,9 @@ export function renderReport(input) {
     const table = scenarioTable(scenario, input.targets, input.records);
     out.push('', `### (${scenario.id}) ${scenario.name}: ${scenario.title}`, '', table);
   }
-  for (const s of input.pendingScenarios) out.push('', `- scenario (${s.id}) ${s.name}: not yet implemented, skipped`);
+  const notes = input.pendingScenarios.length + input.skipped.length + input.failedToStart.length;
+  if (notes > 0) out.push('');
+  for (const s of input.pendingScenarios) out.push(`- scenario (${s.id}) ${s.name}: not yet implemented, skipped`);
   for (const s of input.skipped) out.push(`- target ${s.name}: skipped — ${s.reason}`);
   for (const s of input.failedToStart) out.push(`- target ${s.name}: FAILED TO START — ${s.reason}`);
   const errors = input.records.filter((r) => r.error);
