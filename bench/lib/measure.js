@@ -4,8 +4,8 @@ import { perThousand } from './stats.js';
 
 /**
  * @typedef {object} MeasureContext
- * @property {import('./processes.js').ManagedChild} loadgen
- * @property {import('./processes.js').ManagedChild} origin
+ * @property {import('./managed-child.js').ManagedChild} loadgen
+ * @property {import('./managed-child.js').ManagedChild} origin
  * @property {number} originPort
  * @property {import('./targets.js').RunningTarget} target
  * @property {import('../scenarios/index.js').Scenario} scenario

@@ -27,9 +27,9 @@ export class BenchSession {
   #repoRoot;
   /** @type {string | null} */
   #stopReason = null;
-  /** @type {import('./processes.js').ManagedChild | null} */
+  /** @type {import('./managed-child.js').ManagedChild | null} */
   #loadgen = null;
-  /** @type {import('./processes.js').ManagedChild | null} */
+  /** @type {import('./managed-child.js').ManagedChild | null} */
   #origin = null;
   #originPort = 0;
   /** @type {Map<string, import('./targets.js').RunningTarget>} */
@@ -145,8 +145,8 @@ export class BenchSession {
     }
     try {
       const sample = await measure({
-        loadgen: /** @type {import('./processes.js').ManagedChild} */ (this.#loadgen),
-        origin: /** @type {import('./processes.js').ManagedChild} */ (this.#origin),
+        loadgen: /** @type {import('./managed-child.js').ManagedChild} */ (this.#loadgen),
+        origin: /** @type {import('./managed-child.js').ManagedChild} */ (this.#origin),
         originPort: this.#originPort,
         target,
         scenario,

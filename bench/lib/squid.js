@@ -46,7 +46,11 @@ export async function startSquid(ctx) {
   const port = await freePort();
   const conf = path.join(dir, 'squid.conf');
   writeFileSync(conf, squidConfig({ port, dir }));
-  const child = ctx.group.spawnLeashed('squid', SQUID_BINARY, ['-N', '-f', conf], { core: 'target', cwd: dir });
+  const child = ctx.group.spawnLeashed('squid', SQUID_BINARY, ['-N', '-f', conf], {
+    core: 'target',
+    cwd: dir,
+    removeOnExit: dir,
+  });
   await waitForPort(port, ctx.startTimeoutMs, () =>
     child.exitReason ? `squid ${child.exitReason}\n${child.tail()}` : null,
   );

@@ -15,7 +15,7 @@ import { squidUnavailable, startSquid } from './squid.js';
  * @typedef {object} RunningTarget
  * @property {number} port            where the load generator connects
  * @property {boolean} proxy          true: absolute-form requests for the origin; false: it answers itself
- * @property {import('./processes.js').ManagedChild | null} process  null when the target is the origin itself
+ * @property {import('./managed-child.js').ManagedChild | null} process  null when the target is the origin itself
  * @property {(() => Promise<ProxyCounters | null>) | null} counters
  */
 
