@@ -1,44 +1,84 @@
 /**
- * Connection-reuse statistics (SPEC §8.1): counters owned in one place and fed only by telemetry events.
- * `snapshot()` returns a fresh, frozen object (undici's lib/util/stats.js style): readers never see live state.
+ * Connection-reuse statistics (SPEC §8.1): counters owned in one place and fed only by telemetry events (issue 4: no
+ * module reaches into another's sockets to count). `snapshot()` returns a fresh, deep-frozen object (undici's
+ * lib/util/stats.js style): readers never see live state, and /stats, /metrics and the log summaries all read it.
  */
 import type { DownstreamCloseReason, TelemetryEvent, UpstreamCloseReason } from './events.js';
+import { Samples, round } from './samples.js';
 
-/** Bounded sample window for connect-time percentiles. */
-const SAMPLE_WINDOW = 1024;
-
-class Samples {
-  #values: number[] = [];
-  #next = 0;
-  #sum = 0;
-  #count = 0;
-
-  add(v: number): void {
-    this.#sum += v;
-    this.#count++;
-    if (this.#values.length < SAMPLE_WINDOW) this.#values.push(v);
-    else {
-      this.#values[this.#next] = v;
-      this.#next = (this.#next + 1) % SAMPLE_WINDOW;
-    }
-  }
-
-  summary(): { mean: number; p99: number } {
-    if (this.#count === 0) return { mean: 0, p99: 0 };
-    const sorted = [...this.#values].sort((a, b) => a - b);
-    const p99 = sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)] ?? 0;
-    return { mean: round(this.#sum / this.#count), p99: round(p99) };
-  }
+/** Mean and maximum of requests served per connection (downstream) or per socket (upstream). */
+export interface PerConnection {
+  /** Requests divided by connections (or sockets) ever opened, open ones included. */
+  readonly mean: number;
+  /** The most requests any single connection (or socket) has carried so far, open ones included. */
+  readonly max: number;
 }
 
-function round(n: number): number {
-  return Math.round(n * 1000) / 1000;
+/** Upstream counters for one origin, or for all of them (`upstream.totals`). */
+export interface UpstreamStats {
+  /** TCP connections opened to the origin (successful connects). */
+  readonly socketsCreated: number;
+  /** Open now: created minus closed. */
+  readonly socketsActive: number;
+  /** Open and carrying a request now. */
+  readonly socketsBusy: number;
+  /** Open and waiting in the pool for the next request: active minus busy. */
+  readonly socketsIdle: number;
+  /** Closed sockets, by reason (SPEC §4; see UpstreamCloseReason). */
+  readonly socketsClosed: Readonly<Partial<Record<UpstreamCloseReason, number>>>;
+  /** Requests written to a socket (a stale retry counts twice: once per attempt). */
+  readonly requests: number;
+  /** Requests written to a socket that had already carried a request. */
+  readonly reusedRequests: number;
+  /** reusedRequests / requests, 0 when there were no requests (3 decimals). */
+  readonly reuseRatio: number;
+  /** Stale-socket retries (SPEC §4.3). */
+  readonly staleRetries: number;
+  /** Failed exchanges by stable ProxyError code (UPSTREAM_RESET, UPSTREAM_RESPONSE_TIMEOUT, ...). */
+  readonly errors: Readonly<Record<string, number>>;
+  /** Connection attempts that failed (refused, DNS, timeout); they never became sockets. */
+  readonly connectErrors: number;
+  readonly requestsPerSocket: PerConnection;
+  /** TCP (and TLS) connect time in milliseconds: mean over all connects, p99 over the last 1024. */
+  readonly connectMs: { readonly mean: number; readonly p99: number };
+}
+
+export interface DownstreamStats {
+  readonly connectionsAccepted: number;
+  readonly connectionsActive: number;
+  readonly connectionsClosed: Readonly<Partial<Record<DownstreamCloseReason, number>>>;
+  /** Requests answered (relayed or answered by the proxy itself), counted when the response ends. */
+  readonly requests: number;
+  readonly requestsPerConnection: PerConnection;
+  /** Responses by status code; 499 means the client went away first. */
+  readonly statuses: Readonly<Record<string, number>>;
+}
+
+export interface TunnelStats {
+  readonly opened: number;
+  readonly active: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly closed: Readonly<Record<string, number>>;
+}
+
+export interface StatsSnapshot {
+  readonly startedAt: string;
+  readonly uptimeSeconds: number;
+  readonly downstream: DownstreamStats;
+  readonly upstream: {
+    readonly totals: UpstreamStats;
+    /** Keyed by origin, `scheme://host:port` (e.g. `http://127.0.0.1:9000`). */
+    readonly origins: Readonly<Record<string, UpstreamStats>>;
+  };
+  readonly tunnels: TunnelStats;
 }
 
 function bump<K extends string>(map: Partial<Record<K, number>>, key: K, by = 1): void {
   map[key] = (map[key] ?? 0) + by;
 }
 
+/** Mutable counters for one origin (or the totals); only Stats writes them. */
 class UpstreamCounters {
   socketsCreated = 0;
   socketsClosed = 0;
@@ -49,11 +89,10 @@ class UpstreamCounters {
   staleRetries = 0;
   errors: Record<string, number> = {};
   connectErrors = 0;
-  requestsOnClosedSockets = 0;
   maxRequestsPerSocket = 0;
-  connect = new Samples();
+  readonly connect = new Samples();
 
-  snapshot() {
+  snapshot(): UpstreamStats {
     const socketsActive = this.socketsCreated - this.socketsClosed;
     return {
       socketsCreated: this.socketsCreated,
@@ -76,52 +115,31 @@ class UpstreamCounters {
   }
 }
 
-export type UpstreamStats = ReturnType<UpstreamCounters['snapshot']>;
-
-export interface StatsSnapshot {
-  readonly startedAt: string;
-  readonly uptimeSeconds: number;
-  readonly downstream: {
-    readonly connectionsAccepted: number;
-    readonly connectionsActive: number;
-    readonly connectionsClosed: Readonly<Partial<Record<DownstreamCloseReason, number>>>;
-    readonly requests: number;
-    readonly requestsPerConnection: { readonly mean: number; readonly max: number };
-    readonly statuses: Readonly<Record<string, number>>;
-  };
-  readonly upstream: {
-    readonly totals: UpstreamStats;
-    readonly origins: Readonly<Record<string, UpstreamStats>>;
-  };
-  readonly tunnels: {
-    readonly opened: number;
-    readonly active: number;
-    readonly bytesIn: number;
-    readonly bytesOut: number;
-    readonly closed: Readonly<Record<string, number>>;
-  };
+/** What Stats remembers about an open upstream socket: enough to count busy sockets and the per-socket maximum. */
+interface OpenSocket {
+  requests: number;
+  busy: boolean;
 }
 
 /** Owns every counter; `record(event)` is the only writer. */
 export class Stats {
-  readonly #started = Date.now();
+  readonly #started: number;
+  readonly #now: () => number;
   #accepted = 0;
   #dsClosed = 0;
   #dsClosedBy: Partial<Record<DownstreamCloseReason, number>> = {};
   #requests = 0;
   #maxPerConn = 0;
   #statuses: Record<string, number> = {};
-  #totals = new UpstreamCounters();
-  #origins = new Map<string, UpstreamCounters>();
+  readonly #totals = new UpstreamCounters();
+  readonly #origins = new Map<string, UpstreamCounters>();
+  readonly #open = new Map<number, OpenSocket>();
   #tunnels = { opened: 0, closedCount: 0, bytesIn: 0, bytesOut: 0, closed: {} as Record<string, number> };
 
-  #origin(origin: string): UpstreamCounters {
-    let c = this.#origins.get(origin);
-    if (c === undefined) {
-      c = new UpstreamCounters();
-      this.#origins.set(origin, c);
-    }
-    return c;
+  /** `now` (milliseconds since the epoch) is injectable so uptime is testable. */
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+    this.#started = now();
   }
 
   /** Apply one telemetry event. Both the origin's counters and the totals are updated. */
@@ -134,44 +152,10 @@ export class Stats {
         this.#dsClosed++;
         bump(this.#dsClosedBy, e.reason);
         return;
-      case 'request': {
+      case 'request':
         this.#requests++;
         if (e.record.connReq > this.#maxPerConn) this.#maxPerConn = e.record.connReq;
         bump(this.#statuses, String(e.record.status));
-        return;
-      }
-      case 'upstream.open':
-        for (const c of [this.#totals, this.#origin(e.origin)]) {
-          c.socketsCreated++;
-          c.connect.add(e.connectMs);
-        }
-        return;
-      case 'upstream.close':
-        for (const c of [this.#totals, this.#origin(e.origin)]) {
-          c.socketsClosed++;
-          bump(c.closedBy, e.reason);
-          if (e.requests > c.maxRequestsPerSocket) c.maxRequestsPerSocket = e.requests;
-        }
-        return;
-      case 'upstream.request':
-        for (const c of [this.#totals, this.#origin(e.origin)]) {
-          c.requests++;
-          c.socketsBusy++;
-          if (e.reused) c.reusedRequests++;
-        }
-        return;
-      case 'upstream.request-done':
-        for (const c of [this.#totals, this.#origin(e.origin)]) c.socketsBusy = Math.max(0, c.socketsBusy - 1);
-        return;
-      case 'upstream.retry':
-        for (const c of [this.#totals, this.#origin(e.origin)]) c.staleRetries++;
-        return;
-      case 'upstream.error':
-      case 'upstream.connect-error':
-        for (const c of [this.#totals, this.#origin(e.origin)]) {
-          bump(c.errors, e.code);
-          if (e.type === 'upstream.connect-error') c.connectErrors++;
-        }
         return;
       case 'tunnel.open':
         this.#tunnels.opened++;
@@ -182,20 +166,97 @@ export class Stats {
         this.#tunnels.bytesOut += e.bytesOut;
         bump(this.#tunnels.closed, e.reason);
         return;
+      default:
+        this.#recordUpstream(e);
     }
   }
 
-  /** A fresh, deep-frozen snapshot (SPEC §8.3: served as JSON and Prometheus). */
+  #recordUpstream(e: TelemetryEvent): void {
+    switch (e.type) {
+      case 'upstream.open':
+        this.#open.set(e.socket, { requests: 0, busy: false });
+        for (const c of this.#both(e.origin)) {
+          c.socketsCreated++;
+          c.connect.add(e.connectMs);
+        }
+        return;
+      case 'upstream.request': {
+        const s = this.#socket(e.socket);
+        s.requests++;
+        const becameBusy = !s.busy;
+        s.busy = true;
+        for (const c of this.#both(e.origin)) {
+          c.requests++;
+          if (e.reused) c.reusedRequests++;
+          if (becameBusy) c.socketsBusy++;
+          if (s.requests > c.maxRequestsPerSocket) c.maxRequestsPerSocket = s.requests;
+        }
+        return;
+      }
+      case 'upstream.request-done':
+        this.#idle(e.origin, e.socket);
+        return;
+      case 'upstream.close':
+        // A socket that dies mid-request never reports request-done: it stops being busy here.
+        this.#idle(e.origin, e.socket);
+        this.#open.delete(e.socket);
+        for (const c of this.#both(e.origin)) {
+          c.socketsClosed++;
+          bump(c.closedBy, e.reason);
+          if (e.requests > c.maxRequestsPerSocket) c.maxRequestsPerSocket = e.requests;
+        }
+        return;
+      case 'upstream.retry':
+        for (const c of this.#both(e.origin)) c.staleRetries++;
+        return;
+      case 'upstream.error':
+        for (const c of this.#both(e.origin)) bump(c.errors, e.code);
+        return;
+      case 'upstream.connect-error':
+        for (const c of this.#both(e.origin)) c.connectErrors++;
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** The totals and the origin's counters, the pair every upstream event updates. */
+  #both(origin: string): [UpstreamCounters, UpstreamCounters] {
+    let c = this.#origins.get(origin);
+    if (c === undefined) {
+      c = new UpstreamCounters();
+      this.#origins.set(origin, c);
+    }
+    return [this.#totals, c];
+  }
+
+  #socket(id: number): OpenSocket {
+    let s = this.#open.get(id);
+    if (s === undefined) {
+      s = { requests: 0, busy: false };
+      this.#open.set(id, s);
+    }
+    return s;
+  }
+
+  #idle(origin: string, id: number): void {
+    const s = this.#open.get(id);
+    if (s === undefined || !s.busy) return;
+    s.busy = false;
+    for (const c of this.#both(origin)) c.socketsBusy--;
+  }
+
+  /** A fresh, deep-frozen snapshot (SPEC §8.3: the same numbers are logged, served as JSON and as Prometheus text). */
   snapshot(): StatsSnapshot {
     const origins: Record<string, UpstreamStats> = {};
     for (const [k, v] of this.#origins) origins[k] = v.snapshot();
-    const closedConns = this.#dsClosed;
+    const now = this.#now();
     return deepFreeze({
       startedAt: new Date(this.#started).toISOString(),
-      uptimeSeconds: round((Date.now() - this.#started) / 1000),
+      uptimeSeconds: round((now - this.#started) / 1000),
       downstream: {
         connectionsAccepted: this.#accepted,
-        connectionsActive: this.#accepted - closedConns,
+        connectionsActive: this.#accepted - this.#dsClosed,
         connectionsClosed: { ...this.#dsClosedBy },
         requests: this.#requests,
         requestsPerConnection: {
