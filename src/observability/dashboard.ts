@@ -32,14 +32,14 @@ h2 .side { color: var(--muted); font-weight: 500; }
 .good { color: var(--good); } .warn { color: var(--warn); } .bad { color: var(--bad); }
 svg { display: block; width: 100%; height: 150px; margin-top: 16px; background: #0d1117; border-radius: 8px; }
 .legend, .closes { font-size: 18px; color: var(--muted); margin-top: 8px; }
-.legend .req { color: var(--req); } .legend .sock { color: var(--sock); }
+.legend span { margin-right: 18px; } .legend .req { color: var(--req); } .legend .sock { color: var(--sock); }
 #empty { color: var(--muted); }
 `;
 
 const SCRIPT = `
 (function () {
   'use strict';
-  var HISTORY = 120, W = 600, H = 150, SVGNS = 'http://www.w3.org/2000/svg';
+  var HISTORY = 60, W = 600, H = 150, SVGNS = 'http://www.w3.org/2000/svg';
   var prev = null, down = [], origins = new Map(), list = document.getElementById('origins');
 
   function fmt(n) { return Number(n).toLocaleString('en-US', { maximumFractionDigits: 1 }); }
@@ -63,15 +63,16 @@ const SCRIPT = `
       p.setAttribute('vector-effect', 'non-scaling-stroke'); svg.appendChild(p);
     });
     var legend = el('div', 'legend');
-    legend.appendChild(el('span', 'req', '\\u2501 ' + labelA + '   '));
-    legend.appendChild(el('span', 'sock', '\\u2501 ' + labelB + '   '));
+    legend.appendChild(el('span', 'req', '\\u2501 ' + labelA));
+    legend.appendChild(el('span', 'sock', '\\u2501 ' + labelB));
     var peak = el('span', '', ''); legend.appendChild(peak);
     parent.appendChild(svg); parent.appendChild(legend);
     return { svg: svg, a: a, b: b, peak: peak };
   }
   function draw(c, hist) {
-    var max = 1;
-    hist.forEach(function (p) { max = Math.max(max, p[0], p[1]); });
+    var peak = 0;
+    hist.forEach(function (p) { peak = Math.max(peak, p[0], p[1]); });
+    var max = Math.max(1, peak);
     function pts(k) {
       return hist.map(function (p, i) {
         var x = hist.length < 2 ? W : (W * (i + HISTORY - hist.length)) / (HISTORY - 1);
@@ -80,7 +81,7 @@ const SCRIPT = `
     }
     c.a.setAttribute('points', pts(0)); c.b.setAttribute('points', pts(1));
     c.svg.dataset.points = String(hist.length);
-    c.peak.textContent = 'per second, last ' + HISTORY + ' s; scale 0\\u2013' + fmt(max);
+    c.peak.textContent = 'last ' + HISTORY + ' s \\u00b7 peak ' + fmt(peak) + '/s';
   }
   function push(hist, a, b) { hist.push([a, b]); if (hist.length > HISTORY) hist.shift(); }
   function rate(now, before, dt) { return dt > 0 ? Math.max(0, now - before) / dt : 0; }
