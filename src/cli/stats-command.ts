@@ -6,6 +6,7 @@ import { formatReasons } from '../observability/summary-format.js';
 import type { StatsSnapshot, UpstreamStats } from '../observability/stats.js';
 import type { StatsArgs } from './args.js';
 
+/** Where `hopwise stats` writes: the table or JSON to stdout, problems to stderr. */
 export interface StatsCommandIO {
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
@@ -40,7 +41,8 @@ function pct(ratio: number): string {
 }
 
 function originRow(name: string, u: UpstreamStats): string[] {
-  const errors = Object.values(u.errors).reduce((a, b) => a + b, 0) + u.connectErrors;
+  // Failed connects are also failed exchanges (UPSTREAM_REFUSED, ...): counted once, in `errors`.
+  const errors = Object.values(u.errors).reduce((a, b) => a + b, 0);
   return [
     name,
     String(u.socketsCreated),

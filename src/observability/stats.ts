@@ -5,74 +5,9 @@
  */
 import type { DownstreamCloseReason, TelemetryEvent, UpstreamCloseReason } from './events.js';
 import { Samples, round } from './samples.js';
+import type { StatsSnapshot, UpstreamStats } from './stats-snapshot.js';
 
-/** Mean and maximum of requests served per connection (downstream) or per socket (upstream). */
-export interface PerConnection {
-  /** Requests divided by connections (or sockets) ever opened, open ones included. */
-  readonly mean: number;
-  /** The most requests any single connection (or socket) has carried so far, open ones included. */
-  readonly max: number;
-}
-
-/** Upstream counters for one origin, or for all of them (`upstream.totals`). */
-export interface UpstreamStats {
-  /** TCP connections opened to the origin (successful connects). */
-  readonly socketsCreated: number;
-  /** Open now: created minus closed. */
-  readonly socketsActive: number;
-  /** Open and carrying a request now. */
-  readonly socketsBusy: number;
-  /** Open and waiting in the pool for the next request: active minus busy. */
-  readonly socketsIdle: number;
-  /** Closed sockets, by reason (SPEC §4; see UpstreamCloseReason). */
-  readonly socketsClosed: Readonly<Partial<Record<UpstreamCloseReason, number>>>;
-  /** Requests written to a socket (a stale retry counts twice: once per attempt). */
-  readonly requests: number;
-  /** Requests written to a socket that had already carried a request. */
-  readonly reusedRequests: number;
-  /** reusedRequests / requests, 0 when there were no requests (3 decimals). */
-  readonly reuseRatio: number;
-  /** Stale-socket retries (SPEC §4.3). */
-  readonly staleRetries: number;
-  /** Failed exchanges by stable ProxyError code (UPSTREAM_RESET, UPSTREAM_RESPONSE_TIMEOUT, ...). */
-  readonly errors: Readonly<Record<string, number>>;
-  /** Connection attempts that failed (refused, DNS, timeout); they never became sockets. */
-  readonly connectErrors: number;
-  readonly requestsPerSocket: PerConnection;
-  /** TCP (and TLS) connect time in milliseconds: mean over all connects, p99 over the last 1024. */
-  readonly connectMs: { readonly mean: number; readonly p99: number };
-}
-
-export interface DownstreamStats {
-  readonly connectionsAccepted: number;
-  readonly connectionsActive: number;
-  readonly connectionsClosed: Readonly<Partial<Record<DownstreamCloseReason, number>>>;
-  /** Requests answered (relayed or answered by the proxy itself), counted when the response ends. */
-  readonly requests: number;
-  readonly requestsPerConnection: PerConnection;
-  /** Responses by status code; 499 means the client went away first. */
-  readonly statuses: Readonly<Record<string, number>>;
-}
-
-export interface TunnelStats {
-  readonly opened: number;
-  readonly active: number;
-  readonly bytesIn: number;
-  readonly bytesOut: number;
-  readonly closed: Readonly<Record<string, number>>;
-}
-
-export interface StatsSnapshot {
-  readonly startedAt: string;
-  readonly uptimeSeconds: number;
-  readonly downstream: DownstreamStats;
-  readonly upstream: {
-    readonly totals: UpstreamStats;
-    /** Keyed by origin, `scheme://host:port` (e.g. `http://127.0.0.1:9000`). */
-    readonly origins: Readonly<Record<string, UpstreamStats>>;
-  };
-  readonly tunnels: TunnelStats;
-}
+export type { DownstreamStats, PerConnection, StatsSnapshot, TunnelStats, UpstreamStats } from './stats-snapshot.js';
 
 function bump<K extends string>(map: Partial<Record<K, number>>, key: K, by = 1): void {
   map[key] = (map[key] ?? 0) + by;
@@ -132,7 +67,8 @@ export class Stats {
   #maxPerConn = 0;
   #statuses: Record<string, number> = {};
   readonly #totals = new UpstreamCounters();
-  readonly #origins = new Map<string, UpstreamCounters>();
+  /** Per origin, the pair every upstream event updates: [totals, origin]. Kept as a tuple so counting allocates nothing. */
+  readonly #origins = new Map<string, readonly [UpstreamCounters, UpstreamCounters]>();
   readonly #open = new Map<number, OpenSocket>();
   #tunnels = { opened: 0, closedCount: 0, bytesIn: 0, bytesOut: 0, closed: {} as Record<string, number> };
 
@@ -221,13 +157,13 @@ export class Stats {
   }
 
   /** The totals and the origin's counters, the pair every upstream event updates. */
-  #both(origin: string): [UpstreamCounters, UpstreamCounters] {
-    let c = this.#origins.get(origin);
-    if (c === undefined) {
-      c = new UpstreamCounters();
-      this.#origins.set(origin, c);
+  #both(origin: string): readonly [UpstreamCounters, UpstreamCounters] {
+    let pair = this.#origins.get(origin);
+    if (pair === undefined) {
+      pair = [this.#totals, new UpstreamCounters()];
+      this.#origins.set(origin, pair);
     }
-    return [this.#totals, c];
+    return pair;
   }
 
   #socket(id: number): OpenSocket {
@@ -249,7 +185,7 @@ export class Stats {
   /** A fresh, deep-frozen snapshot (SPEC §8.3: the same numbers are logged, served as JSON and as Prometheus text). */
   snapshot(): StatsSnapshot {
     const origins: Record<string, UpstreamStats> = {};
-    for (const [k, v] of this.#origins) origins[k] = v.snapshot();
+    for (const [k, [, v]] of this.#origins) origins[k] = v.snapshot();
     const now = this.#now();
     return deepFreeze({
       startedAt: new Date(this.#started).toISOString(),
