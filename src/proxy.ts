@@ -16,6 +16,7 @@ import { silentLogger } from './observability/logger.js';
 import { attachLogging } from './observability/log-events.js';
 import { Stats } from './observability/stats.js';
 import type { StatsSnapshot } from './observability/stats.js';
+import { StatsSummary } from './observability/summary.js';
 import { forwardTarget, gatewayTarget, viaValue } from './policy/index.js';
 import { UpstreamPools } from './upstream/pools.js';
 
@@ -107,6 +108,8 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
     (conn, code, status) => logger.info('bad-request', { leg: 'downstream', conn: conn?.id, code, status }),
   );
   const admin = config.admin.enabled ? createAdminServer({ stats: () => stats.snapshot() }) : undefined;
+  const summary = new StatsSummary(() => stats.snapshot(), logger, config.stats.interval);
+  let listening = false;
   let closing: Promise<void> | undefined;
 
   const shutdown = async (graceful: boolean): Promise<void> => {
@@ -128,6 +131,10 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
       admin.closeAllConnections();
       await closeServer(admin);
     }
+    // SPEC §8.3: always a summary at shutdown, after every connection is gone so it has the final numbers, and before
+    // close()/destroy() resolve, so it is written before the caller closes the logger.
+    if (listening) summary.finish();
+    else summary.stop();
   };
 
   return {
@@ -144,6 +151,8 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
           throw err;
         }
       }
+      listening = true;
+      summary.start();
       return { proxy: proxyAddr, admin: adminAddr };
     },
     close() {
