@@ -3,6 +3,7 @@
  * admin listener into one proxy with `listen`, `close` (graceful, SPEC §10.1), `destroy` and `stats`.
  */
 import type http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/schema.js';
 import { ConnectionTracker } from './downstream/connections.js';
@@ -69,6 +70,23 @@ function closeServer(server: http.Server): Promise<void> {
   });
 }
 
+/**
+ * Stop accepting first (SPEC §10.1), then let the tracker close idle connections. `http.Server.close()` does it the
+ * other way round (it closes idle connections, then the listener), so a client whose idle connection was just closed
+ * could reconnect into the still-open listener and be reset. Resolves when every connection is gone.
+ */
+function stopAccepting(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) {
+      resolve();
+      return;
+    }
+    // net.Server's close, not http.Server's: the listener only. Node's connection-checking interval is unref'd and
+    // keeps enforcing headersTimeout on draining connections, which is what we want.
+    net.Server.prototype.close.call(server, () => resolve());
+  });
+}
+
 function resolverFor(config: Config): TargetResolver {
   if (config.mode === 'gateway') {
     const target = config.target;
@@ -113,7 +131,7 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
   let closing: Promise<void> | undefined;
 
   const shutdown = async (graceful: boolean): Promise<void> => {
-    const stopped = closeServer(server);
+    const stopped = stopAccepting(server);
     tracker.startClosing();
     if (graceful) {
       let timer: NodeJS.Timeout | undefined;

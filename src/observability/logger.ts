@@ -90,11 +90,12 @@ export function createLogger(opts: LoggerOptions): Logger {
   const stream = opts.stream ?? process.stdout;
   const tty = (stream as { isTTY?: boolean }).isTTY === true;
   const pretty = opts.format === 'pretty' || (opts.format === 'auto' && tty);
+  const transport = new winston.transports.Stream({ stream });
   const w = winston.createLogger({
     level: opts.level,
     levels: LEVELS,
     format: pretty ? prettyFormat(tty) : jsonFormat,
-    transports: [new winston.transports.Stream({ stream })],
+    transports: [transport],
   });
   const threshold = LEVELS[opts.level];
   let closed = false;
@@ -117,7 +118,9 @@ export function createLogger(opts: LoggerOptions): Logger {
           return;
         }
         closed = true;
-        w.on('finish', () => resolve());
+        // Wait for the transport, not the logger: winston's logger can emit 'finish' before its transports have
+        // written the last entries (and the process may exit right after close()).
+        transport.once('finish', () => resolve());
         w.end();
       }),
   };

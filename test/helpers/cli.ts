@@ -48,7 +48,8 @@ export function startCli(args: string[]): CliProcess {
   });
   let exitCode: number | null | undefined;
   const exit = new Promise<number | null>((resolve) => {
-    child.on('exit', (code) => {
+    // 'close' (not 'exit'): stdio is drained, so every log line has been read.
+    child.on('close', (code) => {
       exitCode = code;
       wake();
       resolve(code);

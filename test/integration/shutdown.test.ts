@@ -66,8 +66,10 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('graceful shutdown on %s', (signal
     expect(header(res, 'connection')).toEqual(['close']);
     await busy.waitClosed();
     expect(await cli!.exited()).toBe(0);
-    const stopped = cli!.lines.find((l) => l.event === 'stopped') as { stats?: { downstream: { requests: number } } } | undefined;
-    expect(stopped?.stats?.downstream.requests).toBe(2);
+    // The final statistics are logged at shutdown (SPEC §10.1, §8.3).
+    const final = cli!.lines.find((l) => l.event === 'stats-downstream' && l.final === true);
+    expect(final?.requests).toBe(2);
+    expect(cli!.lines.some((l) => l.event === 'stopped')).toBe(true);
   });
 });
 
