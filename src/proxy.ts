@@ -1,6 +1,8 @@
 /**
- * Composition: wires the downstream server, the forwarding engine, the upstream pools, telemetry, stats, logs and the
- * admin listener into one proxy with `listen`, `close` (graceful, SPEC §10.1), `destroy` and `stats`.
+ * Composition: wires the downstream listeners, the forwarding engine, the tunnels (CONNECT, Upgrade), the upstream
+ * pools, telemetry, stats, logs and the admin listener into one proxy with `listen`, `close` (graceful, SPEC §10.1),
+ * `destroy` and `stats`. A gateway may have several listeners (`routes`), each with its own target; they share the
+ * pools, the connection tracker, the tunnels and the statistics.
  */
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +11,7 @@ import { ConnectionTracker } from './downstream/connections.js';
 import { createDownstreamServer } from './downstream/server.js';
 import { ForwardEngine } from './forward/engine.js';
 import type { RequestAdditions, TargetResolver } from './forward/engine.js';
+import { UpgradeRelay } from './forward/upgrade.js';
 import { createAdminServer } from './observability/admin.js';
 import { Telemetry } from './observability/events.js';
 import type { Logger } from './observability/logger.js';
@@ -16,7 +19,9 @@ import { silentLogger } from './observability/logger.js';
 import { attachLogging } from './observability/log-events.js';
 import { Stats } from './observability/stats.js';
 import type { StatsSnapshot } from './observability/stats.js';
-import { forwardTarget, gatewayTarget, viaValue } from './policy/index.js';
+import { forwardTarget, forwardedStyle, gatewayTarget, viaValue, withForwarded } from './policy/index.js';
+import { ConnectHandler } from './tunnel/connect.js';
+import { Tunnels } from './tunnel/registry.js';
 import { UpstreamPools } from './upstream/pools.js';
 
 export interface Address {
@@ -25,7 +30,13 @@ export interface Address {
 }
 
 export interface ListenInfo {
+  /**
+   * The main listener: forward mode, or a gateway's top-level `target`. A gateway configured with `routes` only has
+   * no listener of its own; this is then its first route.
+   */
   readonly proxy: Address;
+  /** Gateway mode: one address per `routes` entry, in config order (empty otherwise). */
+  readonly routes: readonly Address[];
   readonly admin: Address | undefined;
 }
 
@@ -68,13 +79,44 @@ function closeServer(server: http.Server): Promise<void> {
   });
 }
 
-function resolverFor(config: Config): TargetResolver {
-  if (config.mode === 'gateway') {
-    const target = config.target;
-    if (target === null) throw new Error('gateway mode needs a target');
-    return (req) => gatewayTarget(req.url ?? '/', req.method ?? 'GET', target, req.headers.host, config.preserveHost);
+/** One listening socket and where its requests go. */
+interface ListenerPlan {
+  readonly host: string;
+  readonly port: number;
+  readonly resolve: TargetResolver;
+}
+
+/** The main listener (absent in a routes-only gateway) and one per gateway route. */
+function listenerPlans(config: Config): { main: ListenerPlan | undefined; routes: ListenerPlan[] } {
+  const { host, port } = config.listen;
+  if (config.mode !== 'gateway') {
+    return { main: { host, port, resolve: (req) => forwardTarget(req.url ?? '', req.method ?? 'GET') }, routes: [] };
   }
-  return (req) => forwardTarget(req.url ?? '', req.method ?? 'GET');
+  const gateway =
+    (target: string, preserveHost: boolean): TargetResolver =>
+    (req) =>
+      gatewayTarget(req.url ?? '/', req.method ?? 'GET', target, req.headers.host, preserveHost);
+  const main = config.target === null ? undefined : { host, port, resolve: gateway(config.target, config.preserveHost) };
+  const routes = config.routes.map((r) => ({
+    host: r.listen.host,
+    port: r.listen.port,
+    resolve: gateway(r.target, r.preserveHost ?? config.preserveHost),
+  }));
+  if (main === undefined && routes.length === 0) throw new Error('gateway mode needs a target or at least one route');
+  return { main, routes };
+}
+
+/** Via, then the configured client-address headers, both after stripping (SPEC §1.2, §1.4). */
+function additionsFor(config: Config): RequestAdditions {
+  const pseudonym = config.via.pseudonym;
+  const via11 = viaValue('1.1', pseudonym);
+  const style = forwardedStyle(config.forwarded, config.mode);
+  return (req, head) => {
+    head.push('Via', req.httpVersion === '1.1' ? via11 : viaValue(req.httpVersion, pseudonym));
+    if (style === 'none') return head;
+    // Plain-HTTP listeners only, so the client's scheme is always http.
+    return withForwarded(head, style, { clientAddress: req.socket.remoteAddress, proto: 'http', host: req.headers.host });
+  };
 }
 
 /** Create a proxy for a validated config (forward or gateway mode). No sockets are opened until `listen()`. */
@@ -89,39 +131,62 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
   attachLogging(telemetry, logger, { access: config.log.access });
   const tracker = new ConnectionTracker(telemetry);
   const pools = new UpstreamPools(config.upstream, telemetry);
-  const pseudonym = config.via.pseudonym;
-  const engine = new ForwardEngine({
-    telemetry,
-    tracker,
-    pools,
-    retryStale: config.upstream.retryStale,
-    responseVia: viaValue('1.1', pseudonym),
-    resolve: resolverFor(config),
-    additions: ((req) => ['Via', viaValue(req.httpVersion, pseudonym)]) satisfies RequestAdditions,
-    maxRequestsPerConnection: config.downstream.maxRequestsPerConnection,
-  });
-  const server = createDownstreamServer(
-    config.downstream,
-    tracker,
-    (req, res, conn) => engine.handle(req, res, conn),
-    (conn, code, status) => logger.info('bad-request', { leg: 'downstream', conn: conn?.id, code, status }),
-  );
+  const tunnels = new Tunnels();
+  const responseVia = viaValue('1.1', config.via.pseudonym);
+  const additions = additionsFor(config);
+  const connect = new ConnectHandler({ telemetry, tracker, tunnels, tunnel: config.tunnel, enabled: config.mode === 'forward' });
+  const onClientError = (conn: { id: number } | undefined, code: string, status: number): void =>
+    logger.info('bad-request', { leg: 'downstream', conn: conn?.id, code, status });
+
+  const listener = (plan: ListenerPlan): http.Server => {
+    const engine = new ForwardEngine({
+      telemetry,
+      tracker,
+      pools,
+      retryStale: config.upstream.retryStale,
+      responseVia,
+      resolve: plan.resolve,
+      additions,
+      maxRequestsPerConnection: config.downstream.maxRequestsPerConnection,
+    });
+    const upgrades = new UpgradeRelay({
+      telemetry,
+      tracker,
+      tunnels,
+      resolve: plan.resolve,
+      additions,
+      responseVia,
+      connectTimeout: config.upstream.connectTimeout,
+      responseTimeout: config.upstream.responseTimeout,
+      idleTimeout: config.tunnel.idleTimeout,
+    });
+    return createDownstreamServer(config.downstream, tracker, (req, res, conn) => engine.handle(req, res, conn), onClientError, {
+      onConnect: (req, head, conn) => connect.handle(req, head, conn),
+      onUpgrade: (req, head, conn) => upgrades.handle(req, head, conn),
+    });
+  };
+  const plans = listenerPlans(config);
+  const main = plans.main === undefined ? undefined : { plan: plans.main, server: listener(plans.main) };
+  const routes = plans.routes.map((plan) => ({ plan, server: listener(plan) }));
+  const servers = [...(main === undefined ? [] : [main.server]), ...routes.map((r) => r.server)];
   const admin = config.admin.enabled ? createAdminServer({ stats: () => stats.snapshot() }) : undefined;
   let closing: Promise<void> | undefined;
 
   const shutdown = async (graceful: boolean): Promise<void> => {
-    const stopped = closeServer(server);
+    const stopped = Promise.all(servers.map(closeServer));
     tracker.startClosing();
+    tunnels.startClosing();
     if (graceful) {
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, config.shutdown.drainTimeout);
       });
-      await Promise.race([tracker.whenAllClosed(), deadline]);
+      await Promise.race([Promise.all([tracker.whenAllClosed(), tunnels.whenAllClosed()]), deadline]);
       clearTimeout(timer);
     }
+    tunnels.destroyAll();
     tracker.destroyAll();
-    await tracker.whenAllClosed();
+    await Promise.all([tracker.whenAllClosed(), tunnels.whenAllClosed()]);
     await stopped;
     await (graceful ? pools.close() : pools.destroy());
     if (admin !== undefined) {
@@ -130,21 +195,27 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
     }
   };
 
+  const bindAll = async (): Promise<ListenInfo> => {
+    const mainAddr = main === undefined ? undefined : await listenOn(main.server, main.plan.host, main.plan.port);
+    const routeAddrs: Address[] = [];
+    for (const r of routes) routeAddrs.push(await listenOn(r.server, r.plan.host, r.plan.port));
+    let adminAddr: Address | undefined;
+    if (admin !== undefined) {
+      const port = config.admin.port ?? (config.listen.port === 0 ? 0 : config.listen.port + 1);
+      adminAddr = await listenOn(admin, config.admin.host, port);
+    }
+    return { proxy: mainAddr ?? routeAddrs[0]!, routes: routeAddrs, admin: adminAddr };
+  };
+
   return {
     telemetry,
     async listen() {
-      const proxyAddr = await listenOn(server, config.listen.host, config.listen.port);
-      let adminAddr: Address | undefined;
-      if (admin !== undefined) {
-        const port = config.admin.port ?? (config.listen.port === 0 ? 0 : config.listen.port + 1);
-        try {
-          adminAddr = await listenOn(admin, config.admin.host, port);
-        } catch (err) {
-          await closeServer(server);
-          throw err;
-        }
+      try {
+        return await bindAll();
+      } catch (err) {
+        await Promise.all(servers.map(closeServer));
+        throw err;
       }
-      return { proxy: proxyAddr, admin: adminAddr };
     },
     close() {
       closing ??= shutdown(true);
