@@ -15,7 +15,7 @@
  * `proxyRes.headers`, so our 'upgrade' listener, prepended to its own, replaces those; on errors it calls our
  * callback before `destroySoon()` on the client socket, so the error answer is written first.
  */
-import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { ProxyServer } from 'http-proxy-3';
 import type { ConnectionTracker, DownstreamConnection } from '../downstream/connections.js';
@@ -117,7 +117,7 @@ class WebSocketAttempt implements TunnelMember {
     const upstreamHead = deps.additions(req, upstreamHeaders(req.rawHeaders, target.host, true));
     // The library builds its request from req.headers and req.url: give it ours, so it has nothing of the client's
     // to copy; the exact head (order, case, duplicates) and the byte-for-byte path are set in proxyReqWs below.
-    req.headers = headerObject(upstreamHead, true) as IncomingHttpHeaders;
+    req.headers = headerObject(upstreamHead, true);
     req.url = target.path;
     const relay = new ProxyServer({ target: target.origin, ws: true, xfwd: false, changeOrigin: false });
     relay.on('error', this.#onError);
@@ -149,7 +149,7 @@ class WebSocketAttempt implements TunnelMember {
     clearTimeout(this.#timer);
     const headers = stripHopByHop(res.rawHeaders, { direction: 'response', upgrade: true });
     headers.push('Via', this.#deps.responseVia);
-    res.headers = headerObject(headers, false) as IncomingHttpHeaders;
+    res.headers = headerObject(headers, false);
   }
 
   /** The origin answered without switching: relayed stripped, with Via; the library then closes the connection. */
@@ -158,7 +158,7 @@ class WebSocketAttempt implements TunnelMember {
     const headers = stripHopByHop(res.rawHeaders, { direction: 'response' });
     headers.push('Via', this.#deps.responseVia, 'connection', 'close');
     // Lowercase keys: the library looks up content-length and connection in lowercase to frame what it writes.
-    res.headers = headerObject(headers, true) as IncomingHttpHeaders;
+    res.headers = headerObject(headers, true);
     this.#record(res.statusCode ?? 0, undefined);
   }
 
