@@ -9,8 +9,9 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config/schema.js';
 import { ConnectionTracker } from './downstream/connections.js';
 import { createDownstreamServer } from './downstream/server.js';
+import type { ClientErrorListener } from './downstream/server.js';
 import { ForwardEngine } from './forward/engine.js';
-import type { RequestAdditions, TargetResolver } from './forward/engine.js';
+import type { RequestAdditions } from './forward/engine.js';
 import { UpgradeRelay } from './forward/upgrade.js';
 import { createAdminServer } from './observability/admin.js';
 import { Telemetry } from './observability/events.js';
@@ -19,7 +20,9 @@ import { silentLogger } from './observability/logger.js';
 import { attachLogging } from './observability/log-events.js';
 import { Stats } from './observability/stats.js';
 import type { StatsSnapshot } from './observability/stats.js';
-import { forwardTarget, forwardedStyle, gatewayTarget, viaValue, withForwarded } from './policy/index.js';
+import { viaValue } from './policy/index.js';
+import { additionsFor, listenerPlans } from './routes.js';
+import type { ListenerPlan } from './routes.js';
 import { ConnectHandler } from './tunnel/connect.js';
 import { Tunnels } from './tunnel/registry.js';
 import { UpstreamPools } from './upstream/pools.js';
@@ -79,44 +82,75 @@ function closeServer(server: http.Server): Promise<void> {
   });
 }
 
-/** One listening socket and where its requests go. */
-interface ListenerPlan {
-  readonly host: string;
-  readonly port: number;
-  readonly resolve: TargetResolver;
+/** The per-proxy collaborators every listener shares: one tracker, one set of pools (SPEC §4.1), one registry. */
+interface Shared {
+  readonly config: Config;
+  readonly telemetry: Telemetry;
+  readonly tracker: ConnectionTracker;
+  readonly pools: UpstreamPools;
+  readonly tunnels: Tunnels;
+  readonly connect: ConnectHandler;
+  readonly additions: RequestAdditions;
+  readonly responseVia: string;
+  readonly onClientError: ClientErrorListener;
 }
 
-/** The main listener (absent in a routes-only gateway) and one per gateway route. */
-function listenerPlans(config: Config): { main: ListenerPlan | undefined; routes: ListenerPlan[] } {
-  const { host, port } = config.listen;
-  if (config.mode !== 'gateway') {
-    return { main: { host, port, resolve: (req) => forwardTarget(req.url ?? '', req.method ?? 'GET') }, routes: [] };
+/** One downstream listener: its own target resolution for requests and upgrades, everything else shared. */
+function createListener(s: Shared, plan: ListenerPlan): http.Server {
+  const { config, telemetry, tracker, tunnels, additions, responseVia } = s;
+  const engine = new ForwardEngine({
+    telemetry,
+    tracker,
+    pools: s.pools,
+    retryStale: config.upstream.retryStale,
+    responseVia,
+    resolve: plan.resolve,
+    additions,
+    maxRequestsPerConnection: config.downstream.maxRequestsPerConnection,
+  });
+  const upgrades = new UpgradeRelay({
+    telemetry,
+    tracker,
+    tunnels,
+    resolve: plan.resolve,
+    additions,
+    responseVia,
+    connectTimeout: config.upstream.connectTimeout,
+    responseTimeout: config.upstream.responseTimeout,
+    idleTimeout: config.tunnel.idleTimeout,
+  });
+  return createDownstreamServer(config.downstream, tracker, (req, res, conn) => engine.handle(req, res, conn), s.onClientError, {
+    onConnect: (req, head, conn) => s.connect.handle(req, head, conn),
+    onUpgrade: (req, head, conn) => upgrades.handle(req, head, conn),
+  });
+}
+
+/**
+ * Stop accepting; when graceful, let in-flight exchanges and open tunnels finish up to `shutdown.drainTimeout`
+ * (SPEC §10.1); then destroy what is left on both sides and close the pools and the admin listener.
+ */
+async function shutdown(s: Shared, servers: readonly http.Server[], admin: http.Server | undefined, graceful: boolean): Promise<void> {
+  const { tracker, tunnels } = s;
+  const stopped = Promise.all(servers.map(closeServer));
+  tracker.startClosing();
+  tunnels.startClosing();
+  if (graceful) {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, s.config.shutdown.drainTimeout);
+    });
+    await Promise.race([Promise.all([tracker.whenAllClosed(), tunnels.whenAllClosed()]), deadline]);
+    clearTimeout(timer);
   }
-  const gateway =
-    (target: string, preserveHost: boolean): TargetResolver =>
-    (req) =>
-      gatewayTarget(req.url ?? '/', req.method ?? 'GET', target, req.headers.host, preserveHost);
-  const main = config.target === null ? undefined : { host, port, resolve: gateway(config.target, config.preserveHost) };
-  const routes = config.routes.map((r) => ({
-    host: r.listen.host,
-    port: r.listen.port,
-    resolve: gateway(r.target, r.preserveHost ?? config.preserveHost),
-  }));
-  if (main === undefined && routes.length === 0) throw new Error('gateway mode needs a target or at least one route');
-  return { main, routes };
-}
-
-/** Via, then the configured client-address headers, both after stripping (SPEC §1.2, §1.4). */
-function additionsFor(config: Config): RequestAdditions {
-  const pseudonym = config.via.pseudonym;
-  const via11 = viaValue('1.1', pseudonym);
-  const style = forwardedStyle(config.forwarded, config.mode);
-  return (req, head) => {
-    head.push('Via', req.httpVersion === '1.1' ? via11 : viaValue(req.httpVersion, pseudonym));
-    if (style === 'none') return head;
-    // Plain-HTTP listeners only, so the client's scheme is always http.
-    return withForwarded(head, style, { clientAddress: req.socket.remoteAddress, proto: 'http', host: req.headers.host });
-  };
+  tunnels.destroyAll();
+  tracker.destroyAll();
+  await Promise.all([tracker.whenAllClosed(), tunnels.whenAllClosed()]);
+  await stopped;
+  await (graceful ? s.pools.close() : s.pools.destroy());
+  if (admin !== undefined) {
+    admin.closeAllConnections();
+    await closeServer(admin);
+  }
 }
 
 /** Create a proxy for a validated config (forward or gateway mode). No sockets are opened until `listen()`. */
@@ -130,81 +164,33 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
   telemetry.on((e) => stats.record(e));
   attachLogging(telemetry, logger, { access: config.log.access });
   const tracker = new ConnectionTracker(telemetry);
-  const pools = new UpstreamPools(config.upstream, telemetry);
   const tunnels = new Tunnels();
-  const responseVia = viaValue('1.1', config.via.pseudonym);
-  const additions = additionsFor(config);
-  const connect = new ConnectHandler({ telemetry, tracker, tunnels, tunnel: config.tunnel, enabled: config.mode === 'forward' });
-  const onClientError = (conn: { id: number } | undefined, code: string, status: number): void =>
-    logger.info('bad-request', { leg: 'downstream', conn: conn?.id, code, status });
-
-  const listener = (plan: ListenerPlan): http.Server => {
-    const engine = new ForwardEngine({
-      telemetry,
-      tracker,
-      pools,
-      retryStale: config.upstream.retryStale,
-      responseVia,
-      resolve: plan.resolve,
-      additions,
-      maxRequestsPerConnection: config.downstream.maxRequestsPerConnection,
-    });
-    const upgrades = new UpgradeRelay({
-      telemetry,
-      tracker,
-      tunnels,
-      resolve: plan.resolve,
-      additions,
-      responseVia,
-      connectTimeout: config.upstream.connectTimeout,
-      responseTimeout: config.upstream.responseTimeout,
-      idleTimeout: config.tunnel.idleTimeout,
-    });
-    return createDownstreamServer(config.downstream, tracker, (req, res, conn) => engine.handle(req, res, conn), onClientError, {
-      onConnect: (req, head, conn) => connect.handle(req, head, conn),
-      onUpgrade: (req, head, conn) => upgrades.handle(req, head, conn),
-    });
+  const shared: Shared = {
+    config,
+    telemetry,
+    tracker,
+    pools: new UpstreamPools(config.upstream, telemetry),
+    tunnels,
+    connect: new ConnectHandler({ telemetry, tracker, tunnels, tunnel: config.tunnel, enabled: config.mode === 'forward' }),
+    additions: additionsFor(config),
+    responseVia: viaValue('1.1', config.via.pseudonym),
+    onClientError: (conn, code, status) => logger.info('bad-request', { leg: 'downstream', conn: conn?.id, code, status }),
   };
   const plans = listenerPlans(config);
-  const main = plans.main === undefined ? undefined : { plan: plans.main, server: listener(plans.main) };
-  const routes = plans.routes.map((plan) => ({ plan, server: listener(plan) }));
-  const servers = [...(main === undefined ? [] : [main.server]), ...routes.map((r) => r.server)];
+  const listeners = [...(plans.main === undefined ? [] : [plans.main]), ...plans.routes].map((plan) => ({
+    plan,
+    server: createListener(shared, plan),
+  }));
+  const servers = listeners.map((l) => l.server);
   const admin = config.admin.enabled ? createAdminServer({ stats: () => stats.snapshot() }) : undefined;
   let closing: Promise<void> | undefined;
 
-  const shutdown = async (graceful: boolean): Promise<void> => {
-    const stopped = Promise.all(servers.map(closeServer));
-    tracker.startClosing();
-    tunnels.startClosing();
-    if (graceful) {
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, config.shutdown.drainTimeout);
-      });
-      await Promise.race([Promise.all([tracker.whenAllClosed(), tunnels.whenAllClosed()]), deadline]);
-      clearTimeout(timer);
-    }
-    tunnels.destroyAll();
-    tracker.destroyAll();
-    await Promise.all([tracker.whenAllClosed(), tunnels.whenAllClosed()]);
-    await stopped;
-    await (graceful ? pools.close() : pools.destroy());
-    if (admin !== undefined) {
-      admin.closeAllConnections();
-      await closeServer(admin);
-    }
-  };
-
   const bindAll = async (): Promise<ListenInfo> => {
-    const mainAddr = main === undefined ? undefined : await listenOn(main.server, main.plan.host, main.plan.port);
-    const routeAddrs: Address[] = [];
-    for (const r of routes) routeAddrs.push(await listenOn(r.server, r.plan.host, r.plan.port));
-    let adminAddr: Address | undefined;
-    if (admin !== undefined) {
-      const port = config.admin.port ?? (config.listen.port === 0 ? 0 : config.listen.port + 1);
-      adminAddr = await listenOn(admin, config.admin.host, port);
-    }
-    return { proxy: mainAddr ?? routeAddrs[0]!, routes: routeAddrs, admin: adminAddr };
+    const addresses: Address[] = [];
+    for (const { plan, server } of listeners) addresses.push(await listenOn(server, plan.host, plan.port));
+    const adminAddr = admin === undefined ? undefined : await listenOn(admin, config.admin.host, adminPort(config));
+    const routes = plans.main === undefined ? addresses : addresses.slice(1);
+    return { proxy: addresses[0]!, routes, admin: adminAddr };
   };
 
   return {
@@ -213,18 +199,23 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
       try {
         return await bindAll();
       } catch (err) {
-        await Promise.all(servers.map(closeServer));
+        await Promise.all([...servers, ...(admin === undefined ? [] : [admin])].map(closeServer));
         throw err;
       }
     },
     close() {
-      closing ??= shutdown(true);
+      closing ??= shutdown(shared, servers, admin, true);
       return closing;
     },
     destroy() {
-      closing ??= shutdown(false);
+      closing ??= shutdown(shared, servers, admin, false);
       return closing;
     },
     stats: () => stats.snapshot(),
   };
+}
+
+/** `admin.port`, or `listen.port + 1` (ephemeral when the proxy port is). */
+function adminPort(config: Config): number {
+  return config.admin.port ?? (config.listen.port === 0 ? 0 : config.listen.port + 1);
 }

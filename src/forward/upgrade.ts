@@ -165,10 +165,10 @@ class WebSocketAttempt implements TunnelMember {
   /** Switched and piped by the library: from here on a tunnel (kind `upgrade`) owns and counts both sockets. */
   #open(originSocket: Socket): void {
     this.#client.off('close', this.#onClientClose);
-    this.#deps.tunnels.delete(this);
     this.#record(101, undefined);
     const opts = { kind: 'upgrade', conn: this.#conn, target: this.#target, idleTimeout: this.#deps.idleTimeout } as const;
     new Tunnel(this.#deps, this.#client, originSocket, { ...opts, splice: false });
+    this.#deps.tunnels.delete(this);
   }
 
   /** Errors before the switch are answered (502/504 from the one table); after it the tunnel records them. */

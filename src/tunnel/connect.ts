@@ -48,12 +48,13 @@ export class ConnectHandler {
     // Our own idle timer governs from now on; Node's keep-alive timeout must not fire on a tunnel.
     client.setTimeout(0);
     const attempt = new ConnectAttempt(deps, client, req.url ?? '', conn.id, connReq);
-    const refusal = this.#refusal(attempt.target);
-    if (refusal !== undefined) attempt.refuse(refusal);
-    else attempt.dial(head);
+    const checked = this.#check(attempt.target);
+    if (checked instanceof ProxyError) attempt.refuse(checked);
+    else attempt.dial(checked.hostname, checked.port, head);
   }
 
-  #refusal(requestTarget: string): ProxyError | undefined {
+  /** Where the tunnel may go, or why not (SPEC §6.1: allowed ports are configurable). */
+  #check(requestTarget: string): ProxyError | { hostname: string; port: number } {
     const deps = this.#deps;
     const where = { leg: 'downstream', phase: 'target' } as const;
     if (!deps.enabled) {
@@ -63,10 +64,11 @@ export class ConnectHandler {
     if (!parsed.ok) return new ProxyError('BAD_REQUEST_TARGET', parsed.reason, where);
     const allowed = deps.tunnel.allowedPorts;
     if (allowed.length > 0 && !allowed.includes(parsed.port)) {
-      return new ProxyError('TUNNEL_PORT_DENIED', `CONNECT to port ${parsed.port} is not allowed (tunnel.allowedPorts: ${allowed.join(', ')})`, where);
+      const why = `CONNECT to port ${parsed.port} is not allowed (tunnel.allowedPorts: ${allowed.join(', ')})`;
+      return new ProxyError('TUNNEL_PORT_DENIED', why, where);
     }
     if (deps.tunnels.closing) return new ProxyError('SHUTTING_DOWN', 'the proxy is shutting down', where);
-    return undefined;
+    return parsed;
   }
 }
 
@@ -97,14 +99,12 @@ class ConnectAttempt implements TunnelMember {
   }
 
   /** Connect to the target; on success answer `200` and splice, else answer the error (SPEC §4.4, §6.1). */
-  dial(head: Buffer): void {
-    const parsed = authorityTarget(this.target);
-    if (!parsed.ok) return;
+  dial(hostname: string, port: number, head: Buffer): void {
     const deps = this.#deps;
     const client = this.#client;
     deps.tunnels.add(this);
     // allowHalfOpen: the origin's FIN must not end our sending side; the client may still be talking (SPEC §6.1).
-    const origin = net.connect({ host: parsed.hostname, port: parsed.port, allowHalfOpen: true, noDelay: true });
+    const origin = net.connect({ host: hostname, port, allowHalfOpen: true, noDelay: true });
     this.#origin = origin;
     const settle = (): void => {
       clearTimeout(this.#timer);
@@ -116,6 +116,7 @@ class ConnectAttempt implements TunnelMember {
     const onClientClose = (): void => {
       settle();
       origin.destroy();
+      this.#record(499, new ProxyError('CLIENT_ABORTED', 'client went away', { leg: 'downstream', phase: 'connect' }));
     };
     const onError = (err: Error): void => {
       settle();
@@ -123,11 +124,12 @@ class ConnectAttempt implements TunnelMember {
       this.refuse(classifyUpstreamError(err, { origin: this.target, phase: 'connect', responseStarted: false }));
     };
     const onConnect = (): void => {
-      settle();
       client.write(ESTABLISHED);
       this.#record(200, undefined);
       const opts = { kind: 'connect', conn: this.#conn, target: this.target, idleTimeout: deps.tunnel.idleTimeout } as const;
+      // The tunnel registers itself before this attempt leaves the registry: shutdown never misses the sockets.
       new Tunnel(deps, client, origin, { ...opts, splice: true, head });
+      settle();
     };
     client.once('close', onClientClose);
     origin.once('error', onError);
