@@ -13,7 +13,12 @@
  * Library behaviour we rely on and why: it copies `req.headers` and sets `Connection: close` unless the value names
  * `upgrade`, so we replace the outgoing headers in its `proxyReqWs` hook; it writes the `101` from
  * `proxyRes.headers`, so our 'upgrade' listener, prepended to its own, replaces those; on errors it calls our
- * callback before `destroySoon()` on the client socket, so the error answer is written first.
+ * callback before `destroySoon()` on the client socket, so the error answer is written first. It also sets
+ * `setTimeout(0)`, `setNoDelay(true)` and `setKeepAlive(true, 0)` on the client socket we hand it: the one place
+ * another module touches a socket this proxy owns (STYLE rule 2), accepted as the price of the library.
+ *
+ * `WebSocketAttempt` is one state machine (pending → switched | declined | failed | client gone), kept in one file
+ * although the file runs past the usual budget (STYLE rule 10).
  */
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
