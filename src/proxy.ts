@@ -20,6 +20,7 @@ import { silentLogger } from './observability/logger.js';
 import { attachLogging } from './observability/log-events.js';
 import { Stats } from './observability/stats.js';
 import type { StatsSnapshot } from './observability/stats.js';
+import { StatsSummary } from './observability/summary.js';
 import { viaValue } from './policy/index.js';
 import { additionsFor, listenerPlans } from './routes.js';
 import type { ListenerPlan } from './routes.js';
@@ -129,7 +130,13 @@ function createListener(s: Shared, plan: ListenerPlan): http.Server {
  * Stop accepting; when graceful, let in-flight exchanges and open tunnels finish up to `shutdown.drainTimeout`
  * (SPEC §10.1); then destroy what is left on both sides and close the pools and the admin listener.
  */
-async function shutdown(s: Shared, servers: readonly http.Server[], admin: http.Server | undefined, graceful: boolean): Promise<void> {
+async function shutdown(
+  s: Shared,
+  servers: readonly http.Server[],
+  admin: http.Server | undefined,
+  graceful: boolean,
+  finished: () => void,
+): Promise<void> {
   const { tracker, tunnels } = s;
   const stopped = Promise.all(servers.map(closeServer));
   tracker.startClosing();
@@ -151,6 +158,7 @@ async function shutdown(s: Shared, servers: readonly http.Server[], admin: http.
     admin.closeAllConnections();
     await closeServer(admin);
   }
+  finished();
 }
 
 /** Create a proxy for a validated config (forward or gateway mode). No sockets are opened until `listen()`. */
@@ -183,7 +191,12 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
   }));
   const servers = listeners.map((l) => l.server);
   const admin = config.admin.enabled ? createAdminServer({ stats: () => stats.snapshot() }) : undefined;
+  const summary = new StatsSummary(() => stats.snapshot(), logger, config.stats.interval);
+  let listening = false;
   let closing: Promise<void> | undefined;
+  // SPEC §8.3: always a summary at shutdown, after every connection is gone so it has the final numbers, and before
+  // close()/destroy() resolve, so it is written before the caller closes the logger.
+  const finished = (): void => (listening ? summary.finish() : summary.stop());
 
   const bindAll = async (): Promise<ListenInfo> => {
     const addresses: Address[] = [];
@@ -196,19 +209,23 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
   return {
     telemetry,
     async listen() {
+      let info: ListenInfo;
       try {
-        return await bindAll();
+        info = await bindAll();
       } catch (err) {
         await Promise.all([...servers, ...(admin === undefined ? [] : [admin])].map(closeServer));
         throw err;
       }
+      listening = true;
+      summary.start();
+      return info;
     },
     close() {
-      closing ??= shutdown(shared, servers, admin, true);
+      closing ??= shutdown(shared, servers, admin, true, finished);
       return closing;
     },
     destroy() {
-      closing ??= shutdown(shared, servers, admin, false);
+      closing ??= shutdown(shared, servers, admin, false, finished);
       return closing;
     },
     stats: () => stats.snapshot(),

@@ -12,6 +12,7 @@ import { createProxy } from '../proxy.js';
 import type { ListenInfo } from '../proxy.js';
 import { parseArgs } from './args.js';
 import type { RunArgs } from './args.js';
+import { statsCommand } from './stats-command.js';
 
 export interface MainIO {
   readonly env: NodeJS.ProcessEnv;
@@ -33,6 +34,8 @@ export async function main(argv: readonly string[], io: MainIO = defaultIO): Pro
       return parsed.exitCode;
     case 'run':
       return run(parsed, io);
+    case 'stats':
+      return statsCommand(parsed, io);
     default:
       io.stderr.write(`hopwise: the "${parsed.command}" command is not available in this build yet\n`);
       return 2;
@@ -79,7 +82,8 @@ async function run(args: RunArgs, io: MainIO): Promise<number> {
     config: args.configFile ?? 'embedded defaults',
   });
   await untilSignal(logger, () => proxy.close(), () => proxy.destroy());
-  logger.info('stopped', { stats: proxy.stats() });
+  // The final stats-downstream/stats-upstream summary was logged by close() itself (SPEC §8.3).
+  logger.info('stopped', { uptimeSeconds: proxy.stats().uptimeSeconds });
   await logger.close();
   return 0;
 }

@@ -53,7 +53,8 @@ function modeIssues(c: Config): ConfigIssue[] {
     issues.push({
       path: 'target',
       message:
-        'forward mode takes each origin from the request URI and must not have a target; use --mode gateway for a fixed upstream',
+        'forward mode takes each origin from the request URI and must not have a target; ' +
+        'use --mode gateway for a fixed upstream',
     });
   }
   if (c.mode === 'forward' && c.routes.length > 0) {
@@ -63,7 +64,9 @@ function modeIssues(c: Config): ConfigIssue[] {
   if ((c.mode === 'dumb' || c.mode === 'naive') && !isLoopbackHost(c.listen.host)) {
     issues.push({
       path: 'listen.host',
-      message: `${c.mode} mode is for workshops and only binds loopback (127.0.0.1, ::1, localhost), got "${c.listen.host}"`,
+      message:
+        `${c.mode} mode is for workshops and only binds loopback (127.0.0.1, ::1, localhost), ` +
+        `got "${c.listen.host}"`,
     });
   }
   return issues;
@@ -98,7 +101,7 @@ function clientRuleIssues(c: Config): ConfigIssue[] {
   );
 }
 
-/** Two listeners on one port cannot both bind (the host is ignored: the same port on two loopback names still clashes). */
+/** Two listeners on one port cannot both bind; hosts are ignored, as 0.0.0.0 and 127.0.0.1 on one port clash too. */
 function portIssues(c: Config): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const seen = new Map<number, string>();
@@ -106,7 +109,7 @@ function portIssues(c: Config): ConfigIssue[] {
     if (port === 0) return; // ephemeral ports never clash
     const owner = seen.get(port);
     if (owner === undefined) seen.set(port, path);
-    else issues.push({ path, message: `port ${port}${note} is already used by ${owner}; every listener needs its own port` });
+    else issues.push({ path, message: `port ${port}${note} is already used by ${owner}; each listener needs its own` });
   };
   claim(c.listen.port, 'listen.port');
   c.routes.forEach((r, i) => claim(r.listen.port, `routes[${i}].listen.port`));

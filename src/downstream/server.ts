@@ -48,6 +48,9 @@ export function createDownstreamServer(
     maxHeaderSize: cfg.maxHeaderSize,
     requestTimeout: cfg.requestTimeout,
     headersTimeout: cfg.headersTimeout,
+    // Node checks headersTimeout/requestTimeout only every connectionsCheckingInterval (default 30 s): derive it so
+    // a slow head gets its 408 close to headersTimeout (SPEC §3.4).
+    connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(cfg.headersTimeout / 4))),
     insecureHTTPParser: false,
     joinDuplicateHeaders: false,
   });

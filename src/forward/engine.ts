@@ -74,7 +74,12 @@ export class ForwardEngine {
     const c = req.headers.connection;
     if (c !== undefined && CLOSE_TOKEN.test(c)) tracker.note(conn, 'client-asked');
     const max = this.#deps.maxRequestsPerConnection;
-    if (max > 0 && connReq >= max) tracker.note(conn, 'max-requests');
+    if (max > 0 && connReq >= max) {
+      // Node's server announces Connection: close at maxRequestsPerSocket but leaves the socket open (it only sets
+      // `_last` when shouldKeepAlive is false), so the policy is enforced here.
+      res.shouldKeepAlive = false;
+      tracker.note(conn, 'max-requests');
+    }
   }
 }
 

@@ -100,8 +100,9 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
         method: up.method,
         headers: up.headers,
         body: up.body,
-        // undici closes a socket after every HEAD by default; our parser frames HEAD responses correctly.
-        ...(up.method === 'HEAD' ? { reset: false } : {}),
+        // undici closes a socket after every HEAD by default; its parser frames HEAD responses correctly, so we
+        // keep the socket unless the pool policy says every request closes its socket.
+        ...(this.#deps.pools.resetEachRequest ? { reset: true } : up.method === 'HEAD' ? { reset: false } : {}),
       },
       this,
     );
@@ -110,11 +111,12 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
   // ---- undici handler ------------------------------------------------------------------------------------------
 
   onConnect(abort: (err?: Error) => void): void {
-    this.#abortUpstream = abort;
     if (this.#clientGone) {
-      abort(new ProxyError('CLIENT_ABORTED', 'client went away', { leg: 'downstream', phase: 'request-head' }));
-      return;
+      // Not written yet: throwing makes undici drop the request without touching the (possibly reusable) socket;
+      // calling abort() here would destroy that socket and open another one for the dead request.
+      throw new ProxyError('CLIENT_ABORTED', 'client went away', { leg: 'downstream', phase: 'request-head' });
     }
+    this.#abortUpstream = abort;
     expectSocket(this);
   }
 
@@ -231,10 +233,12 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
     const res = this.#res;
     if (this.#resume !== undefined) res.off('drain', this.#resume);
     if (!this.#upstreamDone) {
+      // SPEC §4.5: the client went away mid-exchange; its upstream socket is destroyed, never pooled.
       this.#clientGone = true;
-      if (this.#socket !== undefined) this.#socket.presetReason = 'client-aborted';
-      this.#error ??= new ProxyError('CLIENT_ABORTED', 'client went away', { leg: 'downstream', phase: 'response-body' });
-      this.#abortUpstream?.(this.#error);
+      const err = new ProxyError('CLIENT_ABORTED', 'client went away', { leg: 'downstream', phase: 'response-body' });
+      this.#error ??= err;
+      if (this.#socket !== undefined) this.#socket.destroy('client-aborted', err);
+      else this.#abortUpstream?.(err);
     }
     this.#deps.tracker.endRequest(this.#conn);
     const req = this.#req;

@@ -4,6 +4,7 @@
  */
 import type { Writable } from 'node:stream';
 import winston from 'winston';
+import { formatSummary } from './summary-format.js';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export type LogFields = Readonly<Record<string, unknown>>;
@@ -64,7 +65,9 @@ function prettyFormat(colour: boolean): winston.Logform.Format {
     winston.format.printf((info) => {
       const rest: Record<string, unknown> = {};
       for (const k of Object.keys(info)) if (!SKIP.has(k)) rest[k] = info[k];
-      const body = info.message === 'request' ? formatRequestLine(rest) : `${String(info.message)} ${formatFields(rest)}`;
+      const event = String(info.message);
+      const body =
+        event === 'request' ? formatRequestLine(rest) : (formatSummary(event, rest) ?? `${event} ${formatFields(rest)}`);
       return `${String(info.timestamp)} ${info.level} ${body.trimEnd()}`;
     }),
   ];

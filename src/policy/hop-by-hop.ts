@@ -22,10 +22,10 @@ export interface StripOptions {
 }
 
 /**
- * Removed in both directions whether or not `Connection` lists them: RFC 9110 §7.6.1 (`Connection`, `TE`,
- * `Transfer-Encoding` (RFC 9112 §6.1: the proxy re-frames the body), `Keep-Alive`, `Upgrade`), RFC 9110 §6.6.2
- * (`Trailer`, singular; `Trailers` is an ordinary end-to-end name, Go erratum 4522) and the non-standard
- * `Proxy-Connection` still sent by libcurl and old browsers.
+ * Removed in both directions whether or not `Connection` lists them: `Connection` itself and the fields RFC 9110
+ * §7.6.1 names as requiring removal (`Proxy-Connection`, RFC 9112 Appendix C.2.2; `Keep-Alive`, RFC 2068 §19.7.1;
+ * `TE`; `Transfer-Encoding`, since the proxy re-frames the body, RFC 9112 §6.1; `Upgrade`), plus `Trailer`
+ * (singular, RFC 9110 §6.6.2; `Trailers` is an ordinary end-to-end name, cf. RFC 2616 erratum 4522 in Go's list).
  */
 const ALWAYS_HOP: ReadonlySet<string> = new Set([
   'connection',

@@ -29,10 +29,13 @@ export class UpstreamPools {
   readonly #connect: buildConnector.connector;
   #nextSocketId = 1;
   #closing = false;
+  /** True when every request must close its socket (upstream.maxRequestsPerSocket = 1): pass `reset: true`. */
+  readonly resetEachRequest: boolean;
 
   constructor(cfg: UpstreamConfig, telemetry: Telemetry) {
     this.#cfg = cfg;
     this.#telemetry = telemetry;
+    this.resetEachRequest = cfg.maxRequestsPerSocket === 1;
     this.#connect = buildConnector({
       timeout: cfg.connectTimeout,
       keepAlive: cfg.tcpKeepAlive,
@@ -95,7 +98,9 @@ export class UpstreamPools {
       headersTimeout: c.responseTimeout,
       bodyTimeout: c.bodyTimeout,
       strictContentLength: true,
-      ...(c.maxRequestsPerSocket > 0 ? { maxRequestsPerClient: c.maxRequestsPerSocket } : {}),
+      // undici lets maxRequestsPerClient + 1 requests through (it marks the socket for reset when its counter, read
+      // before incrementing, reaches the limit), so N requests per socket is N - 1 here; N = 1 is `resetEachRequest`.
+      ...(c.maxRequestsPerSocket > 1 ? { maxRequestsPerClient: c.maxRequestsPerSocket - 1 } : {}),
     };
   }
 

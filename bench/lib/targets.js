@@ -1,0 +1,145 @@
+// The targets compared side by side: what each one is, whether it can run here, and how to start it.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { freePort, getJson, waitForPort } from './net.js';
+import { squidUnavailable, startSquid } from './squid.js';
+
+/**
+ * @typedef {object} ProxyCounters  a proxy's own view, from its admin endpoint, when it has one
+ * @property {number | null} upstreamSockets   upstream sockets created
+ * @property {number | null} upstreamRequests  requests sent upstream
+ * @property {number | null} downstreamConnections  client connections accepted
+ */
+
+/**
+ * @typedef {object} RunningTarget
+ * @property {number} port            where the load generator connects
+ * @property {boolean} proxy          true: absolute-form requests for the origin; false: it answers itself
+ * @property {import('./managed-child.js').ManagedChild | null} process  null when the target is the origin itself
+ * @property {(() => Promise<ProxyCounters | null>) | null} counters
+ */
+
+/**
+ * @typedef {object} TargetContext
+ * @property {import('./processes.js').ProcessGroup} group
+ * @property {import('./tempdirs.js').TempDirs} tempDirs
+ * @property {number} originPort
+ * @property {string} repoRoot
+ * @property {number} startTimeoutMs
+ */
+
+/**
+ * @typedef {object} TargetDef
+ * @property {string} name
+ * @property {string} description   one line for the report and BENCHMARKS.md
+ * @property {(repoRoot: string) => string | null} unavailable  why it is skipped here, or null
+ * @property {(ctx: TargetContext) => Promise<RunningTarget>} start
+ */
+
+const READY = /listening/i;
+
+/**
+ * A bench script under bench/targets/, started on the target core; it prints `listening on 127.0.0.1:PORT`.
+ * @param {string} name
+ * @param {boolean} proxy
+ * @returns {(ctx: TargetContext) => Promise<RunningTarget>}
+ */
+function benchScript(name, proxy) {
+  return async (ctx) => {
+    const script = path.join(ctx.repoRoot, 'bench', 'targets', `${name}.js`);
+    const child = ctx.group.spawnNode(name, script, ['--port', '0'], 'target');
+    const line = await child.waitForLine(READY, ctx.startTimeoutMs);
+    const port = Number(/:(\d+)\s*$/.exec(line)?.[1]);
+    if (!Number.isInteger(port) || port <= 0) throw new Error(`${name}: no port in "${line}"`);
+    return { port, proxy, process: child, counters: null };
+  };
+}
+
+/**
+ * Maps hopwise's /stats document to the counters the bench reports; missing fields become null.
+ * @param {any} stats
+ * @returns {ProxyCounters | null}
+ */
+export function hopwiseCounters(stats) {
+  if (stats === null || typeof stats !== 'object') return null;
+  const num = (/** @type {unknown} */ v) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  return {
+    upstreamSockets: num(stats.upstream?.totals?.socketsCreated),
+    upstreamRequests: num(stats.upstream?.totals?.requests),
+    downstreamConnections: num(stats.downstream?.connectionsAccepted),
+  };
+}
+
+/** @type {(ctx: TargetContext) => Promise<RunningTarget>} */
+async function startHopwise(ctx) {
+  const [port, adminPort] = [await freePort(), await freePort()];
+  const args = [
+    path.join(ctx.repoRoot, 'bin', 'hopwise.js'),
+    ...['--host', '127.0.0.1', '--port', String(port), '--admin-port', String(adminPort)],
+    ...['--log-level', 'error', '--no-access-log', '--stats-interval', '0'],
+  ];
+  const child = ctx.group.spawnLeashed('hopwise', process.execPath, args, { core: 'target', cwd: ctx.repoRoot });
+  // Ready when it says `listening`, or when its port accepts (in case the ready line is filtered by the log level).
+  const gone = () => (child.exitReason ? `hopwise ${child.exitReason}\n${child.tail()}` : null);
+  await Promise.any([child.waitForLine(READY, ctx.startTimeoutMs), waitForPort(port, ctx.startTimeoutMs, gone)]).catch(
+    (/** @type {AggregateError} */ err) => {
+      throw /** @type {Error} */ (err.errors[0]);
+    },
+  );
+  const statsUrl = `http://127.0.0.1:${adminPort}/stats`;
+  return { port, proxy: true, process: child, counters: async () => hopwiseCounters(await getJson(statsUrl, 2000)) };
+}
+
+/** @type {readonly TargetDef[]} */
+export const TARGETS = Object.freeze([
+  {
+    name: 'direct',
+    description: 'client → origin, no proxy: the ceiling of this origin and load generator on their shared core',
+    unavailable: () => null,
+    start: async (ctx) => ({ port: ctx.originPort, proxy: false, process: null, counters: null }),
+  },
+  {
+    name: 'hopwise',
+    description: 'this project: `node bin/hopwise.js` (forward mode, error-level logs, no access log)',
+    unavailable: (root) =>
+      existsSync(path.join(root, 'dist', 'cli', 'main.js')) ? null : 'dist/cli/main.js missing (run `npm run build`)',
+    start: startHopwise,
+  },
+  {
+    name: 'http-proxy',
+    description: 'bare http-proxy 1.18.1, `createProxyServer({})`, no agent: one upstream connection per request',
+    unavailable: () => null,
+    start: benchScript('http-proxy', true),
+  },
+  {
+    name: 'http-proxy-agent',
+    description: 'http-proxy 1.18.1 with `new http.Agent({ keepAlive: true })`: pooled upstream connections',
+    unavailable: () => null,
+    start: benchScript('http-proxy-agent', true),
+  },
+  {
+    name: 'squid',
+    description: 'Debian squid, forward mode, `cache deny all`, generated minimal config, `squid -N -f conf`',
+    unavailable: () => squidUnavailable(),
+    start: startSquid,
+  },
+  {
+    name: 'node-hello',
+    description: 'a one-file Node http server answering directly on the proxy core: the "0.5 × Node" anchor',
+    unavailable: () => null,
+    start: benchScript('node-hello', false),
+  },
+]);
+
+/**
+ * Resolves the names asked for (null: all) to definitions, in the canonical order; throws on an unknown name.
+ * @param {string[] | null} names
+ * @returns {TargetDef[]}
+ */
+export function selectTargets(names) {
+  if (names === null) return [...TARGETS];
+  const known = new Set(TARGETS.map((t) => t.name));
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length > 0) throw new Error(`unknown target(s) ${unknown.join(', ')}; known: ${[...known].join(', ')}`);
+  return TARGETS.filter((t) => names.includes(t.name));
+}

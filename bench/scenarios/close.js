@@ -1,0 +1,13 @@
+// Scenario (b): clients that send `Connection: close` on every request (and so reconnect every time). The client
+// hop closes each time; a proxy that decouples its upstream pool keeps reusing origin connections, one that relays
+// the client's connection lifecycle opens one upstream connection per request (SPEC §4.1, RFC 9110 §7.6.1).
+
+/** @type {import('./index.js').Scenario} */
+export default {
+  id: 'b',
+  name: 'close',
+  title: '`Connection: close` clients, small responses',
+  implemented: true,
+  load: { path: '/', closeEachRequest: true },
+  columns: ['reqPerSec', 'p50', 'p99', 'cpu', 'failures', 'originPer1k', 'proxyPer1k'],
+};
