@@ -78,6 +78,7 @@ async function run(args: RunArgs, io: MainIO): Promise<number> {
     proxy: `http://${hostPort(info.proxy)}`,
     admin: info.admin === undefined ? 'disabled' : `http://${hostPort(info.admin)}`,
     ...(config.mode === 'gateway' ? { target: config.target } : {}),
+    ...(info.routes.length > 0 ? { routes: info.routes.map((a, i) => `http://${hostPort(a)} -> ${config.routes[i]?.target ?? '?'}`) } : {}),
     config: args.configFile ?? 'embedded defaults',
   });
   await untilSignal(logger, () => proxy.close(), () => proxy.destroy());

@@ -14,8 +14,12 @@ import { answerMaxForwards } from './respond.js';
 /** Maps a downstream request to its upstream target (forward: absolute-form; gateway: the fixed target). */
 export type TargetResolver = (req: IncomingMessage) => TargetResult;
 
-/** Headers the proxy adds to the upstream request after stripping (Via, optional X-Forwarded-* / Forwarded). */
-export type RequestAdditions = (req: IncomingMessage) => readonly string[];
+/**
+ * Completes the upstream head with the proxy's own fields (Via, optional X-Forwarded-* / Forwarded): it receives the
+ * stripped end-to-end headers and returns the head to send, so the additions come after stripping (SPEC §1.2) and
+ * may extend a list the client started (X-Forwarded-For).
+ */
+export type RequestAdditions = (req: IncomingMessage, stripped: string[]) => string[];
 
 export interface EngineDeps extends ExchangeDeps {
   readonly resolve: TargetResolver;
@@ -54,7 +58,7 @@ export class ForwardEngine {
       origin: target.origin,
       path: target.path,
       method,
-      headers: upstreamHeaders(mf.headers, target.host, deps.additions(req)),
+      headers: deps.additions(req, upstreamHeaders(mf.headers, target.host)),
       body: hasBody(req) ? req : null,
     });
   }
@@ -88,12 +92,13 @@ function hasBody(req: IncomingMessage): boolean {
 }
 
 /**
- * The upstream request head: end-to-end headers in their original order, then Host (the URI's authority, SPEC §2.1)
- * and the proxy's own additions. `Expect` is answered by this hop (100-continue is sent by the downstream server
- * before the body is read) and so is not forwarded; undici refuses it anyway.
+ * The upstream request head before the proxy's additions: Host (the URI's authority, SPEC §2.1), then the end-to-end
+ * headers in their original order. `Expect` is answered by this hop (100-continue is sent by the downstream server
+ * before the body is read) and so is not forwarded; undici refuses it anyway. `upgrade` keeps `Connection: Upgrade`
+ * and `Upgrade` for a WebSocket handshake (SPEC §7.1).
  */
-function upstreamHeaders(raw: readonly string[], host: string, additions: readonly string[]): string[] {
-  const stripped = stripHopByHop(raw, { direction: 'request' });
+export function upstreamHeaders(raw: readonly string[], host: string, upgrade = false): string[] {
+  const stripped = stripHopByHop(raw, { direction: 'request', upgrade });
   const out: string[] = ['host', host];
   for (let i = 0; i < stripped.length; i += 2) {
     const name = stripped[i]!;
@@ -101,6 +106,5 @@ function upstreamHeaders(raw: readonly string[], host: string, additions: readon
     if (name.length === 6 && name.toLowerCase() === 'expect') continue;
     out.push(name, stripped[i + 1]!);
   }
-  for (let i = 0; i < additions.length; i++) out.push(additions[i]!);
   return out;
 }

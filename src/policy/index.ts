@@ -1,6 +1,7 @@
 /**
- * The pure header and target policy (STYLE: pure core): hop-by-hop stripping, Via, request targets, Max-Forwards and
- * the retry decision. No I/O and no Node http imports; every function returns new values and leaves inputs alone.
+ * The pure header and target policy (STYLE: pure core): hop-by-hop stripping, Via, forwarded headers, request targets,
+ * Max-Forwards and the retry decision. No I/O and no Node http imports; every function returns new values and leaves
+ * inputs alone.
  */
 export {
   connectionTokens,
@@ -17,5 +18,13 @@ export {
   type TargetResult,
   type UpstreamTarget,
 } from './target.js';
+export {
+  forwardedElement,
+  forwardedNode,
+  forwardedStyle,
+  withForwarded,
+  type ForwardedFacts,
+  type ForwardedStyle,
+} from './forwarded.js';
 export { applyMaxForwards, type MaxForwardsDecision } from './max-forwards.js';
 export { isIdempotent, shouldRetryStale, type RetryContext } from './retry.js';
