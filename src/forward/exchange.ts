@@ -13,6 +13,7 @@ import type { Dispatcher } from 'undici';
 import type { DownstreamConnection, ConnectionTracker } from '../downstream/connections.js';
 import { ProxyError, classifyUpstreamError } from '../errors/index.js';
 import type { Telemetry } from '../observability/events.js';
+import { elapsedMs } from '../observability/events.js';
 import { connectionTokens, shouldRetryStale, stripHopByHop } from '../policy/index.js';
 import type { UpstreamPools } from '../upstream/pools.js';
 import type { SocketClaimant, UpstreamSocket } from '../upstream/sockets.js';
@@ -255,7 +256,7 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
         socketReq: this.#socketReq,
         status: this.#clientGone && this.#status === 0 ? 499 : this.#status,
         bytes: this.#bytes,
-        ms: Math.round((performance.now() - this.#started) * 100) / 100,
+        ms: elapsedMs(this.#started),
         retried: this.#attempt > 1,
         error: this.#error?.code,
       },

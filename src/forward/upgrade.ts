@@ -27,6 +27,7 @@ import type { ConnectionTracker, DownstreamConnection } from '../downstream/conn
 import { ProxyError, classifyUpstreamError } from '../errors/index.js';
 import type { ErrorCode } from '../errors/index.js';
 import type { Telemetry } from '../observability/events.js';
+import { unpooledRecord } from '../observability/events.js';
 import { isUpgradeRequest, stripHopByHop } from '../policy/index.js';
 import type { UpstreamTarget } from '../policy/index.js';
 import { refuseAndClose } from '../tunnel/linger.js';
@@ -210,21 +211,17 @@ class WebSocketAttempt implements TunnelMember {
     this.#answered = true;
     this.#deps.telemetry.emit({
       type: 'request',
-      record: {
+      record: unpooledRecord({
         conn: this.#conn,
         connReq: this.#connReq,
         method: 'GET',
         target: this.#target,
         origin: this.#origin,
-        upstream: undefined,
-        reused: false,
-        socketReq: undefined,
         status,
         bytes,
-        ms: Math.round((performance.now() - this.#started) * 100) / 100,
-        retried: false,
+        started: this.#started,
         error: err?.code,
-      },
+      }),
     });
   }
 }

@@ -46,6 +46,43 @@ export interface RequestRecord {
   readonly error: string | undefined;
 }
 
+/** Milliseconds since `started` (a `performance.now()` value), rounded to 0.01 ms for logs. */
+export function elapsedMs(started: number): number {
+  return Math.round((performance.now() - started) * 100) / 100;
+}
+
+/**
+ * The access record of an exchange that used no pooled upstream socket (CONNECT, WebSocket upgrades): same shape as
+ * a proxied request's, with the socket fields empty.
+ */
+export function unpooledRecord(r: {
+  conn: number;
+  connReq: number;
+  method: string;
+  target: string;
+  origin: string | undefined;
+  status: number;
+  bytes: number;
+  started: number;
+  error: string | undefined;
+}): RequestRecord {
+  return {
+    conn: r.conn,
+    connReq: r.connReq,
+    method: r.method,
+    target: r.target,
+    origin: r.origin,
+    upstream: undefined,
+    reused: false,
+    socketReq: undefined,
+    status: r.status,
+    bytes: r.bytes,
+    ms: elapsedMs(r.started),
+    retried: false,
+    error: r.error,
+  };
+}
+
 export type TelemetryEvent =
   | { readonly type: 'downstream.open'; readonly conn: number; readonly remote: string }
   | { readonly type: 'downstream.close'; readonly conn: number; readonly reason: DownstreamCloseReason; readonly requests: number }

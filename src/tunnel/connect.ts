@@ -15,6 +15,7 @@ import type { Config } from '../config/schema.js';
 import type { ConnectionTracker, DownstreamConnection } from '../downstream/connections.js';
 import { ProxyError, classifyUpstreamError } from '../errors/index.js';
 import type { Telemetry } from '../observability/events.js';
+import { unpooledRecord } from '../observability/events.js';
 import { authorityTarget } from '../policy/index.js';
 import { refuseAndClose } from './linger.js';
 import type { TunnelCloseReason, TunnelMember, Tunnels } from './registry.js';
@@ -152,21 +153,17 @@ class ConnectAttempt implements TunnelMember {
   #record(status: number, err: ProxyError | undefined, bytes = 0): void {
     this.#deps.telemetry.emit({
       type: 'request',
-      record: {
+      record: unpooledRecord({
         conn: this.#conn,
         connReq: this.#connReq,
         method: 'CONNECT',
         target: this.target,
         origin: undefined,
-        upstream: undefined,
-        reused: false,
-        socketReq: undefined,
         status,
         bytes,
-        ms: Math.round((performance.now() - this.#started) * 100) / 100,
-        retried: false,
+        started: this.#started,
         error: err?.code,
-      },
+      }),
     });
   }
 }
