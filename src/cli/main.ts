@@ -33,10 +33,10 @@ export async function main(argv: readonly string[], io: MainIO = defaultIO): Pro
     case 'error':
       io.stderr.write(`hopwise: ${parsed.message}\n`);
       return parsed.exitCode;
-    case 'run':
-      return run(parsed, io);
     case 'demo':
       return runDemoCommand(parsed, io);
+    case 'run':
+      return run(parsed, io);
     default:
       io.stderr.write(`hopwise: the "${parsed.command}" command is not available in this build yet\n`);
       return 2;
