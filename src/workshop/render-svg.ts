@@ -31,6 +31,8 @@ export function xmlEscape(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": 'apos' }[c] ?? ''};`);
 }
 
+/** Width of a participant's name box (22 px bold). */
+const boxWidth = (lane: string): number => Math.max(200, lane.length * 13.5 + 30);
 const laneGap = (lanes: number): number => (lanes <= 3 ? 480 : 430);
 const widthFor = (lanes: number): number => LEFT + (lanes - 1) * laneGap(lanes) + RIGHT + 120;
 
@@ -87,18 +89,27 @@ function text(x: number, y: number, content: string, style: TextStyle = {}): str
   return `<text ${attrs.join(' ')}>${xmlEscape(content)}</text>`;
 }
 
-/** Splits a `a · b · c` label into at most two lines that fit `maxChars`, ellipsising the rest. */
+/**
+ * Fits a label to `maxChars` per line, in at most two lines: `a · b · c` parts are packed greedily, a part longer than
+ * a line is wrapped at spaces, and whatever does not fit ends in an ellipsis.
+ */
 export function fitLabel(label: string, maxChars: number): string[] {
-  const parts = label.split(' · ');
+  const max = Math.max(4, maxChars);
+  const words = label.split(' · ').flatMap((part, i) => {
+    const pieces = part.split(' ').map((w) => ({ w, sep: ' ' }));
+    if (i > 0 && pieces[0] !== undefined) pieces[0].sep = ' · ';
+    return pieces;
+  });
   const lines: string[] = [];
-  for (const part of parts) {
+  for (const { w, sep } of words) {
     const last = lines.at(-1);
-    if (last !== undefined && last.length + 3 + part.length <= maxChars) lines[lines.length - 1] = `${last} · ${part}`;
-    else lines.push(part);
+    if (last !== undefined && last.length + sep.length + w.length <= max) lines[lines.length - 1] = `${last}${sep}${w}`;
+    else if (last !== undefined && sep === ' ' && lines.length >= 2) lines[lines.length - 1] = `${last}${sep}${w}`;
+    else lines.push(w);
   }
-  const clip = (s: string): string => (s.length > maxChars ? `${s.slice(0, Math.max(1, maxChars - 1))}…` : s);
-  if (lines.length > 2) lines.splice(1, lines.length - 1, `${lines.slice(1).join(' · ')}`);
-  return lines.map(clip);
+  const kept = lines.slice(0, 2);
+  if (lines.length > 2) kept[1] = `${kept[1] ?? ''} ${lines.slice(2).join(' ')}`;
+  return kept.map((l) => (l.length > max ? `${l.slice(0, max - 1)}…` : l));
 }
 
 function scenarioSvg(s: Scenario, top: number): { svg: string; bottom: number } {
@@ -107,13 +118,13 @@ function scenarioSvg(s: Scenario, top: number): { svg: string; bottom: number } 
   const out: string[] = [text(30, top + 26, s.title, { size: 26, weight: 'bold' })];
   const headY = top + 50;
   // Rows: one per step, plus a taller break where time jumps.
-  const rows: { step: Step; y: number; breakBefore: boolean }[] = [];
+  const rows: { step: Step; y: number; breakBefore: boolean; elapsed: number }[] = [];
   let y = headY + 70;
   let previous: number | undefined;
   for (const step of s.steps) {
     const jump = previous !== undefined && step.t - previous > GAP_MS;
     if (jump) y += BREAK - ROW;
-    rows.push({ step, y, breakBefore: jump });
+    rows.push({ step, y, breakBefore: jump, elapsed: step.t - (previous ?? step.t) });
     y += ROW;
     previous = step.t;
   }
@@ -133,17 +144,22 @@ function scenarioSvg(s: Scenario, top: number): { svg: string; bottom: number } 
   for (const lane of s.lanes) {
     out.push(
       `<line x1="${x(lane)}" y1="${headY + 44}" x2="${x(lane)}" y2="${bottom}" stroke="#333333" stroke-width="2"/>`,
-      `<rect x="${x(lane) - 105}" y="${headY}" width="210" height="44" rx="8" fill="#111111"/>`,
+      `<rect x="${x(lane) - boxWidth(lane) / 2}" y="${headY}" width="${boxWidth(lane)}" height="44" rx="8" fill="#111111"/>`,
       text(x(lane), headY + 30, lane, { size: 22, weight: 'bold', fill: '#ffffff', anchor: 'middle' }),
     );
   }
-  for (const row of rows) out.push(...rowSvg(row.step, row.y, row.breakBefore, x, gap));
+  for (const row of rows) out.push(...rowSvg(row.step, row.y, row.breakBefore, row.elapsed, x, gap));
   return { svg: `<g class="scenario" id="scenario-${xmlEscape(s.id)}">\n${out.join('\n')}\n</g>`, bottom };
 }
 
-function rowSvg(step: Step, y: number, breakBefore: boolean, x: (lane: string) => number, gap: number): string[] {
+function rowSvg(step: Step, y: number, breakBefore: boolean, elapsed: number, x: (lane: string) => number, gap: number): string[] {
   const out: string[] = [];
-  if (breakBefore) out.push(text(LEFT - 20, y - 30, '≈', { size: 30, anchor: 'end', fill: '#b00020', weight: 'bold' }));
+  if (breakBefore) {
+    out.push(
+      `<line x1="${LEFT - 150}" y1="${y - 40}" x2="${LEFT - 20}" y2="${y - 40}" stroke="#b00020" stroke-width="2" stroke-dasharray="4 4"/>`,
+      text(LEFT - 20, y - 48, `≈ +${ms(elapsed)}`, { size: 18, anchor: 'end', fill: '#b00020', weight: 'bold', family: MONO }),
+    );
+  }
   out.push(text(LEFT - 20, y + 7, ms(step.t), { size: 18, anchor: 'end', family: MONO, fill: '#333333' }));
   const colour = COLOURS[step.tone];
   if (step.kind === 'note') {

@@ -64,7 +64,9 @@ function scenarioLines(s: Scenario, paint: Paint): string[] {
     previous = step.t;
   }
   lines.push('');
-  for (const span of s.spans) lines.push(`  ${paint(span.kind, ` ${span.kind} `)} ${span.between.join(' ↔ ')}: ${span.label} (${ms(span.start)} → ${ms(span.end)})`);
+  for (const span of s.spans) {
+    lines.push(`  ${paint(span.kind, span.kind === 'stall' ? 'stall' : 'held open')} ${span.between.join(' ↔ ')}: ${span.label} (from ${ms(span.start)} to ${ms(span.end)})`);
+  }
   for (const hop of s.hops) lines.push(`  ${hop.between.join(' ↔ ')}: ${hop.connections} connection(s) — ${hop.summary}`);
   return lines;
 }
@@ -99,8 +101,9 @@ function gapRow(s: Scenario, from: number, to: number, paint: Paint): string {
     const b = laneIndex(s.lanes, span.between[1]) * LANE;
     for (let i = Math.min(a, b) + 1; i < Math.max(a, b); i++) grid[i] = span.kind === 'stall' ? '░' : '·';
   }
-  const what = active.map((span: Span) => paint(span.kind, ` ${span.kind} `)).join(' ');
-  return `${'⋮'.padStart(10)}  ${paint('dim', grid.join('').trimEnd().padEnd((s.lanes.length - 1) * LANE + 2))} ${paint('dim', `${ms(to - from)} pass`)} ${what}`;
+  const what = active.map((span: Span) => `${paint(span.kind, span.kind === 'stall' ? 'stall' : 'held open')} ${span.between.join(' ↔ ')}`);
+  const grid2 = paint('dim', grid.join('').trimEnd().padEnd((s.lanes.length - 1) * LANE + 2));
+  return `${'⋮'.padStart(10)}  ${grid2} ${paint('dim', `+${ms(to - from)}`)}${what.length > 0 ? ` — ${what.join(' · ')}` : ''}`;
 }
 
 function lifelines(lanes: number): string[] {

@@ -59,7 +59,7 @@ export function clientEvents(
         return;
       case 'send': {
         const head = headOf(requests[e.request] ?? '');
-        const label = requestLabel(head.line, head.headers) + (e.retry ? ' (retry, new connection)' : '');
+        const label = requestLabel(head.line, head.headers) + (e.retry ? ' · (retry)' : '');
         rec.message(client, first, label, 'request', (requests[e.request] ?? '').trimEnd());
         return;
       }
@@ -157,7 +157,7 @@ export function hopwiseEvents(
         rec.note(hopwise, `no answer on a reused socket: retries ${e.method} once on a new one (SPEC §4.3)`, 'problem');
         return;
       case 'upstream.close':
-        rec.note(hopwise, `upstream socket u${e.socket} closed (${e.reason})`, 'info');
+        rec.note(hopwise, `upstream socket u${e.socket} closed`, 'info');
         return;
       default:
         return;
