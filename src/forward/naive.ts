@@ -11,7 +11,10 @@
  *   socket per request;
  * - a chunked `DELETE`/`OPTIONS` without Content-Length is re-labelled `Content-Length: 0` while its body is still
  *   streamed (`deleteLength`), so the body reaches the origin as bytes after the message: a smuggled request;
- * - response headers are copied too, `Connection: close` included, so the client's connection closes as well.
+ * - response headers are copied too (`Keep-Alive` and the headers the origin's `Connection` lists reach the client),
+ *   and `Connection` follows the library's `setConnection`: an HTTP/1.0 client gets its own `Connection` value echoed
+ *   back, so a `keep-alive` one is kept alive (RFC 9112 §9.3 forbids it); otherwise the origin's value is relayed, and
+ *   the `close` it answers to the proxy's own `Connection: close` closes the client's connection too.
  *
  * The only importer of the http-proxy package (STYLE: one importer per third-party library). Loopback only.
  */

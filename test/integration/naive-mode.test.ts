@@ -175,6 +175,35 @@ describe('naive mode vs hopwise: upstream connections (SPEC §4.1)', () => {
   });
 });
 
+describe('naive mode vs hopwise: an HTTP/1.0 client asking for keep-alive (RFC 9112 §9.3)', () => {
+  const request = (originUrl: string, path: string): string =>
+    `GET ${originUrl}${path} HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n`;
+
+  it("naive echoes the client's Connection: keep-alive (web-outgoing setConnection) and keeps the HTTP/1.0 client alive", async () => {
+    const origin = await nodeOrigin();
+    const { naive } = await bothProxies();
+    const c = await client(naive);
+    c.write(request(origin.url, '/1'));
+    const first = await c.readResponse();
+    // The origin said close (naive sent it Connection: close); the client is told the opposite.
+    expect(origin.seen[0]?.headers.connection).toBe('close');
+    expect(header(first, 'connection')).toEqual(['keep-alive']);
+    c.write(request(origin.url, '/2'));
+    expect((await c.readResponse()).status).toBe(200);
+    expect(c.closed).toBe(false);
+  });
+
+  it('hopwise answers Connection: close and closes the HTTP/1.0 connection', async () => {
+    const origin = await nodeOrigin();
+    const { hopwise } = await bothProxies();
+    const c = await client(hopwise);
+    c.write(request(origin.url, '/1'));
+    const first = await c.readResponse();
+    expect(header(first, 'connection')).toEqual(['close']);
+    await c.waitClosed(2000);
+  });
+});
+
 /**
  * http-proxy-3 1.23 still has http-proxy's `deleteLength` pass (passes/web-incoming.js): a DELETE or OPTIONS without
  * Content-Length gets `content-length: 0` and its Transfer-Encoding deleted, while the (de-chunked) body is still
