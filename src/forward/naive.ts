@@ -21,7 +21,7 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { createProxyServer } from 'http-proxy-3';
+import { createProxyServer, type ProxyServer } from 'http-proxy-3';
 import { isLoopbackHost } from '../config/validate.js';
 
 /** The warning printed when naive mode starts (SPEC §9.1 applies to it as to dumb mode). */
@@ -74,6 +74,39 @@ const plain = (res: http.ServerResponse, status: number, message: string): void 
   res.end(body);
 };
 
+type HttpProxy = ProxyServer<typeof http.IncomingMessage, typeof http.ServerResponse, Error>;
+
+/** One request: the absolute URI's origin is the target; everything else is http-proxy-3's default behaviour. */
+function forward(proxy: HttpProxy, req: http.IncomingMessage, res: http.ServerResponse, conn: number, onRequest: NaiveProxyOptions['onRequest']): void {
+  const started = performance.now();
+  let error: string | undefined;
+  res.once('close', () => {
+    onRequest?.({
+      type: 'request',
+      conn,
+      method: req.method ?? '',
+      target: req.url ?? '',
+      status: res.headersSent ? res.statusCode : 0,
+      ms: Math.round((performance.now() - started) * 100) / 100,
+      ...(error === undefined ? {} : { error }),
+    });
+  });
+  let target: string;
+  try {
+    const url = new URL(req.url ?? '');
+    if (url.protocol !== 'http:') throw new Error('not http');
+    target = url.origin;
+  } catch {
+    plain(res, 400, 'naive proxy: the request target must be an absolute http:// URI');
+    return;
+  }
+  proxy.web(req, res, { target }, (err) => {
+    error = (err as NodeJS.ErrnoException).code ?? err.message;
+    if (!res.headersSent) plain(res, 502, `naive proxy: cannot reach ${target} (${error})`);
+    else res.destroy();
+  });
+}
+
 /** Creates a naive-mode proxy; throws if `host` is not a loopback address. See {@link NAIVE_BANNER}. */
 export function createNaiveProxy(opts: NaiveProxyOptions = {}): NaiveProxy {
   const host = opts.host ?? '127.0.0.1';
@@ -84,35 +117,7 @@ export function createNaiveProxy(opts: NaiveProxyOptions = {}): NaiveProxy {
   const proxy = createProxyServer({});
   const connIds = new WeakMap<Socket, number>();
   let nextConn = 1;
-  const server = http.createServer((req, res) => {
-    const started = performance.now();
-    let error: string | undefined;
-    res.once('close', () => {
-      opts.onRequest?.({
-        type: 'request',
-        conn: connIds.get(req.socket) ?? 0,
-        method: req.method ?? '',
-        target: req.url ?? '',
-        status: res.headersSent ? res.statusCode : 0,
-        ms: Math.round((performance.now() - started) * 100) / 100,
-        ...(error === undefined ? {} : { error }),
-      });
-    });
-    let target: string;
-    try {
-      const url = new URL(req.url ?? '');
-      if (url.protocol !== 'http:') throw new Error('not http');
-      target = url.origin;
-    } catch {
-      plain(res, 400, 'naive proxy: the request target must be an absolute http:// URI');
-      return;
-    }
-    proxy.web(req, res, { target }, (err) => {
-      error = (err as NodeJS.ErrnoException).code ?? err.message;
-      if (!res.headersSent) plain(res, 502, `naive proxy: cannot reach ${target} (${error})`);
-      else res.destroy();
-    });
-  });
+  const server = http.createServer((req, res) => forward(proxy, req, res, connIds.get(req.socket) ?? 0, opts.onRequest));
   server.on('connection', (socket: Socket) => connIds.set(socket, nextConn++));
   // CONNECT is not part of the demonstration: refuse it plainly rather than let Node drop the socket.
   server.on('connect', (_req: http.IncomingMessage, socket: Socket) => {

@@ -5,10 +5,10 @@
  */
 import type { Config } from '../../config/schema.js';
 import { createDumbProxy } from '../dumb-proxy.js';
-import type { DemoResult, Scenario } from '../timeline.js';
+import type { DemoResult, Fact, Scenario } from '../timeline.js';
 import { TimelineRecorder, ms } from '../timeline.js';
 import { startDemoHopwise } from './hopwise.js';
-import { runKeepAliveClient } from './scripted-client.js';
+import { runKeepAliveClient, type RequestOutcome } from './scripted-client.js';
 import { ScriptedOrigin } from './scripted-origin.js';
 import type { ClientTimes } from './wiring.js';
 import { clientEvents, dumbEvents, heldSpans, hopwiseEvents, longestWait, originEvents, stallSpans } from './wiring.js';
@@ -29,13 +29,35 @@ export function keepAliveRequests(originPort: number, header = 'Connection'): st
 /** A wait longer than this (and than a quarter of the idle timeout) is drawn as a stall or a held connection. */
 export const spanThreshold = (idleMs: number): number => Math.max(20, Math.min(100, idleMs / 4));
 
+/** What the scripted client saw through one chain, with the stall and held spans already recorded. */
+interface ClientRun {
+  readonly outcomes: readonly RequestOutcome[];
+  readonly times: ClientTimes;
+}
+
+/** Runs the two keep-alive requests through `port` and records the spans on the first and last hops. */
+async function twoRequests(rec: TimelineRecorder, port: number, originPort: number, proxy: string, idleMs: number): Promise<ClientRun> {
+  const times: ClientTimes = { closedUnanswered: new Map() };
+  const requests = keepAliveRequests(originPort);
+  const outcomes = await runKeepAliveClient({
+    port,
+    requests,
+    clock: () => rec.now(),
+    timeoutMs: idleMs * 3 + 5000,
+    onEvent: clientEvents(rec, { client: 'client', first: proxy }, requests, times),
+  });
+  const threshold = spanThreshold(idleMs);
+  for (const s of [...stallSpans(outcomes, times, ['client', proxy], threshold), ...heldSpans(rec, [proxy, 'origin'], threshold)]) {
+    rec.span(s.kind, s.between, s.start, s.end, s.label);
+  }
+  return { outcomes, times };
+}
+
 async function throughDumb(idleMs: number): Promise<Scenario> {
   const rec = new TimelineRecorder();
-  const lanes = { client: 'client', first: 'dumb proxy', last: 'dumb proxy', origin: 'origin' } as const;
-  const times: ClientTimes = { closedUnanswered: new Map() };
   let originClosedAt: number | null = null;
   let ignoredBytes = 0;
-  const toTimeline = originEvents(rec, lanes);
+  const toTimeline = originEvents(rec, { last: 'dumb proxy', origin: 'origin' });
   const origin = new ScriptedOrigin({
     idleTimeoutMs: idleMs,
     onEvent: (e) => {
@@ -51,22 +73,9 @@ async function throughDumb(idleMs: number): Promise<Scenario> {
     },
   });
   try {
-    const requests = keepAliveRequests(await origin.listen());
-    const { port } = await dumb.listen();
-    const outcomes = await runKeepAliveClient({
-      port,
-      requests,
-      clock: () => rec.now(),
-      timeoutMs: idleMs * 3 + 5000,
-      onEvent: clientEvents(rec, lanes, requests, times),
-    });
-    const threshold = spanThreshold(idleMs);
-    for (const s of [...stallSpans(outcomes, times, ['client', 'dumb proxy'], threshold), ...heldSpans(rec, ['dumb proxy', 'origin'], threshold)]) {
-      rec.span(s.kind, s.between, s.start, s.end, s.label);
-    }
-    const [first, second] = outcomes;
-    const stallMs = times.closedUnanswered.has(1) ? (times.closedUnanswered.get(1) ?? 0) - (second?.firstSentAt ?? 0) : 0;
-    const clientConnections = Math.max(0, ...outcomes.map((o) => o.conn));
+    const originPort = await origin.listen();
+    const run = await twoRequests(rec, (await dumb.listen()).port, originPort, 'dumb proxy', idleMs);
+    const facts = dumbFacts(run, idleMs, originClosedAt, ignoredBytes, origin.connections);
     return rec.scenario({
       id: 'dumb',
       title: 'HTTP/1.0 keep-alive client → dumb proxy → origin',
@@ -74,7 +83,7 @@ async function throughDumb(idleMs: number): Promise<Scenario> {
       hops: [
         {
           between: ['client', 'dumb proxy'],
-          connections: clientConnections,
+          connections: Number(facts.clientConnections),
           summary: `the client kept connection #1 for its second request; the dumb proxy never read it (${ignoredBytes} bytes ignored)`,
         },
         {
@@ -83,21 +92,7 @@ async function throughDumb(idleMs: number): Promise<Scenario> {
           summary: `held open by the origin's keep-alive until its idle timeout (${idleMs} ms): only that close ends the response`,
         },
       ],
-      facts: {
-        idleTimeoutMs: idleMs,
-        responses: outcomes.filter((o) => o.status !== null).length,
-        firstResponseMs: first?.doneAt == null ? null : round(first.doneAt - first.firstSentAt),
-        stallMs: round(stallMs),
-        longestWaitMs: longestWait(outcomes, times),
-        originClosedAt,
-        secondResponseAt: second?.doneAt ?? null,
-        secondResponseAfterOriginClose: second?.doneAt != null && originClosedAt !== null && second.doneAt >= originClosedAt,
-        secondRetried: second?.retried ?? false,
-        ignoredBytes,
-        clientConnections,
-        originConnections: origin.connections,
-        totalMs: round((second?.doneAt ?? rec.now()) - (first?.firstSentAt ?? 0)),
-      },
+      facts,
     });
   } finally {
     dumb.destroy();
@@ -105,24 +100,33 @@ async function throughDumb(idleMs: number): Promise<Scenario> {
   }
 }
 
+function dumbFacts(run: ClientRun, idleMs: number, originClosedAt: number | null, ignoredBytes: number, originConnections: number): Record<string, Fact> {
+  const [first, second] = run.outcomes;
+  const unanswered = run.times.closedUnanswered.get(1);
+  const stallMs = unanswered === undefined ? 0 : unanswered - (second?.firstSentAt ?? 0);
+  return {
+    idleTimeoutMs: idleMs,
+    responses: run.outcomes.filter((o) => o.status !== null).length,
+    firstResponseMs: first?.doneAt == null ? null : round(first.doneAt - first.firstSentAt),
+    stallMs: round(stallMs),
+    longestWaitMs: longestWait(run.outcomes, run.times),
+    originClosedAt,
+    secondResponseAt: second?.doneAt ?? null,
+    secondResponseAfterOriginClose: second?.doneAt != null && originClosedAt !== null && second.doneAt >= originClosedAt,
+    secondRetried: second?.retried ?? false,
+    ignoredBytes,
+    clientConnections: Math.max(0, ...run.outcomes.map((o) => o.conn)),
+    originConnections,
+    totalMs: second?.doneAt == null ? null : round(second.doneAt - (first?.firstSentAt ?? 0)),
+  };
+}
+
 async function throughHopwise(config: Config, idleMs: number): Promise<Scenario> {
   const rec = new TimelineRecorder();
-  const lanes = { client: 'client', first: 'hopwise', last: 'hopwise', origin: 'origin' } as const;
-  const times: ClientTimes = { closedUnanswered: new Map() };
-  const origin = new ScriptedOrigin({ idleTimeoutMs: idleMs, onEvent: originEvents(rec, lanes) });
+  const origin = new ScriptedOrigin({ idleTimeoutMs: idleMs, onEvent: originEvents(rec, { last: 'hopwise', origin: 'origin' }) });
   const hopwise = await startDemoHopwise(config, {}, hopwiseEvents(rec, { hopwise: 'hopwise', next: 'origin', drawReused: false }));
   try {
-    const requests = keepAliveRequests(await origin.listen());
-    const outcomes = await runKeepAliveClient({
-      port: hopwise.port,
-      requests,
-      clock: () => rec.now(),
-      timeoutMs: idleMs * 3 + 5000,
-      onEvent: clientEvents(rec, lanes, requests, times),
-    });
-    for (const s of stallSpans(outcomes, times, ['client', 'hopwise'], spanThreshold(idleMs))) {
-      rec.span(s.kind, s.between, s.start, s.end, s.label);
-    }
+    const { outcomes, times } = await twoRequests(rec, hopwise.port, await origin.listen(), 'hopwise', idleMs);
     const [first, second] = outcomes;
     const upstream = hopwise.stats().upstream.totals;
     const clientConnections = Math.max(0, ...outcomes.map((o) => o.conn));
@@ -146,7 +150,7 @@ async function throughHopwise(config: Config, idleMs: number): Promise<Scenario>
         idleTimeoutMs: idleMs,
         responses: outcomes.filter((o) => o.status !== null).length,
         longestWaitMs: longestWait(outcomes, times),
-        totalMs: round((second?.doneAt ?? rec.now()) - (first?.firstSentAt ?? 0)),
+        totalMs: second?.doneAt == null ? null : round(second.doneAt - (first?.firstSentAt ?? 0)),
         clientConnections,
         originConnections: origin.connections,
         upstreamSocketsCreated: upstream.socketsCreated,

@@ -13,13 +13,13 @@
  * (c): gateway mode accepts the absolute-form target (RFC 9112 §3.2.2) and keeps the client's Host.
  */
 import type { Config } from '../../config/schema.js';
-import { createDumbProxy, type DumbProxy } from '../dumb-proxy.js';
-import type { DemoResult, Scenario } from '../timeline.js';
+import { createDumbProxy } from '../dumb-proxy.js';
+import type { DemoResult, Fact, Scenario } from '../timeline.js';
 import { TimelineRecorder, ms } from '../timeline.js';
 import { keepAliveRequests, spanThreshold } from './dumb-proxy.js';
 import { startDemoHopwise, type DemoHopwise } from './hopwise.js';
 import { NaiveSmartProxy } from './naive-smart-proxy.js';
-import { runKeepAliveClient } from './scripted-client.js';
+import { runKeepAliveClient, type RequestOutcome } from './scripted-client.js';
 import { ScriptedOrigin, type OriginEvent } from './scripted-origin.js';
 import type { ClientTimes } from './wiring.js';
 import { clientEvents, dumbEvents, heldSpans, hopwiseEvents, longestWait, originEvents, smartEvents, stallSpans } from './wiring.js';
@@ -50,15 +50,21 @@ interface OriginSaw {
   connectionKeepAlive: boolean;
 }
 
-async function runChain(chain: Chain, config: Config, idleMs: number): Promise<Scenario> {
-  const rec = new TimelineRecorder();
+/** The participants of one chain, up and listening; `entry` is where the client connects. */
+interface RunningChain {
+  readonly entry: number;
+  readonly originPort: number;
+  readonly origin: ScriptedOrigin;
+  readonly saw: OriginSaw;
+  readonly dumbConnections: () => number;
+  readonly hopwise: DemoHopwise | undefined;
+}
+
+/** Starts origin, dumb proxy, then the chain's first proxy; registers each one's stop in `stops` as it goes. */
+async function startChain(chain: Chain, rec: TimelineRecorder, config: Config, idleMs: number, stops: (() => unknown)[]): Promise<RunningChain> {
   const lanes = LANES[chain];
-  const client = lanes[0] ?? '';
-  const first = lanes[1] ?? '';
-  const last = lanes[lanes.length - 2] ?? '';
-  const times: ClientTimes = { closedUnanswered: new Map() };
   const saw: OriginSaw = { proxyConnection: false, connectionKeepAlive: false };
-  const toTimeline = originEvents(rec, { last, origin: 'origin' });
+  const toTimeline = originEvents(rec, { last: lanes[lanes.length - 2] ?? '', origin: 'origin' });
   const origin = new ScriptedOrigin({
     idleTimeoutMs: idleMs,
     onEvent: (e: OriginEvent) => {
@@ -68,76 +74,83 @@ async function runChain(chain: Chain, config: Config, idleMs: number): Promise<S
       saw.connectionKeepAlive ||= e.headers.some(([k, v]) => k.toLowerCase() === 'connection' && /keep-alive/i.test(v));
     },
   });
+  stops.push(() => origin.close());
+  const originPort = await origin.listen();
   let dumbConnections = 0;
-  let dumb: DumbProxy | undefined;
-  let hopwise: DemoHopwise | undefined;
-  let smart: NaiveSmartProxy | undefined;
-  try {
-    const originPort = await origin.listen();
-    const dumbToTimeline = dumbEvents(rec, { prev: first, dumb: 'dumb proxy', drawPrevHop: chain !== 'a' });
-    dumb = createDumbProxy({
-      origin: { host: '127.0.0.1', port: originPort },
-      onEvent: (e) => {
-        dumbToTimeline(e);
-        if (e.type === 'client-connected') dumbConnections++;
-      },
+  const dumbToTimeline = dumbEvents(rec, { prev: lanes[1] ?? '', dumb: 'dumb proxy', drawPrevHop: chain !== 'a' });
+  const dumb = createDumbProxy({
+    origin: { host: '127.0.0.1', port: originPort },
+    onEvent: (e) => {
+      dumbToTimeline(e);
+      if (e.type === 'client-connected') dumbConnections++;
+    },
+  });
+  stops.push(() => dumb.destroy());
+  const dumbPort = (await dumb.listen()).port;
+  const common = { originPort, origin, saw, dumbConnections: () => dumbConnections };
+  if (chain === 'b') {
+    const hopwise = await startDemoHopwise(
+      config,
+      { mode: 'gateway', target: `http://127.0.0.1:${dumbPort}` },
+      hopwiseEvents(rec, { hopwise: 'hopwise', next: 'dumb proxy', drawReused: true }),
+    );
+    stops.push(() => hopwise.close());
+    return { ...common, entry: hopwise.port, hopwise };
+  }
+  if (chain === 'c') {
+    const smart = new NaiveSmartProxy({
+      parent: { host: '127.0.0.1', port: dumbPort },
+      onEvent: smartEvents(rec, { smart: 'naive smart proxy', next: 'dumb proxy' }),
     });
-    const dumbPort = (await dumb.listen()).port;
-    let entry = dumbPort;
-    if (chain === 'b') {
-      hopwise = await startDemoHopwise(
-        config,
-        { mode: 'gateway', target: `http://127.0.0.1:${dumbPort}` },
-        hopwiseEvents(rec, { hopwise: 'hopwise', next: 'dumb proxy', drawReused: true }),
-      );
-      entry = hopwise.port;
-    } else if (chain === 'c') {
-      smart = new NaiveSmartProxy({
-        parent: { host: '127.0.0.1', port: dumbPort },
-        onEvent: smartEvents(rec, { smart: 'naive smart proxy', next: 'dumb proxy' }),
-      });
-      entry = await smart.listen();
-    }
-    const requests = keepAliveRequests(originPort, 'Proxy-Connection');
+    stops.push(() => smart.close());
+    return { ...common, entry: await smart.listen(), hopwise: undefined };
+  }
+  return { ...common, entry: dumbPort, hopwise: undefined };
+}
+
+async function runChain(chain: Chain, config: Config, idleMs: number): Promise<Scenario> {
+  const rec = new TimelineRecorder();
+  const lanes = LANES[chain];
+  const [client = '', first = ''] = lanes;
+  const times: ClientTimes = { closedUnanswered: new Map() };
+  const stops: (() => unknown)[] = [];
+  try {
+    const running = await startChain(chain, rec, config, idleMs, stops);
+    const requests = keepAliveRequests(running.originPort, 'Proxy-Connection');
     const outcomes = await runKeepAliveClient({
-      port: entry,
+      port: running.entry,
       requests,
       clock: () => rec.now(),
       timeoutMs: idleMs * 3 + 5000,
       onEvent: clientEvents(rec, { client, first }, requests, times),
     });
     const threshold = spanThreshold(idleMs);
-    const spans = [...stallSpans(outcomes, times, [client, first], threshold), ...heldSpans(rec, [last, 'origin'], threshold)];
+    const spans = [...stallSpans(outcomes, times, [client, first], threshold), ...heldSpans(rec, [lanes[lanes.length - 2] ?? '', 'origin'], threshold)];
     for (const s of spans) rec.span(s.kind, s.between, s.start, s.end, s.label);
-    const longest = longestWait(outcomes, times);
-    const upstream = hopwise?.stats().upstream.totals;
-    return rec.scenario({
-      id: chain,
-      title: TITLES[chain],
-      lanes,
-      hops: [],
-      facts: {
-        idleTimeoutMs: idleMs,
-        responses: outcomes.filter((o) => o.status !== null).length,
-        longestWaitMs: longest,
-        stalled: longest >= idleMs * 0.5,
-        unansweredCloses: times.closedUnanswered.size,
-        clientConnections: Math.max(0, ...outcomes.map((o) => o.conn)),
-        dumbProxyConnections: dumbConnections,
-        originConnections: origin.connections,
-        proxyConnectionAtOrigin: saw.proxyConnection,
-        connectionKeepAliveAtOrigin: saw.connectionKeepAlive,
-        totalMs: Math.round(((outcomes.at(-1)?.doneAt ?? rec.now()) - (outcomes[0]?.firstSentAt ?? 0)) * 10) / 10,
-        hopwiseStaleRetries: upstream?.staleRetries ?? null,
-        hopwiseReusedRequests: upstream?.reusedRequests ?? null,
-      },
-    });
+    return rec.scenario({ id: chain, title: TITLES[chain], lanes, hops: [], facts: chainFacts(running, outcomes, times, idleMs, rec.now()) });
   } finally {
-    await smart?.close();
-    await hopwise?.close();
-    dumb?.destroy();
-    await origin.close();
+    for (const stop of stops.reverse()) await stop();
   }
+}
+
+function chainFacts(running: RunningChain, outcomes: readonly RequestOutcome[], times: ClientTimes, idleMs: number, now: number): Record<string, Fact> {
+  const longest = longestWait(outcomes, times);
+  const upstream = running.hopwise?.stats().upstream.totals;
+  return {
+    idleTimeoutMs: idleMs,
+    responses: outcomes.filter((o) => o.status !== null).length,
+    longestWaitMs: longest,
+    stalled: longest >= idleMs * 0.5,
+    unansweredCloses: times.closedUnanswered.size,
+    clientConnections: Math.max(0, ...outcomes.map((o) => o.conn)),
+    dumbProxyConnections: running.dumbConnections(),
+    originConnections: running.origin.connections,
+    proxyConnectionAtOrigin: running.saw.proxyConnection,
+    connectionKeepAliveAtOrigin: running.saw.connectionKeepAlive,
+    totalMs: Math.round(((outcomes.at(-1)?.doneAt ?? now) - (outcomes[0]?.firstSentAt ?? 0)) * 10) / 10,
+    hopwiseStaleRetries: upstream?.staleRetries ?? null,
+    hopwiseReusedRequests: upstream?.reusedRequests ?? null,
+  };
 }
 
 function withHops(s: Scenario): Scenario {

@@ -105,68 +105,86 @@ const keepAliveGranted = (headers: readonly HeaderPair[]): boolean =>
 
 /** Sends every request, in order, as described above; resolves with each one's outcome. */
 export async function runKeepAliveClient(opts: ClientOptions): Promise<RequestOutcome[]> {
-  const emit = opts.onEvent ?? (() => undefined);
+  const client = new KeepAliveClient(opts);
   const outcomes: RequestOutcome[] = [];
-  let conns = 0;
-  let current: Conn | undefined;
-  const open = async (): Promise<Conn> => {
-    const socket = connect({ host: '127.0.0.1', port: opts.port });
+  try {
+    for (let i = 0; i < opts.requests.length; i++) outcomes.push(await client.request(i));
+  } finally {
+    await client.finish();
+  }
+  return outcomes;
+}
+
+/** The client's state: at most one open connection, and how many it opened. */
+class KeepAliveClient {
+  readonly #opts: ClientOptions;
+  readonly #emit: (e: ClientEvent) => void;
+  #conns = 0;
+  #current: Conn | undefined;
+
+  constructor(opts: ClientOptions) {
+    this.#opts = opts;
+    this.#emit = opts.onEvent ?? (() => undefined);
+  }
+
+  /** One request: on the kept-alive connection if there is one, retried once if that connection dies unanswered. */
+  async request(i: number): Promise<RequestOutcome> {
+    let firstSentAt = Number.NaN;
+    for (let retried = false; ; retried = true) {
+      const conn = this.#current !== undefined && !this.#current.closed ? this.#current : await this.#open();
+      this.#current = conn;
+      conn.buffer = Buffer.alloc(0);
+      conn.socket.write(this.#opts.requests[i] ?? '');
+      this.#emit({ type: 'send', conn: this.#conns, request: i, retry: retried });
+      if (Number.isNaN(firstSentAt)) firstSentAt = this.#opts.clock();
+      await conn.until(() => conn.closed || completeLength(conn.buffer) > 0, this.#opts.timeoutMs);
+      if (completeLength(conn.buffer) > 0) return this.#answered(conn, i, firstSentAt, retried);
+      const diedUnanswered = conn.closed && conn.buffer.length === 0;
+      if (diedUnanswered) this.#emit({ type: 'closed', conn: this.#conns, by: 'server', pending: i });
+      this.#current = undefined;
+      conn.socket.destroy();
+      if (diedUnanswered && !retried) continue;
+      const why = conn.closed ? 'connection closed without a response' : `no response within ${this.#opts.timeoutMs} ms`;
+      this.#emit({ type: 'gave-up', conn: this.#conns, request: i, why });
+      return { firstSentAt, doneAt: null, status: null, conn: this.#conns, retried };
+    }
+  }
+
+  /** Closes the last kept-alive connection, as a browser does when the user leaves. */
+  async finish(): Promise<void> {
+    const last = this.#current;
+    this.#current = undefined;
+    if (last === undefined || last.closed) return;
+    this.#emit({ type: 'closed', conn: this.#conns, by: 'client', pending: null });
+    last.socket.end();
+    await last.until(() => last.closed, this.#opts.timeoutMs);
+    last.socket.destroy();
+  }
+
+  async #answered(conn: Conn, i: number, firstSentAt: number, retried: boolean): Promise<RequestOutcome> {
+    const head = parseResponseHead(conn.buffer.subarray(0, findHeadEnd(conn.buffer)));
+    const keepAlive = keepAliveGranted(head.headers);
+    this.#emit({ type: 'response', conn: this.#conns, request: i, statusLine: head.statusLine, headers: head.headers, keepAlive });
+    const outcome = { firstSentAt, doneAt: this.#opts.clock(), status: head.status, conn: this.#conns, retried };
+    if (!keepAlive) {
+      // HTTP/1.0 without keep-alive: the server ends the exchange by closing.
+      if (await conn.until(() => conn.closed, this.#opts.timeoutMs)) {
+        this.#emit({ type: 'closed', conn: this.#conns, by: 'server', pending: null });
+      }
+      conn.socket.destroy();
+      this.#current = undefined;
+    }
+    return outcome;
+  }
+
+  async #open(): Promise<Conn> {
+    const socket = connect({ host: '127.0.0.1', port: this.#opts.port });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', reject);
     });
-    conns++;
-    emit({ type: 'connect', conn: conns });
+    this.#conns++;
+    this.#emit({ type: 'connect', conn: this.#conns });
     return new Conn(socket);
-  };
-  try {
-    for (let i = 0; i < opts.requests.length; i++) {
-      let firstSentAt = Number.NaN;
-      let retried = false;
-      for (;;) {
-        current = current !== undefined && !current.closed ? current : await open();
-        const conn = current;
-        conn.buffer = Buffer.alloc(0);
-        conn.socket.write(opts.requests[i] ?? '');
-        emit({ type: 'send', conn: conns, request: i, retry: retried });
-        if (Number.isNaN(firstSentAt)) firstSentAt = opts.clock();
-        await conn.until(() => conn.closed || completeLength(conn.buffer) > 0, opts.timeoutMs);
-        const length = completeLength(conn.buffer);
-        if (length < 0) {
-          const why = conn.closed ? 'connection closed without a response' : `no response within ${opts.timeoutMs} ms`;
-          if (conn.closed && conn.buffer.length === 0) emit({ type: 'closed', conn: conns, by: 'server', pending: i });
-          current = undefined;
-          conn.socket.destroy();
-          if (!retried && conn.closed && conn.buffer.length === 0) {
-            retried = true;
-            continue;
-          }
-          emit({ type: 'gave-up', conn: conns, request: i, why });
-          outcomes.push({ firstSentAt, doneAt: null, status: null, conn: conns, retried });
-          break;
-        }
-        const head = parseResponseHead(conn.buffer.subarray(0, findHeadEnd(conn.buffer)));
-        const keepAlive = keepAliveGranted(head.headers);
-        emit({ type: 'response', conn: conns, request: i, statusLine: head.statusLine, headers: head.headers, keepAlive });
-        outcomes.push({ firstSentAt, doneAt: opts.clock(), status: head.status, conn: conns, retried });
-        if (!keepAlive) {
-          // HTTP/1.0 without keep-alive: the server ends the exchange by closing.
-          const closed = await conn.until(() => conn.closed, opts.timeoutMs);
-          if (closed) emit({ type: 'closed', conn: conns, by: 'server', pending: null });
-          conn.socket.destroy();
-          current = undefined;
-        }
-        break;
-      }
-    }
-  } finally {
-    const last = current;
-    if (last !== undefined && !last.closed) {
-      emit({ type: 'closed', conn: conns, by: 'client', pending: null });
-      last.socket.end();
-      await last.until(() => last.closed, opts.timeoutMs);
-      last.socket.destroy();
-    }
   }
-  return outcomes;
 }

@@ -96,54 +96,74 @@ export class ScriptedOrigin {
     const emit = this.#opts.onEvent ?? (() => undefined);
     this.#sockets.add(socket);
     emit({ type: 'connection', conn });
-    let buffered = Buffer.alloc(0);
-    let n = 0;
-    let idle: NodeJS.Timeout | undefined;
-    let closing = false;
+    const state = { buffered: Buffer.alloc(0), n: 0, idle: undefined as NodeJS.Timeout | undefined, closing: false };
     socket.on('data', (chunk: Buffer) => {
-      clearTimeout(idle);
-      buffered = Buffer.concat([buffered, chunk]);
-      for (let end = findHeadEnd(buffered); end > 0 && !closing; end = findHeadEnd(buffered)) {
-        const head = parseResponseHead(buffered.subarray(0, end)); // same line/header split as a request head
-        const body = Number(head.headers.find(([k]) => k.toLowerCase() === 'content-length')?.[1] ?? 0);
-        if (buffered.length < end + body) return;
-        buffered = buffered.subarray(end + body);
-        const version = head.statusLine.split(' ')[2] ?? 'HTTP/1.0';
-        const keepAlive = wantsKeepAlive(version, head.headers);
+      clearTimeout(state.idle);
+      state.buffered = Buffer.concat([state.buffered, chunk]);
+      for (let request = takeRequest(state); request !== null && !state.closing; request = takeRequest(state)) {
         this.#requests++;
-        n++;
-        emit({ type: 'request', conn, n, requestLine: head.statusLine, headers: head.headers, keepAlive });
-        const path = head.statusLine.split(' ')[1] ?? '/';
-        const response = responseFor(path, keepAlive);
-        emit({ type: 'response', conn, n, keepAlive, head: response.slice(0, response.indexOf('\r\n\r\n')) });
-        if (!keepAlive) {
-          closing = true;
-          socket.end(response);
-          return;
-        }
-        const served = n;
-        socket.write(response, () => {
-          // Armed once the response is flushed, and only if no later request arrived meanwhile.
-          if (closing || socket.destroyed || served !== n) return;
-          idle = setTimeout(() => {
-            closing = true;
-            emit({ type: 'idle-close', conn, idleMs: this.#opts.idleTimeoutMs });
-            socket.end();
-          }, this.#opts.idleTimeoutMs);
-        });
+        this.#serve(socket, conn, ++state.n, request, state, emit);
       }
     });
     socket.on('end', () => {
-      if (!closing) emit({ type: 'peer-closed', conn });
-      closing = true;
+      if (!state.closing) emit({ type: 'peer-closed', conn });
+      state.closing = true;
       socket.end();
     });
     socket.on('error', () => undefined);
     socket.on('close', () => {
-      clearTimeout(idle);
+      clearTimeout(state.idle);
       this.#sockets.delete(socket);
     });
   }
+
+  /** Answers request `n`; keeps the connection and arms the exact idle timer, or closes after the response. */
+  #serve(socket: Socket, conn: number, n: number, request: ParsedRequest, state: ConnState, emit: (e: OriginEvent) => void): void {
+    const keepAlive = wantsKeepAlive(request.version, request.headers);
+    emit({ type: 'request', conn, n, requestLine: request.line, headers: request.headers, keepAlive });
+    const response = responseFor(request.path, keepAlive);
+    emit({ type: 'response', conn, n, keepAlive, head: response.slice(0, response.indexOf('\r\n\r\n')) });
+    if (!keepAlive) {
+      state.closing = true;
+      socket.end(response);
+      return;
+    }
+    socket.write(response, () => {
+      // Armed once the response is flushed, and only if no later request arrived meanwhile.
+      if (state.closing || socket.destroyed || state.n !== n) return;
+      state.idle = setTimeout(() => {
+        state.closing = true;
+        emit({ type: 'idle-close', conn, idleMs: this.#opts.idleTimeoutMs });
+        socket.end();
+      }, this.#opts.idleTimeoutMs);
+    });
+  }
+}
+
+interface ConnState {
+  buffered: Buffer;
+  n: number;
+  idle: NodeJS.Timeout | undefined;
+  closing: boolean;
+}
+
+interface ParsedRequest {
+  readonly line: string;
+  readonly path: string;
+  readonly version: string;
+  readonly headers: readonly HeaderPair[];
+}
+
+/** Removes one complete request (head and Content-Length body) from `state.buffered`, or returns null. */
+function takeRequest(state: ConnState): ParsedRequest | null {
+  const end = findHeadEnd(state.buffered);
+  if (end < 0) return null;
+  const head = parseResponseHead(state.buffered.subarray(0, end)); // the same line/header split serves a request head
+  const body = Number(head.headers.find(([k]) => k.toLowerCase() === 'content-length')?.[1] ?? 0);
+  if (state.buffered.length < end + body) return null;
+  state.buffered = state.buffered.subarray(end + body);
+  const [, path = '/', version = 'HTTP/1.0'] = head.statusLine.split(' ');
+  return { line: head.statusLine, path, version, headers: head.headers };
 }
 
 function responseFor(path: string, keepAlive: boolean): string {
