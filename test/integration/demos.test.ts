@@ -19,8 +19,9 @@ import type { DemoResult, Fact, Scenario } from '../../src/workshop/timeline.js'
 import { testConfig } from '../helpers/proxy.js';
 import { xmlProblem } from '../helpers/xml.js';
 
-const IDLE_MS = 700;
+const IDLE_MS = 800;
 const REQUESTS = 60;
+const CONCURRENCY = 6;
 
 const num = (f: Fact | undefined): number => {
   if (typeof f !== 'number') throw new Error(`expected a number, got ${String(f)}`);
@@ -40,7 +41,7 @@ beforeAll(async () => {
   const config = testConfig();
   dumb = await runDumbProxyDemo({ config, idleTimeoutMs: IDLE_MS });
   pc = await runProxyConnectionDemo({ config, idleTimeoutMs: IDLE_MS });
-  pooling = await runPoolingDemo({ config, requests: REQUESTS, concurrency: 6 });
+  pooling = await runPoolingDemo({ config, requests: REQUESTS, concurrency: CONCURRENCY });
 });
 
 describe('demo dumb-proxy', () => {
@@ -136,8 +137,8 @@ describe('demo pooling', () => {
     expect(naive.upstreamConnections).toBe(REQUESTS);
     expect(naive.originRequests).toBe(REQUESTS);
     expect(num(hopwise.upstreamConnections)).toBeLessThanOrEqual(num(hopwise.maxSockets));
-    // Six clients in flight at once need at most six sockets.
-    expect(num(hopwise.upstreamConnections)).toBeLessThanOrEqual(6);
+    // Clients in flight at once never need more sockets than there are of them.
+    expect(num(hopwise.upstreamConnections)).toBeLessThanOrEqual(CONCURRENCY);
     expect(hopwise.upstreamSocketsCreated).toBe(hopwise.upstreamConnections);
     expect(num(hopwise.reuseRatio)).toBeCloseTo((REQUESTS - num(hopwise.upstreamConnections)) / REQUESTS, 2);
   });
@@ -149,9 +150,9 @@ describe('demo pooling', () => {
       expect([naive, hopwise]).toEqual([null, null]);
       return;
     }
-    // The origin closes first after each `Connection: close` exchange, so it keeps the TIME_WAIT; a straggler may
-    // still be in FIN_WAIT when the table is read.
-    expect(num(naive)).toBeGreaterThanOrEqual(REQUESTS - 2);
+    // The origin closes first after each `Connection: close` exchange, so it keeps the TIME_WAIT; the last few
+    // connections (at most one per client in flight) may still be finishing their close when the table is read.
+    expect(num(naive)).toBeGreaterThanOrEqual(REQUESTS - CONCURRENCY);
     expect(num(naive)).toBeLessThanOrEqual(REQUESTS);
     expect(num(hopwise)).toBe(0);
   });
