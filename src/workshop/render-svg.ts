@@ -38,7 +38,8 @@ const widthFor = (lanes: number): number => LEFT + (lanes - 1) * laneGap(lanes) 
 
 /** The whole demo as a standalone SVG document. */
 export function renderSvg(result: DemoResult): string {
-  const width = Math.max(1100, ...result.scenarios.map((s) => widthFor(s.lanes.length)));
+  // The title is drawn at 32 px bold (about 19 px a character): the picture is at least that wide.
+  const width = Math.max(1100, result.title.length * 19 + 60, ...result.scenarios.map((s) => widthFor(s.lanes.length)));
   const parts: string[] = [];
   let y = 30;
   parts.push(text(30, y + 28, result.title, { size: 32, weight: 'bold' }));
@@ -119,7 +120,7 @@ function scenarioSvg(s: Scenario, top: number): { svg: string; bottom: number } 
   const headY = top + 50;
   // Rows: one per step, plus a taller break where time jumps.
   const rows: { step: Step; y: number; breakBefore: boolean; elapsed: number }[] = [];
-  let y = headY + 70;
+  let y = headY + 100;
   let previous: number | undefined;
   for (const step of s.steps) {
     const jump = previous !== undefined && step.t - previous > GAP_MS;
