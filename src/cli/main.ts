@@ -10,6 +10,8 @@ import { createLogger } from '../observability/logger.js';
 import type { Logger } from '../observability/logger.js';
 import { createProxy } from '../proxy.js';
 import type { ListenInfo } from '../proxy.js';
+import { runDemoCommand } from '../workshop/demo-command.js';
+import { runWorkshopMode } from '../workshop/run-mode.js';
 import { parseArgs } from './args.js';
 import type { RunArgs } from './args.js';
 import { statsCommand } from './stats-command.js';
@@ -32,6 +34,8 @@ export async function main(argv: readonly string[], io: MainIO = defaultIO): Pro
     case 'error':
       io.stderr.write(`hopwise: ${parsed.message}\n`);
       return parsed.exitCode;
+    case 'demo':
+      return runDemoCommand(parsed, io);
     case 'run':
       return run(parsed, io);
     case 'stats':
@@ -58,11 +62,7 @@ async function run(args: RunArgs, io: MainIO): Promise<number> {
   const config = loadOrReport(args, io);
   if (config === undefined) return 2;
   const logger = createLogger({ level: config.log.level, format: config.log.format, stream: io.stdout as Writable });
-  if (config.mode === 'dumb' || config.mode === 'naive') {
-    logger.error('startup-failed', { reason: `mode "${config.mode}" is not available in this build yet` });
-    await logger.close();
-    return 2;
-  }
+  if (config.mode === 'dumb' || config.mode === 'naive') return runWorkshopMode(config, { logger, stderr: io.stderr, env: io.env });
   const proxy = createProxy(config, { logger });
   let info: ListenInfo;
   try {
