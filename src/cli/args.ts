@@ -33,6 +33,8 @@ export interface DemoArgs {
   readonly jsonFile?: string;
   readonly idleTimeout?: number;
   readonly requests?: number;
+  /** proxy-connection demo: run chain (b) with default pooling instead of the legacy-next-hop setting. */
+  readonly pooledNextHop?: boolean;
 }
 /** `hopwise hash-password`: hash a password read from stdin for access.users. */
 export interface HashPasswordArgs {
@@ -208,6 +210,12 @@ function demoBuilder(y: Argv): Argv {
       requiresArg: true,
       coerce: (raw: unknown) => wholeNumber('--requests', raw, 1),
     },
+    'pooled-next-hop': {
+      describe:
+        'proxy-connection: let hopwise reuse its connection to the dumb proxy (default pooling) to see the stall ' +
+        'a dumb next hop causes; by default the demo configures upstream.maxRequestsPerSocket: 1 for it',
+      type: 'boolean',
+    },
   });
 }
 
@@ -218,6 +226,7 @@ function toDemo(a: Record<string, unknown>): DemoArgs {
     jsonFile: a['json'] as string | undefined,
     idleTimeout: a['idle-timeout'] as number | undefined,
     requests: a['requests'] as number | undefined,
+    pooledNextHop: a['pooled-next-hop'] === true ? true : undefined,
   };
   const options = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<typeof given>;
   return { command: 'demo', name: a['name'] as DemoName, ...options };

@@ -226,7 +226,11 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
       socket.busy = false;
       this.#deps.telemetry.emit({ type: 'upstream.request-done', origin: socket.origin, socket: socket.id });
     }
-    if (this.#retryClient !== undefined) void this.#retryClient.close().catch(() => undefined);
+    if (this.#retryClient !== undefined) {
+      // The retry's one-shot connection is limited to one request: closing it is its request limit, not an error.
+      if (socket !== undefined) socket.presetReason ??= 'max-requests';
+      void this.#retryClient.close().catch(() => undefined);
+    }
   }
 
   /** The response is finished or the client is gone: abort upstream if needed, then log and count once. */

@@ -22,7 +22,7 @@ export type UpstreamCloseReason =
   | 'keep-alive-hint' // retired early because of the origin's Keep-Alive: timeout=N (SPEC §4.2)
   | 'origin-closed' // the origin closed an idle or finished socket
   | 'origin-asked' // the origin said Connection: close (SPEC §4.6)
-  | 'max-requests' // upstream.maxRequestsPerSocket
+  | 'max-requests' // upstream.maxRequestsPerSocket, or the one-shot connection of a stale retry
   | 'client-aborted' // the downstream client went away mid-exchange (SPEC §4.5)
   | 'error' // reset, parse error, timeout while in use
   | 'evicted' // its pool was evicted (upstream.maxOrigins)

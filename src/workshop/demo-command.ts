@@ -25,6 +25,8 @@ export interface DemoIO {
 export interface DemoParams {
   readonly idleTimeoutMs?: number;
   readonly requests?: number;
+  /** proxy-connection: default pooling towards the dumb next hop in chain (b). */
+  readonly pooledNextHop?: boolean;
 }
 
 /** Runs a demo by name. */
@@ -34,7 +36,7 @@ export function runDemo(name: DemoArgs['name'], config: Config, params: DemoPara
     case 'dumb-proxy':
       return runDumbProxyDemo({ config, ...idle });
     case 'proxy-connection':
-      return runProxyConnectionDemo({ config, ...idle });
+      return runProxyConnectionDemo({ config, ...idle, legacyNextHop: params.pooledNextHop !== true });
     case 'pooling':
       return runPoolingDemo({ config, ...idle, ...(params.requests === undefined ? {} : { requests: params.requests }) });
   }
@@ -52,6 +54,7 @@ export async function runDemoCommand(args: DemoArgs, io: DemoIO): Promise<number
     const params: DemoParams = {
       ...(args.idleTimeout === undefined ? {} : { idleTimeoutMs: args.idleTimeout }),
       ...(args.requests === undefined ? {} : { requests: args.requests }),
+      ...(args.pooledNextHop === undefined ? {} : { pooledNextHop: args.pooledNextHop }),
     };
     result = await runDemo(args.name, loadConfig(), params);
   } catch (err) {

@@ -124,6 +124,9 @@ describe('stale-connection retry (SPEC §4.3)', () => {
     expect(res.body.toString()).toBe('first on c2');
     expect(o.connections()).toBe(2);
     expect(proxy.stats().upstream.totals.staleRetries).toBe(1);
+    // The failed socket closed as an error; the retry's one-shot socket closes at its one-request limit.
+    await statsUntil(proxy, (s) => s.upstream.totals.socketsActive === 0, 'both sockets closed');
+    expect(proxy.stats().upstream.totals.socketsClosed).toEqual({ error: 1, 'max-requests': 1 });
     const entry = proxy.logs.filter((l) => l.event === 'request').at(-1)!;
     expect(entry.retried).toBe(true);
     expect(entry.status).toBe(200);

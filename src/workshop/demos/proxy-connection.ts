@@ -2,8 +2,8 @@
  * `hopwise demo proxy-connection` (SPEC §9.2; HTTP: The Definitive Guide §4.5.6.6): the browsers' workaround,
  * `Proxy-Connection: Keep-Alive`, sent by the same HTTP/1.0 client through three chains, each with its own origin:
  *   (a) client → dumb proxy → origin: the origin ignores the unknown header and closes — no hang;
- *   (b) client → hopwise → dumb proxy → origin: hopwise strips Proxy-Connection and answers the HTTP/1.0 client with
- *       Connection: close;
+ *   (b) client → hopwise → dumb proxy → origin: hopwise strips Proxy-Connection, answers the HTTP/1.0 client with
+ *       Connection: close, and (configured for a legacy next hop) never reuses its connection to the dumb proxy;
  *   (c) client → naive smart proxy → dumb proxy → origin: the smart proxy upgrades Proxy-Connection to
  *       Connection: Keep-Alive, the dumb proxy relays it, and the hang is back.
  *
@@ -28,7 +28,16 @@ export interface ProxyConnectionDemoOptions {
   readonly config: Config;
   /** The origin's keep-alive idle timeout; 3000 ms by default. */
   readonly idleTimeoutMs?: number;
+  /**
+   * Chain (b): configure hopwise for a legacy next hop, i.e. never reuse a connection to it
+   * (`upstream.maxRequestsPerSocket: 1`, so every upstream request carries `Connection: close`). True by default;
+   * false shows what default pooling does through a dumb hop (one stall, then the stale retry).
+   */
+  readonly legacyNextHop?: boolean;
 }
+
+/** What hopwise needs to be told about a next hop it cannot recognise as pre-HTTP/1.1 (see chain (b)). */
+export const LEGACY_NEXT_HOP = { upstream: { maxRequestsPerSocket: 1 } } as const;
 
 type Chain = 'a' | 'b' | 'c';
 
@@ -61,7 +70,14 @@ interface RunningChain {
 }
 
 /** Starts origin, dumb proxy, then the chain's first proxy; registers each one's stop in `stops` as it goes. */
-async function startChain(chain: Chain, rec: TimelineRecorder, config: Config, idleMs: number, stops: (() => unknown)[]): Promise<RunningChain> {
+async function startChain(
+  chain: Chain,
+  rec: TimelineRecorder,
+  config: Config,
+  idleMs: number,
+  stops: (() => unknown)[],
+  legacyNextHop: boolean,
+): Promise<RunningChain> {
   const lanes = LANES[chain];
   const saw: OriginSaw = { proxyConnection: false, connectionKeepAlive: false };
   const toTimeline = originEvents(rec, { last: lanes[lanes.length - 2] ?? '', origin: 'origin' });
@@ -91,7 +107,7 @@ async function startChain(chain: Chain, rec: TimelineRecorder, config: Config, i
   if (chain === 'b') {
     const hopwise = await startDemoHopwise(
       config,
-      { mode: 'gateway', target: `http://127.0.0.1:${dumbPort}` },
+      { mode: 'gateway', target: `http://127.0.0.1:${dumbPort}`, ...(legacyNextHop ? LEGACY_NEXT_HOP : {}) },
       hopwiseEvents(rec, { hopwise: 'hopwise', next: 'dumb proxy', drawReused: true }),
     );
     stops.push(() => hopwise.close());
@@ -108,14 +124,14 @@ async function startChain(chain: Chain, rec: TimelineRecorder, config: Config, i
   return { ...common, entry: dumbPort, hopwise: undefined };
 }
 
-async function runChain(chain: Chain, config: Config, idleMs: number): Promise<Scenario> {
+async function runChain(chain: Chain, config: Config, idleMs: number, legacyNextHop: boolean): Promise<Scenario> {
   const rec = new TimelineRecorder();
   const lanes = LANES[chain];
   const [client = '', first = ''] = lanes;
   const times: ClientTimes = { closedUnanswered: new Map() };
   const stops: (() => unknown)[] = [];
   try {
-    const running = await startChain(chain, rec, config, idleMs, stops);
+    const running = await startChain(chain, rec, config, idleMs, stops, legacyNextHop);
     const requests = keepAliveRequests(running.originPort, 'Proxy-Connection');
     const outcomes = await runKeepAliveClient({
       port: running.entry,
@@ -183,7 +199,8 @@ function withHops(s: Scenario): Scenario {
 export async function runProxyConnectionDemo(opts: ProxyConnectionDemoOptions): Promise<DemoResult> {
   const idleMs = opts.idleTimeoutMs ?? 3000;
   const scenarios: Scenario[] = [];
-  for (const chain of ['a', 'b', 'c'] as const) scenarios.push(withHops(await runChain(chain, opts.config, idleMs)));
+  const legacy = opts.legacyNextHop ?? true;
+  for (const chain of ['a', 'b', 'c'] as const) scenarios.push(withHops(await runChain(chain, opts.config, idleMs, legacy)));
   const cell = (key: string): string[] => scenarios.map((s) => {
     const v = s.facts[key];
     return typeof v === 'number' && key.endsWith('Ms') ? ms(v) : String(v);
@@ -211,11 +228,15 @@ export async function runProxyConnectionDemo(opts: ProxyConnectionDemoOptions): 
         'that hop is a dumb proxy, the header reaches the origin again and the original hang is back, one hop further ' +
         'in: Proxy-Connection only works with a single proxy. RFC 9112 Appendix C.2.2 tells clients not to send it.',
       '(b) hopwise strips Proxy-Connection and never keeps an HTTP/1.0 client alive, so the client never waits on a ' +
-        'connection it wrongly believes persistent. But its own upstream connection is HTTP/1.1 and persistent, and ' +
-        'a dumb proxy breaks every persistent connection that crosses it: a request sent on the reused socket waits ' +
-        "for the origin's idle timeout until the dumb proxy closes, then hopwise retries it once on a new socket " +
-        '(SPEC §4.3). No proxy can repair a dumb hop from outside; HTTP/1.1 made Connection handling mandatory for ' +
-        'every intermediary instead (RFC 9110 §7.6.1).',
+        'connection it wrongly believes persistent. Its own upstream hop needs one more thing: a dumb proxy breaks ' +
+        'every persistent connection that crosses it, and no proxy can recognise one from outside (it relays the ' +
+        "origin's HTTP/1.1 status line). hopwise is told so — upstream.maxRequestsPerSocket: 1 for this next hop — " +
+        'and sends Connection: close upstream, so the dumb proxy sees a close after every response. ' +
+        (legacy
+          ? 'With default pooling instead, the request on the reused socket would wait for the idle timeout and be ' +
+            'answered by the stale retry (SPEC §4.3): run the demo with --pooled-next-hop to see it.'
+          : 'This run used default pooling: the request on the reused socket waited for the idle timeout and was ' +
+            'answered by the stale retry (SPEC §4.3).'),
     ],
   };
 }
