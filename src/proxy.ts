@@ -6,9 +6,13 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/schema.js';
 import { ConnectionTracker } from './downstream/connections.js';
+import { connectionLimits } from './downstream/admission.js';
+import type { ConnectionAdmission } from './downstream/admission.js';
 import { createDownstreamServer } from './downstream/server.js';
 import { ForwardEngine } from './forward/engine.js';
 import type { RequestAdditions, TargetResolver } from './forward/engine.js';
+import { AccessGuard, newInstanceId } from './forward/guard.js';
+import { requestGate } from './forward/request-gate.js';
 import { createAdminServer } from './observability/admin.js';
 import { Telemetry } from './observability/events.js';
 import type { Logger } from './observability/logger.js';
@@ -41,10 +45,14 @@ export interface Proxy {
   stats(): StatsSnapshot;
   /** The telemetry stream (subscribe for custom reporting). */
   readonly telemetry: Telemetry;
+  /** This instance's id, the comment of its `Via` member (`1.1 hopwise (hw-3f9a1c)`): loop detection, SPEC §2.4. */
+  readonly instanceId: string;
 }
 
 export interface ProxyOptions {
   readonly logger?: Logger;
+  /** Fixed instance id (tests); a random `hw-xxxxxx` by default. */
+  readonly instanceId?: string;
 }
 
 function listenOn(server: http.Server, host: string, port: number): Promise<Address> {
@@ -88,8 +96,16 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
   telemetry.on((e) => stats.record(e));
   attachLogging(telemetry, logger, { access: config.log.access });
   const tracker = new ConnectionTracker(telemetry);
-  const pools = new UpstreamPools(config.upstream, telemetry);
   const pseudonym = config.via.pseudonym;
+  // Issue 7: access control, proxy auth, loop detection; destinations are checked in forward mode only.
+  const instanceId = opts.instanceId ?? newInstanceId();
+  const guard = new AccessGuard({ access: config.access, telemetry, pseudonym, instanceId, checkDestinations: config.mode === 'forward' });
+  const pools = new UpstreamPools(config.upstream, telemetry, (host, address, port) => guard.vetConnection(host, address, port));
+  const limits = connectionLimits(config.downstream, tracker, telemetry);
+  const admit: ConnectionAdmission = (conn) =>
+    guard.admitClient(conn) === undefined
+      ? limits(conn)
+      : { status: 403, reason: 'access-denied', message: `client ${conn.remoteAddress} is not allowed by access.clients` };
   const engine = new ForwardEngine({
     telemetry,
     tracker,
@@ -97,14 +113,17 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
     retryStale: config.upstream.retryStale,
     responseVia: viaValue('1.1', pseudonym),
     resolve: resolverFor(config),
-    additions: ((req) => ['Via', viaValue(req.httpVersion, pseudonym)]) satisfies RequestAdditions,
+    additions: ((req) => ['Via', viaValue(req.httpVersion, pseudonym, instanceId)]) satisfies RequestAdditions,
     maxRequestsPerConnection: config.downstream.maxRequestsPerConnection,
+    gate: requestGate(guard, config.downstream.maxBodySize),
+    maxBodySize: config.downstream.maxBodySize,
   });
   const server = createDownstreamServer(
     config.downstream,
     tracker,
     (req, res, conn) => engine.handle(req, res, conn),
     (conn, code, status) => logger.info('bad-request', { leg: 'downstream', conn: conn?.id, code, status }),
+    admit,
   );
   const admin = config.admin.enabled ? createAdminServer({ stats: () => stats.snapshot() }) : undefined;
   let closing: Promise<void> | undefined;
@@ -132,8 +151,10 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
 
   return {
     telemetry,
+    instanceId,
     async listen() {
       const proxyAddr = await listenOn(server, config.listen.host, config.listen.port);
+      guard.listening([proxyAddr]);
       let adminAddr: Address | undefined;
       if (admin !== undefined) {
         const port = config.admin.port ?? (config.listen.port === 0 ? 0 : config.listen.port + 1);

@@ -6,6 +6,7 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Config } from '../config/schema.js';
+import { checkingInterval, rawResponse, type ConnectionAdmission } from './admission.js';
 import type { ConnectionTracker, DownstreamConnection } from './connections.js';
 
 export type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse, conn: DownstreamConnection) => void;
@@ -23,6 +24,7 @@ export function createDownstreamServer(
   tracker: ConnectionTracker,
   onRequest: RequestHandler,
   onClientError: ClientErrorListener,
+  admit: ConnectionAdmission = () => undefined,
 ): http.Server {
   const server = http.createServer({
     keepAlive: cfg.tcpKeepAlive,
@@ -31,13 +33,19 @@ export function createDownstreamServer(
     maxHeaderSize: cfg.maxHeaderSize,
     requestTimeout: cfg.requestTimeout,
     headersTimeout: cfg.headersTimeout,
+    connectionsCheckingInterval: checkingInterval(cfg),
     insecureHTTPParser: false,
     joinDuplicateHeaders: false,
   });
   server.keepAliveTimeout = cfg.keepAliveTimeout;
   server.maxRequestsPerSocket = cfg.maxRequestsPerConnection;
   server.on('connection', (socket: Socket) => {
-    tracker.accept(socket);
+    const conn = tracker.accept(socket);
+    const refusal = admit(conn);
+    if (refusal !== undefined) {
+      const text = refusal.status === 403 ? 'Forbidden' : 'Service Unavailable';
+      tracker.refuse(conn, refusal.reason, rawResponse(refusal.status, text, refusal.message));
+    }
   });
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     const conn = tracker.of(req.socket);
@@ -45,6 +53,7 @@ export function createDownstreamServer(
       res.destroy();
       return;
     }
+    if (conn.refused) return; // answered at accept time; the connection is closing
     onRequest(req, res, conn);
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {

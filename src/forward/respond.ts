@@ -22,10 +22,13 @@ export function writeText(res: ServerResponse, status: number, text: string, ext
   return length;
 }
 
-/** Answer a ProxyError: status from the one table, a one-line body naming the target and the cause (SPEC §4.4). */
-export function writeProxyError(res: ServerResponse, err: ProxyError): number {
+/**
+ * Answer a ProxyError: status from the one table, a one-line body naming the target and the cause (SPEC §4.4).
+ * `extra` carries the few headers an error needs (`Proxy-Authenticate` on a `407`).
+ */
+export function writeProxyError(res: ServerResponse, err: ProxyError, extra: readonly string[] = []): number {
   if (res.headersSent) throw new Error('writeProxyError after headers were sent: abort the connection instead');
-  return writeText(res, err.status, `hopwise: ${err.status} ${statusText(err.status)}: ${err.message}`);
+  return writeText(res, err.status, `hopwise: ${err.status} ${statusText(err.status)}: ${err.message}`, extra);
 }
 
 function statusText(status: number): string {
@@ -34,9 +37,11 @@ function statusText(status: number): string {
     case 403: return 'Forbidden';
     case 407: return 'Proxy Authentication Required';
     case 413: return 'Content Too Large';
+    case 501: return 'Not Implemented';
     case 502: return 'Bad Gateway';
     case 503: return 'Service Unavailable';
     case 504: return 'Gateway Timeout';
+    case 505: return 'HTTP Version Not Supported';
     case 508: return 'Loop Detected';
     default: return '';
   }
