@@ -11,10 +11,13 @@ import type { Logger } from '../observability/logger.js';
 import { createProxy } from '../proxy.js';
 import type { ListenInfo } from '../proxy.js';
 import { parseArgs } from './args.js';
+import { hashPasswordCommand } from './hash-password.js';
 import type { RunArgs } from './args.js';
 
 export interface MainIO {
   readonly env: NodeJS.ProcessEnv;
+  /** Input for `hash-password`; process.stdin when absent. */
+  readonly stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
 }
@@ -33,6 +36,8 @@ export async function main(argv: readonly string[], io: MainIO = defaultIO): Pro
       return parsed.exitCode;
     case 'run':
       return run(parsed, io);
+    case 'hash-password':
+      return hashPasswordCommand({ stdin: io.stdin ?? process.stdin, stdout: io.stdout, stderr: io.stderr });
     default:
       io.stderr.write(`hopwise: the "${parsed.command}" command is not available in this build yet\n`);
       return 2;

@@ -118,7 +118,7 @@ export class DestinationRules {
  * loopback and the unspecified addresses (which reach this host).
  */
 const LINK_LOCAL = new CidrList(['169.254.0.0/16', 'fe80::/10']);
-const METADATA = new CidrList(['fd00:ec2::254', '100.100.100.200']);
+const METADATA = new CidrList(['169.254.169.254', 'fd00:ec2::254', '100.100.100.200']);
 const THIS_HOST = new CidrList(['127.0.0.0/8', '::1', '0.0.0.0/8', '::']);
 
 /** Why an address is protected by default, or undefined. `own` holds this host's interface addresses. */
