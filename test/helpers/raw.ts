@@ -191,3 +191,15 @@ export class RawClient {
     this.socket.destroy();
   }
 }
+
+/**
+ * Poll `check` until it returns true, bounded by `ms`. For state that has no event of its own in the test's reach
+ * (log lines are written asynchronously through the logger's stream); never a fixed sleep.
+ */
+export async function eventually(check: () => boolean, ms = 2000, what = 'a condition'): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
