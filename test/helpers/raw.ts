@@ -93,9 +93,10 @@ export class RawClient {
     });
   }
 
-  static connect(port: number): Promise<RawClient> {
+  /** Connect to 127.0.0.1:`port`; `localAddress` picks the source (another loopback address, e.g. 127.0.0.2). */
+  static connect(port: number, opts: { localAddress?: string } = {}): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const s = net.connect(port, '127.0.0.1', () => resolve(new RawClient(s)));
+      const s = net.connect({ port, host: '127.0.0.1', ...opts }, () => resolve(new RawClient(s)));
       s.once('error', reject);
     });
   }
