@@ -19,6 +19,8 @@ export class DownstreamConnection {
   handedOff = false;
   /** True when the connection was refused at accept time (issue 7): requests parsed on it are ignored. */
   refused = false;
+  /** Called once when the socket closes (see ConnectionTracker.watch). */
+  readonly watchers = new Set<() => void>();
 
   constructor(id: number, remoteAddress: string) {
     this.id = id;
@@ -62,6 +64,8 @@ export class ConnectionTracker {
       if (conn.inFlight === 0) conn.reason ??= 'idle-timeout';
     });
     socket.once('close', () => {
+      for (const w of conn.watchers) w();
+      conn.watchers.clear();
       this.#sockets.delete(conn);
       this.#open--;
       const n = (this.#perClient.get(conn.remoteAddress) ?? 1) - 1;
@@ -80,6 +84,15 @@ export class ConnectionTracker {
   /** The connection a socket belongs to. */
   of(socket: Socket): DownstreamConnection | undefined {
     return (socket as TrackedSocket)[kConn];
+  }
+
+  /**
+   * Call `onClose` when the connection's socket closes; returns the function that cancels it. For exchanges whose
+   * response is queued behind others (pipelining) and so never sees its own 'close'.
+   */
+  watch(conn: DownstreamConnection, onClose: () => void): () => void {
+    conn.watchers.add(onClose);
+    return () => conn.watchers.delete(onClose);
   }
 
   /** Start the next request on a connection; returns its number on that connection. */

@@ -64,6 +64,8 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
   #bytes = 0;
   #status = 0;
   #error: ProxyError | undefined;
+  readonly #unwatch: () => void;
+  #finished = false;
 
   constructor(deps: ExchangeDeps, req: IncomingMessage, res: ServerResponse, conn: DownstreamConnection, connReq: number) {
     this.#deps = deps;
@@ -72,6 +74,10 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
     this.#conn = conn;
     this.#connReq = connReq;
     res.once('close', this.#onDownstreamClose);
+    // A pipelined response still queued behind another gets no 'close' when the connection dies (Node emits it only
+    // for the response attached to the socket), so the connection is watched too; else its upstream request would
+    // stay paused on back-pressure for ever (found by the soak run, issue 7).
+    this.#unwatch = deps.tracker.watch(conn, this.#onDownstreamClose);
   }
 
   /** Dispatch the prepared upstream request on its origin's pool. */
@@ -244,6 +250,9 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
 
   /** The response is finished or the client is gone: abort upstream if needed, then log and count once. */
   readonly #onDownstreamClose = (): void => {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#unwatch();
     const res = this.#res;
     if (this.#resume !== undefined) res.off('drain', this.#resume);
     if (!this.#upstreamDone) {
