@@ -9,10 +9,15 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/schema.js';
 import { ConnectionTracker } from './downstream/connections.js';
+import { connectionLimits } from './downstream/admission.js';
+import type { ConnectionAdmission } from './downstream/admission.js';
 import { createDownstreamServer } from './downstream/server.js';
 import type { ClientErrorListener } from './downstream/server.js';
 import { ForwardEngine } from './forward/engine.js';
 import type { RequestAdditions } from './forward/engine.js';
+import { AccessGuard, newInstanceId } from './forward/guard.js';
+import { requestGate } from './forward/request-gate.js';
+import type { RequestGate } from './forward/request-gate.js';
 import { UpgradeRelay } from './forward/upgrade.js';
 import { createAdminServer } from './observability/admin.js';
 import { Telemetry } from './observability/events.js';
@@ -57,10 +62,14 @@ export interface Proxy {
   stats(): StatsSnapshot;
   /** The telemetry stream (subscribe for custom reporting). */
   readonly telemetry: Telemetry;
+  /** This instance's id, the comment of its `Via` member (`1.1 hopwise (hw-3f9a1c)`): loop detection, SPEC §2.4. */
+  readonly instanceId: string;
 }
 
 export interface ProxyOptions {
   readonly logger?: Logger;
+  /** Fixed instance id (tests); a random `hw-xxxxxx` by default. */
+  readonly instanceId?: string;
 }
 
 function listenOn(server: http.Server, host: string, port: number): Promise<Address> {
@@ -111,6 +120,9 @@ interface Shared {
   readonly connect: ConnectHandler;
   readonly additions: RequestAdditions;
   readonly responseVia: string;
+  /** Access control, proxy auth, loops and framing, before any request goes upstream (issue 7). */
+  readonly gate: RequestGate;
+  readonly admit: ConnectionAdmission;
   readonly onClientError: ClientErrorListener;
 }
 
@@ -126,6 +138,8 @@ function createListener(s: Shared, plan: ListenerPlan): http.Server {
     resolve: plan.resolve,
     additions,
     maxRequestsPerConnection: config.downstream.maxRequestsPerConnection,
+    gate: s.gate,
+    maxBodySize: config.downstream.maxBodySize,
   });
   const upgrades = new UpgradeRelay({
     telemetry,
@@ -137,11 +151,12 @@ function createListener(s: Shared, plan: ListenerPlan): http.Server {
     connectTimeout: config.upstream.connectTimeout,
     responseTimeout: config.upstream.responseTimeout,
     idleTimeout: config.tunnel.idleTimeout,
+    gate: s.gate,
   });
   return createDownstreamServer(config.downstream, tracker, (req, res, conn) => engine.handle(req, res, conn), s.onClientError, {
     onConnect: (req, head, conn) => s.connect.handle(req, head, conn),
     onUpgrade: (req, head, conn) => upgrades.handle(req, head, conn),
-  });
+  }, s.admit);
 }
 
 /**
@@ -191,15 +206,40 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
   attachLogging(telemetry, logger, { access: config.log.access });
   const tracker = new ConnectionTracker(telemetry);
   const tunnels = new Tunnels();
+  // Issue 7: access control, proxy auth, loop detection; destinations are checked in forward mode only.
+  const instanceId = opts.instanceId ?? newInstanceId();
+  const guard = new AccessGuard({
+    access: config.access,
+    telemetry,
+    pseudonym: config.via.pseudonym,
+    instanceId,
+    checkDestinations: config.mode === 'forward',
+  });
+  const limits = connectionLimits(config.downstream, tracker, telemetry);
   const shared: Shared = {
     config,
     telemetry,
     tracker,
-    pools: new UpstreamPools(config.upstream, telemetry),
+    pools: new UpstreamPools(config.upstream, telemetry, (host, address, port) => guard.vetConnection(host, address, port)),
     tunnels,
-    connect: new ConnectHandler({ telemetry, tracker, tunnels, tunnel: config.tunnel, enabled: config.mode === 'forward' }),
-    additions: additionsFor(config),
+    connect: new ConnectHandler({
+      telemetry,
+      tracker,
+      tunnels,
+      tunnel: config.tunnel,
+      enabled: config.mode === 'forward',
+      admit: async (req, hostname, port, conn) => {
+        const v = await guard.admitTunnel(req.rawHeaders, hostname, port, conn);
+        return v.ok ? v : { ok: false, error: v.refusal.error, headers: v.refusal.headers };
+      },
+    }),
+    additions: additionsFor(config, instanceId),
     responseVia: viaValue('1.1', config.via.pseudonym),
+    gate: requestGate(guard, config.downstream.maxBodySize),
+    admit: (conn) =>
+      guard.admitClient(conn) === undefined
+        ? limits(conn)
+        : { status: 403, reason: 'access-denied', message: `client ${conn.remoteAddress} is not allowed by access.clients` },
     onClientError: (conn, code, status) => logger.info('bad-request', { leg: 'downstream', conn: conn?.id, code, status }),
   };
   const plans = listenerPlans(config);
@@ -226,10 +266,13 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
 
   return {
     telemetry,
+    instanceId,
     async listen() {
       let info: ListenInfo;
       try {
         info = await bindAll();
+        // Loop detection knows every address it answers on (SPEC §2.4).
+        guard.listening([info.proxy, ...info.routes]);
       } catch (err) {
         await Promise.all([...servers, ...(admin === undefined ? [] : [admin])].map(closeServer));
         throw err;

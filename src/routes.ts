@@ -36,12 +36,13 @@ export function listenerPlans(config: Config): { main: ListenerPlan | undefined;
 }
 
 /** Via, then the configured client-address headers, both after stripping (SPEC §1.2, §1.4). */
-export function additionsFor(config: Config): RequestAdditions {
+export function additionsFor(config: Config, instanceId: string): RequestAdditions {
   const pseudonym = config.via.pseudonym;
-  const via11 = viaValue('1.1', pseudonym);
+  // The instance id rides in our Via as a comment, so a request that comes back to us is recognised (SPEC §2.4).
+  const via11 = viaValue('1.1', pseudonym, instanceId);
   const style = forwardedStyle(config.forwarded, config.mode);
   return (req, head) => {
-    head.push('Via', req.httpVersion === '1.1' ? via11 : viaValue(req.httpVersion, pseudonym));
+    head.push('Via', req.httpVersion === '1.1' ? via11 : viaValue(req.httpVersion, pseudonym, instanceId));
     if (style === 'none') return head;
     // Plain-HTTP listeners only, so the client's scheme is always http.
     return withForwarded(head, style, { clientAddress: req.socket.remoteAddress, proto: 'http', host: req.headers.host });

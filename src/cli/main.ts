@@ -13,11 +13,14 @@ import type { ListenInfo } from '../proxy.js';
 import { runDemoCommand } from '../workshop/demo-command.js';
 import { runWorkshopMode } from '../workshop/run-mode.js';
 import { parseArgs } from './args.js';
+import { hashPasswordCommand } from './hash-password.js';
 import type { RunArgs } from './args.js';
 import { statsCommand } from './stats-command.js';
 
 export interface MainIO {
   readonly env: NodeJS.ProcessEnv;
+  /** Input for `hash-password`; process.stdin when absent. */
+  readonly stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
 }
@@ -40,9 +43,8 @@ export async function main(argv: readonly string[], io: MainIO = defaultIO): Pro
       return run(parsed, io);
     case 'stats':
       return statsCommand(parsed, io);
-    default:
-      io.stderr.write(`hopwise: the "${parsed.command}" command is not available in this build yet\n`);
-      return 2;
+    case 'hash-password':
+      return hashPasswordCommand({ stdin: io.stdin ?? process.stdin, stdout: io.stdout, stderr: io.stderr });
   }
 }
 

@@ -3,6 +3,8 @@
  * a list of problems out (empty = fine). `load.ts` runs them once, after the schema, and fails fast (SPEC §10.2).
  */
 import { BlockList, isIP } from 'node:net';
+import { parseCidr } from '../policy/address.js';
+import { parsePasswordHash } from '../policy/credentials.js';
 import type { Config } from './schema.js';
 
 /** One configuration problem: the dotted key (`routes[1].listen.port`) and what was expected there. */
@@ -38,7 +40,7 @@ export function resolvedAdminPort(c: Config): number {
 
 /** Every cross-key problem in `c`, in a stable order; empty when the configuration is coherent. */
 export function semanticIssues(c: Config): ConfigIssue[] {
-  return [...modeIssues(c), ...exposureIssues(c), ...clientRuleIssues(c), ...portIssues(c)];
+  return [...modeIssues(c), ...exposureIssues(c), ...clientRuleIssues(c), ...accessIssues(c), ...portIssues(c)];
 }
 
 function modeIssues(c: Config): ConfigIssue[] {
@@ -101,7 +103,29 @@ function clientRuleIssues(c: Config): ConfigIssue[] {
   );
 }
 
-/** Two listeners on one port cannot both bind; hosts are ignored, as 0.0.0.0 and 127.0.0.1 on one port clash too. */
+/** Destination rules and users (issue 7): the guard compiles them at start and must not meet a malformed one. */
+function accessIssues(c: Config): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  c.access.destinations.forEach((rule, i) => {
+    if (rule.cidr !== undefined && parseCidr(rule.cidr) === null) {
+      issues.push({ path: `access.destinations[${i}].cidr`, message: `expected a CIDR such as 10.0.0.0/8 or fd00::/8, got ${JSON.stringify(rule.cidr)}` });
+    }
+    if (rule.host?.trim() === '') issues.push({ path: `access.destinations[${i}].host`, message: 'expected a host glob such as *.internal' });
+  });
+  const seen = new Set<string>();
+  c.access.users.forEach((user, i) => {
+    if (user.username.includes(':')) {
+      issues.push({ path: `access.users[${i}].username`, message: 'a Basic user-id cannot contain ":" (RFC 7617 §2)' });
+    }
+    if (seen.has(user.username)) issues.push({ path: `access.users[${i}].username`, message: `duplicate user ${JSON.stringify(user.username)}` });
+    seen.add(user.username);
+    const parsed = parsePasswordHash(user.passwordHash);
+    if (typeof parsed === 'string') issues.push({ path: `access.users[${i}].passwordHash`, message: parsed });
+  });
+  return issues;
+}
+
+/** Two listeners on one port cannot both bind (the host is ignored: the same port on two loopback names still clashes). */
 function portIssues(c: Config): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const seen = new Map<number, string>();
@@ -127,11 +151,7 @@ function portIssues(c: Config): ConfigIssue[] {
   return issues;
 }
 
+/** The same parser the access guard uses, so validation and enforcement cannot disagree. */
 function isCidr(entry: string): boolean {
-  const [address = '', prefix, ...rest] = entry.split('/');
-  const family = isIP(address);
-  if (family === 0 || rest.length > 0) return false;
-  if (prefix === undefined) return true;
-  const bits = Number(prefix);
-  return /^\d{1,3}$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+  return parseCidr(entry) !== null;
 }

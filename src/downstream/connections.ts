@@ -17,6 +17,10 @@ export class DownstreamConnection {
   reason: DownstreamCloseReason | undefined;
   /** True once a CONNECT/upgrade took the socket over. */
   handedOff = false;
+  /** True when the connection was refused at accept time (issue 7): requests parsed on it are ignored. */
+  refused = false;
+  /** Called once when the socket closes (see ConnectionTracker.watch). */
+  readonly watchers = new Set<() => void>();
 
   constructor(id: number, remoteAddress: string) {
     this.id = id;
@@ -25,11 +29,17 @@ export class DownstreamConnection {
 }
 
 const kConn = Symbol('hopwise.downstreamConnection');
+/** How long a refused connection may linger after its answer before it is destroyed (bounded; the peer may never close). */
+const REFUSAL_LINGER_MS = 1000;
 type TrackedSocket = Socket & { [kConn]?: DownstreamConnection };
 
 export class ConnectionTracker {
   readonly #telemetry: Telemetry;
   readonly #sockets = new Map<DownstreamConnection, Socket>();
+  /** Open client sockets per remote address, tunnels included (downstream.maxConnectionsPerClient). */
+  readonly #perClient = new Map<string, number>();
+  /** Open client sockets, tunnels included (downstream.maxConnections). */
+  #open = 0;
   #nextId = 1;
   #closing = false;
   #allClosed: (() => void) | undefined;
@@ -43,6 +53,8 @@ export class ConnectionTracker {
     const conn = new DownstreamConnection(this.#nextId++, socket.remoteAddress ?? 'unknown');
     (socket as TrackedSocket)[kConn] = conn;
     this.#sockets.set(conn, socket);
+    this.#open++;
+    this.#perClient.set(conn.remoteAddress, (this.#perClient.get(conn.remoteAddress) ?? 0) + 1);
     let errored = false;
     socket.on('error', () => {
       errored = true;
@@ -52,7 +64,13 @@ export class ConnectionTracker {
       if (conn.inFlight === 0) conn.reason ??= 'idle-timeout';
     });
     socket.once('close', () => {
+      for (const w of conn.watchers) w();
+      conn.watchers.clear();
       this.#sockets.delete(conn);
+      this.#open--;
+      const n = (this.#perClient.get(conn.remoteAddress) ?? 1) - 1;
+      if (n === 0) this.#perClient.delete(conn.remoteAddress);
+      else this.#perClient.set(conn.remoteAddress, n);
       if (!conn.handedOff) {
         const reason = conn.reason ?? (errored ? 'error' : 'client-closed');
         this.#telemetry.emit({ type: 'downstream.close', conn: conn.id, reason, requests: conn.requests });
@@ -66,6 +84,15 @@ export class ConnectionTracker {
   /** The connection a socket belongs to. */
   of(socket: Socket): DownstreamConnection | undefined {
     return (socket as TrackedSocket)[kConn];
+  }
+
+  /**
+   * Call `onClose` when the connection's socket closes; returns the function that cancels it. For exchanges whose
+   * response is queued behind others (pipelining) and so never sees its own 'close'.
+   */
+  watch(conn: DownstreamConnection, onClose: () => void): () => void {
+    conn.watchers.add(onClose);
+    return () => conn.watchers.delete(onClose);
   }
 
   /** Start the next request on a connection; returns its number on that connection. */
@@ -88,6 +115,32 @@ export class ConnectionTracker {
   abort(conn: DownstreamConnection, reason: DownstreamCloseReason): void {
     conn.reason ??= reason;
     this.#sockets.get(conn)?.destroy();
+  }
+
+  /**
+   * Refuse a just-accepted connection (access.clients, connection limits; issue 7): write `response` (a complete raw
+   * HTTP response with `Connection: close`), half-close, and destroy after a short linger so a peer that never
+   * closes cannot hold the slot. Requests already parsed on it are ignored (`conn.refused`).
+   */
+  refuse(conn: DownstreamConnection, reason: DownstreamCloseReason, response: string): void {
+    const socket = this.#sockets.get(conn);
+    if (socket === undefined) return;
+    conn.refused = true;
+    conn.reason ??= reason;
+    socket.end(response);
+    const timer = setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  }
+
+  /** Open client connections from `remoteAddress`, tunnels included. */
+  connectionsFrom(remoteAddress: string): number {
+    return this.#perClient.get(remoteAddress) ?? 0;
+  }
+
+  /** Open client connections, tunnels included (`size` counts only those still tracked for HTTP). */
+  get open(): number {
+    return this.#open;
   }
 
   /**

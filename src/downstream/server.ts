@@ -9,6 +9,7 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Config } from '../config/schema.js';
+import { checkingInterval, rawResponse, type ConnectionAdmission } from './admission.js';
 import type { ConnectionTracker, DownstreamConnection } from './connections.js';
 
 export type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse, conn: DownstreamConnection) => void;
@@ -40,6 +41,7 @@ export function createDownstreamServer(
   onRequest: RequestHandler,
   onClientError: ClientErrorListener,
   tunnels?: TunnelHandlers,
+  admit: ConnectionAdmission = () => undefined,
 ): http.Server {
   const server = http.createServer({
     keepAlive: cfg.tcpKeepAlive,
@@ -48,17 +50,21 @@ export function createDownstreamServer(
     maxHeaderSize: cfg.maxHeaderSize,
     requestTimeout: cfg.requestTimeout,
     headersTimeout: cfg.headersTimeout,
-    // Node checks headersTimeout/requestTimeout only every connectionsCheckingInterval (default 30 s): derive it so
-    // a slow head gets its 408 close to headersTimeout (SPEC §3.4).
-    connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(cfg.headersTimeout / 4))),
+    connectionsCheckingInterval: checkingInterval(cfg),
     insecureHTTPParser: false,
     joinDuplicateHeaders: false,
   });
   server.keepAliveTimeout = cfg.keepAliveTimeout;
   server.maxRequestsPerSocket = cfg.maxRequestsPerConnection;
   server.on('connection', (socket: ReparsedSocket) => {
+    // A declined upgrade re-injects its socket: it was accepted (and admitted) already.
     if (socket[kReparsed] === true) return;
-    tracker.accept(socket);
+    const conn = tracker.accept(socket);
+    const refusal = admit(conn);
+    if (refusal !== undefined) {
+      const text = refusal.status === 403 ? 'Forbidden' : 'Service Unavailable';
+      tracker.refuse(conn, refusal.reason, rawResponse(refusal.status, text, refusal.message));
+    }
   });
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     const conn = tracker.of(req.socket);
@@ -66,6 +72,7 @@ export function createDownstreamServer(
       res.destroy();
       return;
     }
+    if (conn.refused) return; // answered at accept time; the connection is closing
     onRequest(req, res, conn);
   });
   if (tunnels !== undefined) {

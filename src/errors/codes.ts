@@ -29,6 +29,10 @@ export const ERROR_STATUS = {
   REQUEST_BODY_ERROR: 400,
   /** The request violates message framing rules (SPEC §5.3). */
   BAD_REQUEST: 400,
+  /** A request transfer coding other than chunked (`gzip, chunked`): it cannot be re-framed (RFC 9112 §6.1). */
+  UNSUPPORTED_TRANSFER_CODING: 501,
+  /** A request in an HTTP major version other than 1 (RFC 9110 §15.6.6). */
+  UNSUPPORTED_VERSION: 505,
   /** The client went away; nothing is written, the code exists for logs and stats. */
   CLIENT_ABORTED: 499,
   /** Loop detected via Via or the proxy's own address (SPEC §2.4). */

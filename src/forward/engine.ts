@@ -3,12 +3,15 @@
  * upstream head with the hop-by-hop policy (stripping first, proxy headers after — SPEC §1.2), and runs one Exchange.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { DownstreamConnection } from '../downstream/connections.js';
 import { ProxyError } from '../errors/index.js';
 import type { TargetResult } from '../policy/index.js';
 import { applyMaxForwards, stripHopByHop } from '../policy/index.js';
 import type { ExchangeDeps } from './exchange.js';
 import { Exchange } from './exchange.js';
+import { limitBody } from './body-limit.js';
+import type { Refusal, RequestGate } from './request-gate.js';
 import { answerMaxForwards } from './respond.js';
 
 /** Maps a downstream request to its upstream target (forward: absolute-form; gateway: the fixed target). */
@@ -25,6 +28,10 @@ export interface EngineDeps extends ExchangeDeps {
   readonly resolve: TargetResolver;
   readonly additions: RequestAdditions;
   readonly maxRequestsPerConnection: number;
+  /** Issue 7: framing, proxy auth, loops, destination access, declared body size (request-gate.ts). */
+  readonly gate: RequestGate;
+  /** `downstream.maxBodySize` for bodies without a declared length; 0 = unlimited. */
+  readonly maxBodySize: number;
 }
 
 const CLOSE_TOKEN = /(?:^|,)\s*close\s*(?:,|$)/i;
@@ -42,8 +49,31 @@ export class ForwardEngine {
     const connReq = deps.tracker.beginRequest(conn);
     this.#noteDownstreamPolicy(req, res, conn, connReq);
     const exchange = new Exchange(deps, req, res, conn, connReq);
-    const method = req.method ?? 'GET';
     const resolved = deps.resolve(req);
+    // Issue 7: refusals come first (framing, auth, loops, access, size); async only while scrypt runs.
+    const refusal = deps.gate(req, conn, resolved.ok ? resolved.target : undefined);
+    if (refusal instanceof Promise) {
+      void refusal.then((r) => {
+        if (!exchange.clientGone) this.#proceed(req, res, conn, exchange, resolved, r);
+      });
+    } else {
+      this.#proceed(req, res, conn, exchange, resolved, refusal);
+    }
+  }
+
+  #proceed(
+    req: IncomingMessage,
+    res: ServerResponse,
+    conn: DownstreamConnection,
+    exchange: Exchange,
+    resolved: TargetResult,
+    refusal: Refusal | undefined,
+  ): void {
+    if (refusal !== undefined) {
+      this.#refuse(req, res, conn, exchange, refusal);
+      return;
+    }
+    const method = req.method ?? 'GET';
     if (!resolved.ok) {
       exchange.reject(new ProxyError('BAD_REQUEST_TARGET', resolved.reason, { leg: 'downstream', phase: 'target' }));
       return;
@@ -58,8 +88,32 @@ export class ForwardEngine {
       origin: target.origin,
       path: target.path,
       method,
-      headers: deps.additions(req, upstreamHeaders(mf.headers, target.host)),
-      body: hasBody(req) ? req : null,
+      headers: this.#deps.additions(req, upstreamHeaders(mf.headers, target.host)),
+      body: hasBody(req) ? this.#body(req, res, conn) : null,
+    });
+  }
+
+  /**
+   * Answer a refusal. Broken framing, an oversized body, or any unread body closes the connection after the answer:
+   * reading on would mean parsing bytes whose framing is in doubt, or draining what we just refused.
+   */
+  #refuse(req: IncomingMessage, res: ServerResponse, conn: DownstreamConnection, exchange: Exchange, refusal: Refusal): void {
+    const status = refusal.error.status;
+    const framing = status === 400 || status === 413 || status === 501 || status === 505;
+    if (framing || hasBody(req)) {
+      res.shouldKeepAlive = false;
+      this.#deps.tracker.note(conn, framing ? 'bad-request' : 'access-denied');
+    }
+    exchange.reject(refusal.error, refusal.headers);
+  }
+
+  /** The upstream body: the request itself, or counted against `downstream.maxBodySize` when its length is unknown. */
+  #body(req: IncomingMessage, res: ServerResponse, conn: DownstreamConnection): IncomingMessage | Readable {
+    const max = this.#deps.maxBodySize;
+    if (max === 0 || req.headers['content-length'] !== undefined) return req;
+    return limitBody(req, max, () => {
+      res.shouldKeepAlive = false;
+      this.#deps.tracker.note(conn, 'bad-request');
     });
   }
 

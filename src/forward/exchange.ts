@@ -9,12 +9,13 @@
  * destroyed, never pooled, SPEC §4.5).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { DownstreamConnection, ConnectionTracker } from '../downstream/connections.js';
 import { ProxyError, classifyUpstreamError } from '../errors/index.js';
 import type { Telemetry } from '../observability/events.js';
 import { elapsedMs } from '../observability/events.js';
-import { connectionTokens, shouldRetryStale, stripHopByHop } from '../policy/index.js';
+import { connectionTokens, responseFramingIssue, shouldRetryStale, stripHopByHop } from '../policy/index.js';
 import type { UpstreamPools } from '../upstream/pools.js';
 import type { SocketClaimant, UpstreamSocket } from '../upstream/sockets.js';
 import { expectSocket } from '../upstream/sockets.js';
@@ -36,10 +37,12 @@ export interface UpstreamRequest {
   readonly path: string;
   readonly method: string;
   readonly headers: string[];
-  readonly body: IncomingMessage | null;
+  readonly body: IncomingMessage | Readable | null;
 }
 
 const KEEP_ALIVE_TIMEOUT = /(?:^|[\s,])timeout\s*=\s*(\d+)/i;
+/** Characters Node's writeHead refuses in a reason phrase (RFC 9112 §4: HTAB, SP, VCHAR, obs-text only). */
+const BAD_REASON = /[^\t\x20-\x7e\x80-\xff]/;
 
 export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
   readonly #deps: ExchangeDeps;
@@ -62,6 +65,8 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
   #bytes = 0;
   #status = 0;
   #error: ProxyError | undefined;
+  readonly #unwatch: () => void;
+  #finished = false;
 
   constructor(deps: ExchangeDeps, req: IncomingMessage, res: ServerResponse, conn: DownstreamConnection, connReq: number) {
     this.#deps = deps;
@@ -70,6 +75,10 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
     this.#conn = conn;
     this.#connReq = connReq;
     res.once('close', this.#onDownstreamClose);
+    // A pipelined response still queued behind another gets no 'close' when the connection dies (Node emits it only
+    // for the response attached to the socket), so the connection is watched too; else its upstream request would
+    // stay paused on back-pressure for ever (found by the soak run, issue 7).
+    this.#unwatch = deps.tracker.watch(conn, this.#onDownstreamClose);
   }
 
   /** Dispatch the prepared upstream request on its origin's pool. */
@@ -78,12 +87,17 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
     this.#dispatch(this.#deps.pools.get(up.origin));
   }
 
-  /** Answer without going upstream: the one error writer (400 target, 508 loop, 403, ...). */
-  reject(err: ProxyError): void {
+  /** Answer without going upstream: the one error writer (400 target, 508 loop, 403, 407 with `extra` headers, ...). */
+  reject(err: ProxyError, extra: readonly string[] = []): void {
     this.#upstreamDone = true;
     this.#error = err;
     this.#status = err.status;
-    this.#bytes = writeProxyError(this.#res, err);
+    this.#bytes = writeProxyError(this.#res, err, extra);
+  }
+
+  /** True once the client went away before the exchange finished (nothing more may be written). */
+  get clientGone(): boolean {
+    return this.#clientGone;
   }
 
   /** Answer without going upstream with a non-error response the proxy generates (Max-Forwards: 0). */
@@ -131,10 +145,17 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
     // 1xx: we strip Expect upstream and answer 100-continue ourselves; other interim responses are not relayed.
     if (statusCode < 200) return true;
-    this.#responseStarted = true;
-    this.#status = statusCode;
     const raw = new Array<string>(rawHeaders.length);
     for (let i = 0; i < rawHeaders.length; i++) raw[i] = rawHeaders[i]!.toString('latin1');
+    const framing = responseFramingIssue(raw);
+    if (framing !== undefined) {
+      // SPEC §5.3 for responses: nothing is relayed; onError answers 502 and the upstream socket is not reused.
+      const origin = this.#up!.origin;
+      this.#abortUpstream?.(new ProxyError('UPSTREAM_BAD_RESPONSE', `${origin}: invalid response (${framing})`, { leg: 'upstream', phase: 'response-head', origin }));
+      return false;
+    }
+    this.#responseStarted = true;
+    this.#status = statusCode;
     this.#noteOriginConnectionPolicy(raw);
     const headers = stripHopByHop(raw, { direction: 'response' });
     headers.push('Via', this.#deps.responseVia);
@@ -144,7 +165,8 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
       res.shouldKeepAlive = false;
       this.#deps.tracker.note(this.#conn, 'shutdown');
     }
-    res.writeHead(statusCode, statusText || undefined, headers);
+    // A reason phrase Node would refuse to write (control characters) is dropped; the status code carries the meaning.
+    res.writeHead(statusCode, statusText === '' || BAD_REASON.test(statusText) ? undefined : statusText, headers);
     this.#resume = resume;
     res.on('drain', resume);
     return true;
@@ -235,6 +257,9 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
 
   /** The response is finished or the client is gone: abort upstream if needed, then log and count once. */
   readonly #onDownstreamClose = (): void => {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#unwatch();
     const res = this.#res;
     if (this.#resume !== undefined) res.off('drain', this.#resume);
     if (!this.#upstreamDone) {

@@ -36,6 +36,7 @@ import { Tunnel } from '../tunnel/splice.js';
 import type { RequestAdditions, TargetResolver } from './engine.js';
 import { upstreamHeaders } from './engine.js';
 import { writeRawProxyError } from './respond.js';
+import type { Refusal, RequestGate } from './request-gate.js';
 
 export interface UpgradeDeps {
   readonly telemetry: Telemetry;
@@ -51,6 +52,8 @@ export interface UpgradeDeps {
   readonly responseTimeout: number;
   /** tunnel.idleTimeout for the upgraded connection; 0 disables. */
   readonly idleTimeout: number;
+  /** The same checks as plain HTTP (issue 7): framing, auth, loops, destination. */
+  readonly gate: RequestGate;
 }
 
 export class UpgradeRelay {
@@ -79,7 +82,18 @@ export class UpgradeRelay {
     } else if (deps.tunnels.closing) {
       attempt.refuse(new ProxyError('SHUTTING_DOWN', 'the proxy is shutting down', { leg: 'downstream', phase: 'target' }));
     } else {
-      attempt.start(resolved.target, head);
+      const target = resolved.target;
+      const proceed = (refusal: Refusal | undefined): void => {
+        if (client.destroyed) return;
+        if (refusal === undefined) attempt.start(target, head);
+        else attempt.refuse(refusal.error, refusal.headers);
+      };
+      const refusal = deps.gate(req, conn, target);
+      if (refusal instanceof Promise) {
+        refusal.then(proceed, (err: unknown) => attempt.refuse(classifyUpstreamError(err, { origin: target.origin, phase: 'connect', responseStarted: false })));
+      } else {
+        proceed(refusal);
+      }
     }
     return true;
   }
@@ -112,8 +126,8 @@ class WebSocketAttempt implements TunnelMember {
     this.#client.destroy();
   }
 
-  refuse(err: ProxyError): void {
-    this.#record(err.status, err, refuseAndClose(this.#deps.tunnels, this.#client, err));
+  refuse(err: ProxyError, extra: readonly string[] = []): void {
+    this.#record(err.status, err, refuseAndClose(this.#deps.tunnels, this.#client, err, extra));
   }
 
   start(target: UpstreamTarget, head: Buffer): void {

@@ -14,7 +14,12 @@ export type DownstreamCloseReason =
   | 'upstream-aborted' // the response was truncated upstream; the downstream connection is destroyed (SPEC §5.2)
   | 'tunnel' // the connection became a CONNECT tunnel or an upgrade; counted by the tunnel from then on
   | 'shutdown'
+  | 'access-denied' // refused at accept time: the client address is not in access.clients (issue 7)
+  | 'over-limit' // refused at accept time: downstream.maxConnections or maxConnectionsPerClient (issue 7)
   | 'error';
+
+/** Which access check refused a request or connection (issue 7). */
+export type DenialKind = 'client' | 'auth' | 'loop' | 'destination';
 
 /** Why an upstream (origin) socket closed (SPEC §4, issue 3). */
 export type UpstreamCloseReason =
@@ -105,6 +110,20 @@ export type TelemetryEvent =
   | { readonly type: 'upstream.request-done'; readonly origin: string; readonly socket: number }
   | { readonly type: 'upstream.error'; readonly origin: string; readonly code: string }
   | { readonly type: 'request'; readonly record: RequestRecord }
+  | {
+      readonly type: 'access.denied';
+      readonly leg: 'downstream' | 'upstream';
+      readonly kind: DenialKind;
+      readonly conn: number | undefined;
+      readonly remote: string | undefined;
+      readonly reason: string;
+    }
+  | {
+      readonly type: 'downstream.refused';
+      readonly conn: number;
+      readonly remote: string;
+      readonly reason: 'max-connections' | 'max-connections-per-client';
+    }
   | {
       readonly type: 'tunnel.open';
       readonly tunnel: number;

@@ -13,6 +13,13 @@ export function attachLogging(telemetry: Telemetry, logger: Logger, opts: { acce
       case 'request':
         if (opts.access && info) logger.info('request', { ...e.record });
         return;
+      case 'access.denied':
+        // Never the credentials: `reason` is a fixed phrase or a destination, never a header value (issue 7).
+        logger.warn('access-denied', { leg: e.leg, conn: e.conn, remote: e.remote, kind: e.kind, reason: e.reason });
+        return;
+      case 'downstream.refused':
+        logger.warn('connection-limit', { leg: 'downstream', conn: e.conn, remote: e.remote, reason: e.reason });
+        return;
       case 'upstream.error':
         if (debug) logger.debug('upstream-error', { leg: 'upstream', origin: e.origin, code: e.code });
         return;

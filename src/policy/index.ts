@@ -1,7 +1,7 @@
 /**
  * The pure header and target policy (STYLE: pure core): hop-by-hop stripping, Via, forwarded headers, request targets,
- * Max-Forwards and the retry decision. No I/O and no Node http imports; every function returns new values and leaves
- * inputs alone.
+ * Max-Forwards, the retry decision, message framing, access rules and credentials formats. No I/O and no Node http
+ * imports; every function returns new values and leaves inputs alone.
  */
 export {
   connectionTokens,
@@ -28,3 +28,14 @@ export {
 } from './forwarded.js';
 export { applyMaxForwards, type MaxForwardsDecision } from './max-forwards.js';
 export { isIdempotent, shouldRetryStale, type RetryContext } from './retry.js';
+export { declaredLength, requestFramingIssue, responseFramingIssue, type FramingIssue } from './framing.js';
+export { CidrList, cidrContains, formatIp, parseCidr, parseIp, type Cidr, type IpAddress } from './address.js';
+export { DestinationRules, globMatches, protectedReason, type Destination, type DestinationRule, type RuleDecision } from './access.js';
+export {
+  basicChallenge,
+  formatPasswordHash,
+  parseBasicCredentials,
+  parsePasswordHash,
+  type BasicCredentials,
+  type PasswordHash,
+} from './credentials.js';

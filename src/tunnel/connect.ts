@@ -28,7 +28,16 @@ export interface ConnectDeps {
   readonly tunnel: Config['tunnel'];
   /** Forward mode opens tunnels; a gateway answers CONNECT with `501`. */
   readonly enabled: boolean;
+  /**
+   * Access control for a tunnel (issue 7: auth 407, loop 508, destination 403): the vetted address to dial (never the
+   * name again), or a refusal answered through the one table with the headers it needs (`Proxy-Authenticate`).
+   */
+  readonly admit: (req: IncomingMessage, hostname: string, port: number, conn: DownstreamConnection) => Promise<TunnelAdmission>;
 }
+
+export type TunnelAdmission =
+  | { readonly ok: true; readonly address: string }
+  | { readonly ok: false; readonly error: ProxyError; readonly headers: readonly string[] };
 
 const ESTABLISHED = 'HTTP/1.1 200 Connection Established\r\n\r\n';
 
@@ -50,8 +59,11 @@ export class ConnectHandler {
     client.setTimeout(0);
     const attempt = new ConnectAttempt(deps, client, req.url ?? '', conn.id, connReq);
     const checked = this.#check(attempt.target);
-    if (checked instanceof ProxyError) attempt.refuse(checked);
-    else attempt.dial(checked.hostname, checked.port, head);
+    if (checked instanceof ProxyError) {
+      attempt.refuse(checked);
+      return;
+    }
+    attempt.admit(req, checked.hostname, checked.port, conn, head);
   }
 
   /** Where the tunnel may go, or why not (SPEC §6.1: allowed ports are configurable). */
@@ -97,6 +109,25 @@ class ConnectAttempt implements TunnelMember {
     this.#origin?.destroy();
     this.#client.destroy();
     this.#deps.tunnels.delete(this);
+  }
+
+  /** Run access control (which may resolve the name), then dial the vetted address or answer the refusal. */
+  admit(req: IncomingMessage, hostname: string, port: number, conn: DownstreamConnection, head: Buffer): void {
+    const deps = this.#deps;
+    // Registered while the check runs: shutdown must find this socket too.
+    deps.tunnels.add(this);
+    deps.admit(req, hostname, port, conn).then(
+      (verdict) => {
+        deps.tunnels.delete(this);
+        if (this.#client.destroyed) return;
+        if (verdict.ok) this.dial(verdict.address, port, head);
+        else this.refuse(verdict.error, verdict.headers);
+      },
+      (err: unknown) => {
+        deps.tunnels.delete(this);
+        if (!this.#client.destroyed) this.refuse(classifyUpstreamError(err, { origin: this.target, phase: 'connect', responseStarted: false }));
+      },
+    );
   }
 
   /** Connect to the target; on success answer `200` and splice, else answer the error (SPEC §4.4, §6.1). */
@@ -145,8 +176,8 @@ class ConnectAttempt implements TunnelMember {
   }
 
   /** Answer the error through the one table and close the connection (SPEC §4.4). */
-  refuse(err: ProxyError): void {
-    const bytes = refuseAndClose(this.#deps.tunnels, this.#client, err);
+  refuse(err: ProxyError, extra: readonly string[] = []): void {
+    const bytes = refuseAndClose(this.#deps.tunnels, this.#client, err, extra);
     this.#record(err.status, err, bytes);
   }
 

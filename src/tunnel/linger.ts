@@ -13,7 +13,7 @@ import type { TunnelMember, Tunnels } from './registry.js';
 export const LINGER_MS = 2000;
 
 /** Write `err` (status from the one table) on `client`, close it, and keep it reachable for shutdown until closed. */
-export function refuseAndClose(tunnels: Tunnels, client: Socket, err: ProxyError): number {
+export function refuseAndClose(tunnels: Tunnels, client: Socket, err: ProxyError, extra: readonly string[] = []): number {
   const member: TunnelMember = { destroy: () => client.destroy() };
   tunnels.add(member);
   const timer = setTimeout(() => client.destroy(), LINGER_MS);
@@ -23,5 +23,5 @@ export function refuseAndClose(tunnels: Tunnels, client: Socket, err: ProxyError
   });
   client.on('error', () => undefined);
   client.resume();
-  return writeRawProxyError(client, err);
+  return writeRawProxyError(client, err, extra);
 }

@@ -15,6 +15,12 @@ import { UpstreamSocket, closeReason, tagSocket } from './sockets.js';
 
 type UpstreamConfig = Config['upstream'];
 
+/**
+ * Checks the address a new upstream socket actually connected to (issue 7: access rules, cloud-metadata and loop
+ * protection that no DNS answer can dodge). Returns the error to fail the request with, or undefined to use it.
+ */
+export type ConnectionVetter = (hostname: string, address: string | undefined, port: number) => Error | undefined;
+
 interface PoolEntry {
   readonly pool: Pool;
   readonly sockets: Set<UpstreamSocket>;
@@ -27,15 +33,17 @@ export class UpstreamPools {
   readonly #telemetry: Telemetry;
   readonly #pools = new Map<string, PoolEntry>();
   readonly #connect: buildConnector.connector;
+  readonly #vet: ConnectionVetter | undefined;
   #nextSocketId = 1;
   #closing = false;
   /** True when every request must close its socket (upstream.maxRequestsPerSocket = 1): pass `reset: true`. */
   readonly resetEachRequest: boolean;
 
-  constructor(cfg: UpstreamConfig, telemetry: Telemetry) {
+  constructor(cfg: UpstreamConfig, telemetry: Telemetry, vet?: ConnectionVetter) {
     this.#cfg = cfg;
     this.#telemetry = telemetry;
     this.resetEachRequest = cfg.maxRequestsPerSocket === 1;
+    this.#vet = vet;
     this.#connect = buildConnector({
       timeout: cfg.connectTimeout,
       keepAlive: cfg.tcpKeepAlive,
@@ -123,6 +131,13 @@ export class UpstreamPools {
           const code = (err as { code?: string }).code ?? err.name;
           this.#telemetry.emit({ type: 'upstream.connect-error', origin, code });
           callback(err, null);
+          return;
+        }
+        const refused = this.#vet?.(opts.hostname.replace(/^\[(.*)\]$/, '$1'), socket.remoteAddress, socket.remotePort ?? 0);
+        if (refused !== undefined) {
+          socket.destroy();
+          this.#telemetry.emit({ type: 'upstream.connect-error', origin, code: (refused as { code?: string }).code ?? refused.name });
+          callback(refused, null);
           return;
         }
         const record = new UpstreamSocket(this.#nextSocketId++, origin);

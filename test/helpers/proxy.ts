@@ -43,7 +43,11 @@ export interface TestProxy {
   close(): Promise<void>;
 }
 
-export async function startProxy(overrides: DeepPartial<Config> = {}, level: LogLevel = 'debug'): Promise<TestProxy> {
+export async function startProxy(
+  overrides: DeepPartial<Config> = {},
+  level: LogLevel = 'debug',
+  opts: { instanceId?: string } = {},
+): Promise<TestProxy> {
   const stream = new PassThrough();
   const logs: Record<string, unknown>[] = [];
   let pending = '';
@@ -56,7 +60,7 @@ export async function startProxy(overrides: DeepPartial<Config> = {}, level: Log
     }
   });
   const logger = createLogger({ level, format: 'json', stream });
-  const proxy = createProxy(testConfig(overrides), { logger });
+  const proxy = createProxy(testConfig(overrides), { logger, ...opts });
   const info = await proxy.listen();
   return {
     proxy,

@@ -93,9 +93,10 @@ export class RawClient {
     });
   }
 
-  static connect(port: number): Promise<RawClient> {
+  /** Connect to 127.0.0.1:`port`; `localAddress` picks the source (another loopback address, e.g. 127.0.0.2). */
+  static connect(port: number, opts: { localAddress?: string } = {}): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const s = net.connect(port, '127.0.0.1', () => resolve(new RawClient(s)));
+      const s = net.connect({ port, host: '127.0.0.1', ...opts }, () => resolve(new RawClient(s)));
       s.once('error', reject);
     });
   }
@@ -189,5 +190,17 @@ export class RawClient {
 
   close(): void {
     this.socket.destroy();
+  }
+}
+
+/**
+ * Poll `check` until it returns true, bounded by `ms`. For state that has no event of its own in the test's reach
+ * (log lines are written asynchronously through the logger's stream); never a fixed sleep.
+ */
+export async function eventually(check: () => boolean, ms = 2000, what = 'a condition'): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
   }
 }

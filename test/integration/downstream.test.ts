@@ -51,7 +51,7 @@ describe('HTTP/1.0 clients (SPEC §3.2, RFC 9112 §9.3)', () => {
     await client.waitClosed();
     // The upstream hop stays HTTP/1.1 and pooled; Via says the request arrived as 1.0.
     expect(origin.seen[0]!.httpVersion).toBe('1.1');
-    expect(origin.seen[0]!.headers.via).toBe('1.0 hopwise');
+    expect(origin.seen[0]!.headers.via).toBe(`1.0 hopwise (${proxy.proxy.instanceId})`);
     expect(await closeReasons(proxy, 1)).toEqual({ 'http1.0': 1 });
   });
 });

@@ -23,7 +23,8 @@ describe('forward proxy basics', () => {
     expect(res.body.toString()).toBe('hello GET /x?y=1\n');
     expect(res.headers.via).toBe('1.1 hopwise');
     expect(origin.seen[0]!.url).toBe('/x?y=1');
-    expect(origin.seen[0]!.headers.via).toBe('1.1 hopwise');
+    // Requests carry the instance id as a Via comment, for loop detection (SPEC §2.4).
+    expect(origin.seen[0]!.headers.via).toBe(`1.1 hopwise (${proxy.proxy.instanceId})`);
     expect(origin.seen[0]!.headers.host).toBe(`127.0.0.1:${origin.port}`);
   });
 });

@@ -70,7 +70,7 @@ describe.each(['forward', 'gateway'] as const)('hop-by-hop policy in %s mode (SP
     expect(e2e).toEqual(['X-First', 'Cookie', 'X-MiXeD-Case', 'Cookie']);
     expect(header(seen, 'cookie')).toEqual(['a=1', 'b=2']);
     expect(header(seen, 'x-mixed-case')).toEqual(['Value With  Spaces']);
-    expect(header(seen, 'via')).toEqual(['1.0 upstream-corp', '1.1 hopwise']);
+    expect(header(seen, 'via')).toEqual(['1.0 upstream-corp', `1.1 hopwise (${proxy!.proxy.instanceId})`]);
   });
 
   it('request: a client cannot strip Via via Connection (SPEC §1.2); framing stays intact', async () => {
@@ -78,7 +78,7 @@ describe.each(['forward', 'gateway'] as const)('hop-by-hop policy in %s mode (SP
     const { port, target } = await setup(o);
     const res = await send(port, `POST ${target('/p')} HTTP/1.1\r\nHost: x\r\nConnection: Via, Content-Length, Host\r\nContent-Length: 10\r\n\r\nabcdefghij`);
     expect(res.status).toBe(200);
-    expect(header(o.seen[0]!, 'via')).toEqual(['1.1 hopwise']);
+    expect(header(o.seen[0]!, 'via')).toEqual([`1.1 hopwise (${proxy!.proxy.instanceId})`]);
     expect(o.seen[0]!.bodyLength).toBe(10);
   });
 

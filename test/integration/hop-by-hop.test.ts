@@ -67,7 +67,7 @@ describe('request direction', () => {
     expect(header(seen, 'cookie')).toEqual(['a=1', 'b=2']);
     expect(header(seen, 'x-mixed-case')).toEqual(['Value With  Spaces']);
     // Via: the existing value stays first, ours is appended (SPEC §1.4).
-    expect(header(seen, 'via')).toEqual(['1.0 upstream-corp', '1.1 hopwise']);
+    expect(header(seen, 'via')).toEqual(['1.0 upstream-corp', `1.1 hopwise (${proxy.proxy.instanceId})`]);
   });
 
   it('does not let a client strip Via by listing it in Connection (SPEC §1.2), and keeps framing intact', async () => {
@@ -81,7 +81,7 @@ describe('request direction', () => {
     const res = await client.readResponse();
     expect(res.status).toBe(200);
     const seen = origin.seen[0]!;
-    expect(header(seen, 'via')).toEqual(['1.1 hopwise']);
+    expect(header(seen, 'via')).toEqual([`1.1 hopwise (${proxy.proxy.instanceId})`]);
     expect(seen.bodyLength).toBe(body.length);
     expect(header(seen, 'host')).toEqual([`127.0.0.1:${origin.port}`]);
   });

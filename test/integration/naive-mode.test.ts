@@ -18,13 +18,13 @@ afterEach(async () => {
 });
 
 /** Both proxies under test, each on its own ephemeral loopback port. */
-async function bothProxies(): Promise<{ naive: number; hopwise: number }> {
+async function bothProxies(): Promise<{ naive: number; hopwise: number; instanceId: string }> {
   const naive = createNaiveProxy();
   cleanups.push(() => naive.destroy());
   const { port } = await naive.listen();
   const hopwise = await startProxy({}, 'error');
   cleanups.push(() => hopwise.close());
-  return { naive: port, hopwise: hopwise.port };
+  return { naive: port, hopwise: hopwise.port, instanceId: hopwise.proxy.instanceId };
 }
 
 async function rawOrigin(onData: Parameters<typeof startRawOrigin>[0]): Promise<RawOrigin> {
@@ -92,7 +92,7 @@ describe('naive mode vs hopwise: hop-by-hop request headers (SPEC §1.1, §1.4, 
     const origin = await rawOrigin((s, all) => {
       if (all.includes('\r\n\r\n')) s.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
     });
-    const { hopwise } = await bothProxies();
+    const { hopwise, instanceId } = await bothProxies();
     const c = await client(hopwise);
     c.write(request(origin.origin));
     expect((await c.readResponse()).status).toBe(200);
@@ -101,7 +101,7 @@ describe('naive mode vs hopwise: hop-by-hop request headers (SPEC §1.1, §1.4, 
     for (const name of ['x-secret', 'proxy-connection', 'keep-alive', 'te']) expect(values(seen, name)).toEqual([]);
     // Its own hop header for its pooled connection (SPEC §1.5), not the client's.
     expect(values(seen, 'connection')).toEqual(['keep-alive']);
-    expect(values(seen, 'via')).toEqual(['1.1 hopwise']);
+    expect(values(seen, 'via')).toEqual([`1.1 hopwise (${instanceId})`]);
     expect(values(seen, 'host')).toEqual([`127.0.0.1:${origin.port}`]);
     expect(values(seen, 'x-end-to-end')).toEqual(['yes']);
   });

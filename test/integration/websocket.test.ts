@@ -117,13 +117,14 @@ function names(raw: readonly string[]): string[] {
   return raw.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
 }
 
-function expectCleanHandshake(seen: readonly string[]): void {
+/** What the origin saw in the upgrade request: the request-side Via carries the instance id (SPEC §2.4). */
+function expectCleanHandshake(seen: readonly string[], instanceId: string): void {
   const r = { rawHeaders: seen };
   expect(header(r, 'connection')).toEqual(['Upgrade']);
   expect(header(r, 'upgrade')).toEqual(['websocket']);
   for (const h of ['x-secret', 'proxy-connection', 'keep-alive', 'proxy-authorization']) expect(names(seen)).not.toContain(h);
   expect(header(r, 'x-end-to-end')).toEqual(['kept']);
-  expect(header(r, 'via')).toEqual(['1.1 hopwise']);
+  expect(header(r, 'via')).toEqual([`1.1 hopwise (${instanceId})`]);
 }
 
 function expectCleanSwitch(res: http.IncomingMessage): void {
@@ -144,7 +145,7 @@ describe('WebSocket relay', () => {
     const url = `ws://127.0.0.1:${origin.port}/echo?room=1`;
     const { ws, res } = await openWs(url, proxy.port);
     expect(origin.seen).toHaveLength(1);
-    expectCleanHandshake(origin.seen[0]!);
+    expectCleanHandshake(origin.seen[0]!, proxy.proxy.instanceId);
     expect(header({ rawHeaders: origin.seen[0]! }, 'host')).toEqual([`127.0.0.1:${origin.port}`]);
     expectCleanSwitch(res);
     expect(await roundTrip(ws, 1000)).toEqual(MESSAGES);
@@ -165,7 +166,7 @@ describe('WebSocket relay', () => {
     const origin = await startWsOrigin();
     proxy = await startProxy({ mode: 'gateway', target: `http://127.0.0.1:${origin.port}` });
     const { ws, res } = await openWs(`ws://127.0.0.1:${proxy.port}/echo`);
-    expectCleanHandshake(origin.seen[0]!);
+    expectCleanHandshake(origin.seen[0]!, proxy.proxy.instanceId);
     expect(header({ rawHeaders: origin.seen[0]! }, 'x-forwarded-for')).toEqual(['127.0.0.1']);
     expect(header({ rawHeaders: origin.seen[0]! }, 'host')).toEqual([`127.0.0.1:${proxy.port}`]);
     expectCleanSwitch(res);
@@ -194,7 +195,7 @@ describe('WebSocket relay', () => {
 
     proxy = await startProxy({ mode: 'gateway', target: `http://127.0.0.1:${origin.port}` });
     await openWs(`ws://127.0.0.1:${proxy.port}/echo`);
-    expectCleanHandshake(origin.seen[1]!);
+    expectCleanHandshake(origin.seen[1]!, proxy.proxy.instanceId);
   });
 });
 

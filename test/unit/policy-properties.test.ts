@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { stripHopByHop, type StripOptions } from '../../src/policy/index.js';
+import { cidrContains, formatIp, globMatches, parseCidr, parseIp, stripHopByHop, type StripOptions } from '../../src/policy/index.js';
 
 // An independent, deliberately naive model of SPEC §1.1–1.2 to check the implementation against.
 const FIXED = ['connection', 'proxy-connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
@@ -85,6 +85,82 @@ describe('stripHopByHop properties', () => {
         const upgrades = (list: [string, string][]): [string, string][] =>
           list.filter(([name]) => name.toLowerCase() === 'upgrade');
         expect(upgrades(out)).toEqual(upgrades(pairs(raw)));
+      }),
+    );
+  });
+});
+
+// Access control (issue 7) against independent models: integer arithmetic for CIDR blocks, a regex for globs.
+function toBigInt(bytes: Uint8Array): bigint {
+  let n = 0n;
+  for (const b of bytes) n = (n << 8n) | BigInt(b);
+  return n;
+}
+
+function modelContains(network: Uint8Array, prefix: number, address: Uint8Array): boolean {
+  const bits = BigInt(network.length * 8);
+  const shift = bits - BigInt(prefix);
+  return toBigInt(network) >> shift === toBigInt(address) >> shift;
+}
+
+const v4 = fc.uint8Array({ minLength: 4, maxLength: 4 });
+const v6 = fc.uint8Array({ minLength: 16, maxLength: 16 }).filter((b) => !(b.slice(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff));
+const v4Text = (b: Uint8Array): string => b.join('.');
+const v6Text = (b: Uint8Array): string => formatIp({ family: 6, bytes: b });
+
+describe('CIDR matching properties', () => {
+  it('IPv4: cidrContains agrees with integer prefix comparison', () => {
+    fc.assert(
+      fc.property(v4, fc.integer({ min: 0, max: 32 }), v4, (net, prefix, addr) => {
+        const cidr = parseCidr(`${v4Text(net)}/${prefix}`)!;
+        expect(cidrContains(cidr, parseIp(v4Text(addr))!)).toBe(modelContains(net, prefix, addr));
+      }),
+    );
+  });
+
+  it('IPv6: cidrContains agrees with integer prefix comparison', () => {
+    fc.assert(
+      fc.property(v6, fc.integer({ min: 0, max: 128 }), v6, (net, prefix, addr) => {
+        const cidr = parseCidr(`${v6Text(net)}/${prefix}`)!;
+        expect(cidrContains(cidr, parseIp(v6Text(addr))!)).toBe(modelContains(net, prefix, addr));
+      }),
+    );
+  });
+
+  it('an IPv4-mapped spelling matches exactly the IPv4 blocks its address does', () => {
+    fc.assert(
+      fc.property(v4, fc.integer({ min: 0, max: 32 }), v4, (net, prefix, addr) => {
+        const cidr = parseCidr(`${v4Text(net)}/${prefix}`)!;
+        const plain = cidrContains(cidr, parseIp(v4Text(addr))!);
+        expect(cidrContains(cidr, parseIp(`::ffff:${v4Text(addr)}`)!)).toBe(plain);
+        expect(cidrContains(parseCidr(`::ffff:${v4Text(net)}/${prefix + 96}`)!, parseIp(v4Text(addr))!)).toBe(plain);
+      }),
+    );
+  });
+
+  it('every address is inside its own /max block and formatIp round-trips', () => {
+    fc.assert(
+      fc.property(fc.oneof(v4.map(v4Text), v6.map(v6Text)), (text) => {
+        const ip = parseIp(text)!;
+        expect(formatIp(parseIp(formatIp(ip))!)).toBe(formatIp(ip));
+        expect(cidrContains(parseCidr(text)!, ip)).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('host glob properties', () => {
+  const alphabet = fc.constantFrom('a', 'b', '.', '-');
+  const host = fc.array(alphabet, { maxLength: 10 }).map((c) => c.join(''));
+  const glob = fc.array(fc.oneof(alphabet, fc.constantFrom('*', '?')), { maxLength: 8 }).map((c) => c.join(''));
+  const modelRegex = (g: string): RegExp =>
+    new RegExp(`^${[...g].map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.-]/g, '\\$&'))).join('')}$`, 'is');
+
+  it('globMatches agrees with an anchored regex model, case-insensitively', () => {
+    fc.assert(
+      fc.property(glob, host, fc.boolean(), (g, h, upper) => {
+        const subject = upper ? h.toUpperCase() : h;
+        expect(globMatches(g, subject)).toBe(modelRegex(g).test(h));
       }),
     );
   });

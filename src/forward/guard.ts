@@ -1,0 +1,269 @@
+/**
+ * The access guard (issue 7; SPEC §2.4, §10.3): who may use the proxy (`access.clients`), with which credentials
+ * (`access.users`), and where to (`access.destinations` plus built-in protections), and loop detection. Every refusal
+ * is a ProxyError with its status from the one table, and one `access.denied` telemetry event (logged as
+ * `access-denied`). The decisions themselves are pure (policy/access.ts, policy/address.ts); this class holds the
+ * compiled config, the proxy's own addresses (known after listen) and the DNS lookup for tunnels.
+ *
+ * Destinations are checked twice for plain HTTP: by name and literal address before dispatch
+ * ({@link AccessGuard.precheckDestination}), and on the address actually connected to
+ * ({@link AccessGuard.vetConnection}, called by the upstream connector), so DNS rebinding and numeric spellings such
+ * as `2130706433` cannot slip past. CONNECT resolves once here and connects to the vetted address
+ * ({@link AccessGuard.admitTunnel}).
+ */
+import { randomBytes } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { networkInterfaces } from 'node:os';
+import type { DownstreamConnection } from '../downstream/connections.js';
+import { ProxyError } from '../errors/index.js';
+import type { DenialKind, Telemetry } from '../observability/events.js';
+import { DestinationRules, protectedReason, type DestinationRule } from '../policy/access.js';
+import { CidrList, formatIp, parseIp, type IpAddress } from '../policy/address.js';
+import { viaContains, type RawHeaders } from '../policy/index.js';
+import { ProxyAuthenticator, type AuthOutcome, type UserEntry } from './authenticator.js';
+
+/** A refused request: the error (status from the table) and any headers its answer needs. */
+export interface Refusal {
+  readonly error: ProxyError;
+  /** Flat `[name, value, ...]`: `Proxy-Authenticate` on a `407`. */
+  readonly headers: readonly string[];
+}
+
+export type Verdict = { readonly ok: true } | { readonly ok: false; readonly error: ProxyError };
+
+/** The outcome for a tunnel: the vetted address to connect to (never the name again), or the refusal. */
+export type TunnelVerdict = { readonly ok: true; readonly address: string } | { readonly ok: false; readonly refusal: Refusal };
+
+export interface GuardOptions {
+  readonly access: {
+    readonly clients: readonly string[];
+    readonly destinations: readonly DestinationRule[];
+    readonly users: readonly UserEntry[];
+    readonly realm: string;
+  };
+  readonly telemetry: Telemetry;
+  readonly pseudonym: string;
+  /** This instance's id, carried as the comment of its `Via` member (SPEC §2.4). */
+  readonly instanceId: string;
+  /** Forward mode checks destinations; in gateway mode the operator configured the target. Loops are always checked. */
+  readonly checkDestinations: boolean;
+  /** All addresses of a name (tests inject one); defaults to the system resolver. */
+  readonly resolveAll?: (hostname: string) => Promise<string[]>;
+}
+
+const ALLOW: Verdict = Object.freeze({ ok: true });
+const UNSPECIFIED = new CidrList(['0.0.0.0', '::']);
+const LOOPBACK = new CidrList(['127.0.0.0/8', '::1']);
+
+/**
+ * A fresh instance id for the `Via` comment (SPEC §2.4): `hw-` and 24 random bits, so two chained instances collide
+ * with probability 2^-24 while the header stays short.
+ */
+export function newInstanceId(): string {
+  return `hw-${randomBytes(3).toString('hex')}`;
+}
+
+async function systemResolveAll(hostname: string): Promise<string[]> {
+  const all = await lookup(hostname, { all: true, verbatim: true });
+  return all.map((a) => a.address);
+}
+
+/** `localhost` is loopback by definition (RFC 6761 §6.3); an IP literal is itself; any other name needs DNS. */
+function literalAddresses(hostname: string): IpAddress[] | undefined {
+  if (hostname === 'localhost' || hostname === 'localhost.') return [parseIp('127.0.0.1')!, parseIp('::1')!];
+  const ip = parseIp(hostname);
+  return ip === null ? undefined : [ip];
+}
+
+function show(ip: IpAddress, port: number): string {
+  return ip.family === 6 ? `[${formatIp(ip)}]:${port}` : `${formatIp(ip)}:${port}`;
+}
+
+export class AccessGuard {
+  readonly #o: GuardOptions;
+  readonly #clients: CidrList;
+  readonly #rules: DestinationRules;
+  readonly #auth: ProxyAuthenticator;
+  readonly #ports = new Set<number>();
+  #bound = new CidrList([]);
+  #ownHost = new CidrList([]);
+  #anyInterface = false;
+  #exposed = false;
+
+  /** Throws on malformed CIDRs or hashes: config validation reports those first, with the dotted path. */
+  constructor(opts: GuardOptions) {
+    this.#o = opts;
+    this.#clients = new CidrList(opts.access.clients);
+    this.#rules = new DestinationRules(opts.access.destinations);
+    this.#auth = new ProxyAuthenticator(opts.access.users, opts.access.realm);
+  }
+
+  /** Record the bound listeners (after `listen()`): loop detection and the beyond-loopback protections need them. */
+  listening(addresses: readonly { readonly host: string; readonly port: number }[]): void {
+    const bound: string[] = [];
+    for (const a of addresses) {
+      this.#ports.add(a.port);
+      const ip = parseIp(a.host);
+      if (ip === null) continue;
+      if (UNSPECIFIED.has(ip)) this.#anyInterface = true;
+      else bound.push(formatIp(ip));
+      if (!LOOPBACK.has(ip)) this.#exposed = true;
+    }
+    this.#bound = new CidrList(bound);
+    const own: string[] = [];
+    for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) own.push(i.address);
+    this.#ownHost = new CidrList(own);
+  }
+
+  /** True when some listener is reachable from beyond this host (the built-in protections apply). */
+  get exposed(): boolean {
+    return this.#exposed;
+  }
+
+  /** `access.clients` (default loopback only). Checked when a connection is accepted. */
+  checkClient(remoteAddress: string | undefined): Verdict {
+    const ip = remoteAddress === undefined ? null : parseIp(remoteAddress);
+    if (ip !== null && this.#clients.has(ip)) return ALLOW;
+    const who = remoteAddress ?? 'an unknown address';
+    return { ok: false, error: new ProxyError('FORBIDDEN', `client ${who} is not allowed by access.clients`, { leg: 'downstream', phase: 'request-head' }) };
+  }
+
+  /** {@link checkClient} for an accepted connection, logged (`access-denied`, kind `client`) when refused. */
+  admitClient(conn: DownstreamConnection): ProxyError | undefined {
+    const v = this.checkClient(conn.remoteAddress);
+    if (v.ok) return undefined;
+    this.#emit('downstream', v.error, conn, 'client');
+    return v.error;
+  }
+
+  /** `Proxy-Authorization: Basic` when `access.users` is non-empty; synchronous unless scrypt has to run. */
+  checkAuth(raw: RawHeaders): AuthOutcome | Promise<AuthOutcome> {
+    return this.#auth.check(raw);
+  }
+
+  /** True if `ip:port` is one of this proxy's own listeners (SPEC §2.4). */
+  isSelf(ip: IpAddress, port: number): boolean {
+    if (!this.#ports.has(port)) return false;
+    if (this.#bound.has(ip) || UNSPECIFIED.has(ip)) return true;
+    return this.#anyInterface && (LOOPBACK.has(ip) || this.#ownHost.has(ip));
+  }
+
+  /** The decision for a known address (literal target, resolved name, or the socket actually connected). */
+  checkAddress(hostname: string, ip: IpAddress, port: number, leg: 'downstream' | 'upstream' = 'downstream'): Verdict {
+    const phase = leg === 'upstream' ? 'connect' : 'target';
+    if (this.isSelf(ip, port)) {
+      return { ok: false, error: new ProxyError('LOOP_DETECTED', `${show(ip, port)} is this proxy's own listening address`, { leg, phase }) };
+    }
+    if (!this.#o.checkDestinations) return ALLOW;
+    const d = this.#rules.decide({ hostname, port, address: ip });
+    if (d.action === 'allow' && d.byCidr) return ALLOW;
+    const why = this.#exposed ? protectedReason(ip, this.#ownHost) : undefined;
+    if (why !== undefined) {
+      const reason = `destination ${hostname} (${show(ip, port)}) is ${why}, denied when hopwise listens beyond loopback`;
+      return { ok: false, error: new ProxyError('FORBIDDEN', reason, { leg, phase }) };
+    }
+    if (d.action === 'allow') return ALLOW;
+    return { ok: false, error: new ProxyError('FORBIDDEN', `destination ${hostname}:${port} denied by ${this.#rules.describe(d.rule)}`, { leg, phase }) };
+  }
+
+  /** What can be decided before DNS: literal addresses, loops, name and port rules. The connector completes it. */
+  precheckDestination(hostname: string, port: number): Verdict {
+    const literal = literalAddresses(hostname);
+    if (literal !== undefined) {
+      for (const ip of literal) {
+        const v = this.checkAddress(hostname, ip, port);
+        if (!v.ok) return v;
+      }
+      return ALLOW;
+    }
+    if (!this.#o.checkDestinations) return ALLOW;
+    const d = this.#rules.decide({ hostname, port });
+    if (d.action !== 'deny') return ALLOW;
+    const reason = `destination ${hostname}:${port} denied by ${this.#rules.describe(d.rule)}`;
+    return { ok: false, error: new ProxyError('FORBIDDEN', reason, { leg: 'downstream', phase: 'target' }) };
+  }
+
+  /** Full check with resolution (tunnels): every address of the name must pass; returns the one to connect to. */
+  async checkDestination(hostname: string, port: number): Promise<Verdict & { readonly address?: string }> {
+    const pre = this.precheckDestination(hostname, port);
+    if (!pre.ok) return pre;
+    const literal = literalAddresses(hostname);
+    if (literal !== undefined) return { ok: true, address: hostname === 'localhost' || hostname === 'localhost.' ? '127.0.0.1' : hostname };
+    let addresses: string[];
+    try {
+      addresses = await (this.#o.resolveAll ?? systemResolveAll)(hostname);
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? 'ENOTFOUND';
+      return { ok: false, error: new ProxyError('UPSTREAM_DNS', `${hostname}: name not resolved (${code})`, { leg: 'upstream', phase: 'connect', cause: err }) };
+    }
+    for (const a of addresses) {
+      const ip = parseIp(a);
+      const v = ip === null ? ALLOW : this.checkAddress(hostname, ip, port);
+      if (!v.ok) return v;
+    }
+    if (addresses.length === 0) return { ok: false, error: new ProxyError('UPSTREAM_DNS', `${hostname}: name not resolved`, { leg: 'upstream', phase: 'connect' }) };
+    return { ok: true, address: addresses[0]! };
+  }
+
+  /** Plain HTTP, before dispatch: auth (407), own Via (508), destination by name/literal (403, 508). */
+  admitRequest(raw: RawHeaders, target: { hostname: string; port: number } | undefined, conn: DownstreamConnection): Refusal | undefined | Promise<Refusal | undefined> {
+    const auth = this.checkAuth(raw);
+    const next = (a: AuthOutcome): Refusal | undefined => {
+      if (!a.ok) return this.#authRefusal(a.reason, conn);
+      const loop = this.#viaLoop(raw, conn);
+      if (loop !== undefined || target === undefined) return loop;
+      return this.#refusal(this.precheckDestination(target.hostname, target.port), conn);
+    };
+    return auth instanceof Promise ? auth.then(next) : next(auth);
+  }
+
+  /**
+   * CONNECT (for src/tunnel): auth (407), own Via (508), destination with resolution (403, 508, 502 when the name
+   * does not resolve). On success connect to `address`, not to the name: it is the address that was vetted.
+   */
+  async admitTunnel(raw: RawHeaders, hostname: string, port: number, conn: DownstreamConnection): Promise<TunnelVerdict> {
+    const a = await this.checkAuth(raw);
+    const early = a.ok ? this.#viaLoop(raw, conn) : this.#authRefusal(a.reason, conn);
+    if (early !== undefined) return { ok: false, refusal: early };
+    const v = await this.checkDestination(hostname, port);
+    if (v.ok) return { ok: true, address: v.address! };
+    return { ok: false, refusal: this.#refusal(v, conn)! };
+  }
+
+  /**
+   * The upstream connector's check on the socket it just connected (`remoteAddress`), or undefined to proceed.
+   * Catches names that resolve to protected or own addresses, whatever their spelling.
+   */
+  vetConnection(hostname: string, address: string | undefined, port: number): ProxyError | undefined {
+    const ip = address === undefined ? null : parseIp(address);
+    if (ip === null) return undefined;
+    const v = this.checkAddress(hostname, ip, port, 'upstream');
+    if (v.ok) return undefined;
+    this.#emit('upstream', v.error, undefined);
+    return v.error;
+  }
+
+  #viaLoop(raw: RawHeaders, conn: DownstreamConnection): Refusal | undefined {
+    if (!viaContains(raw, this.#o.pseudonym, this.#o.instanceId)) return undefined;
+    const reason = `the request already passed through this proxy (Via: ${this.#o.pseudonym} (${this.#o.instanceId}))`;
+    return this.#refusal({ ok: false, error: new ProxyError('LOOP_DETECTED', reason, { leg: 'downstream', phase: 'request-head' }) }, conn);
+  }
+
+  #authRefusal(reason: string, conn: DownstreamConnection): Refusal {
+    const error = new ProxyError('PROXY_AUTH_REQUIRED', reason, { leg: 'downstream', phase: 'request-head' });
+    this.#emit('downstream', error, conn);
+    return { error, headers: ['Proxy-Authenticate', this.#auth.challenge] };
+  }
+
+  #refusal(v: Verdict, conn: DownstreamConnection): Refusal | undefined {
+    if (v.ok) return undefined;
+    // A name that does not resolve is an upstream failure (502), not a denial: it is not logged as access-denied.
+    if (v.error.code !== 'UPSTREAM_DNS') this.#emit('downstream', v.error, conn);
+    return { error: v.error, headers: [] };
+  }
+
+  #emit(leg: 'downstream' | 'upstream', error: ProxyError, conn: DownstreamConnection | undefined, kind?: DenialKind): void {
+    const k = kind ?? (error.code === 'PROXY_AUTH_REQUIRED' ? 'auth' : error.code === 'LOOP_DETECTED' ? 'loop' : 'destination');
+    this.#o.telemetry.emit({ type: 'access.denied', leg, kind: k, conn: conn?.id, remote: conn?.remoteAddress, reason: error.message });
+  }
+}

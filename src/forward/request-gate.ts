@@ -1,0 +1,38 @@
+/**
+ * The checks every plain-HTTP request passes before anything goes upstream (issue 7), in this order: message framing
+ * Node's parser lets through (SPEC §5.3: 400, 501, 505), proxy authentication (407), loops (SPEC §2.4: 508) and
+ * destination access (403), then a declared body over `downstream.maxBodySize` (413). Synchronous unless scrypt has
+ * to run for a credential not seen before.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { DownstreamConnection } from '../downstream/connections.js';
+import { ProxyError } from '../errors/index.js';
+import { declaredLength, requestFramingIssue, type UpstreamTarget } from '../policy/index.js';
+import type { AccessGuard, Refusal } from './guard.js';
+
+export type { Refusal } from './guard.js';
+
+/** Decides whether a request may go upstream; a Refusal is answered through the one error writer. */
+export type RequestGate = (
+  req: IncomingMessage,
+  conn: DownstreamConnection,
+  target: UpstreamTarget | undefined,
+) => Refusal | undefined | Promise<Refusal | undefined>;
+
+export function requestGate(guard: AccessGuard, maxBodySize: number): RequestGate {
+  const afterAccess = (req: IncomingMessage, refusal: Refusal | undefined): Refusal | undefined => {
+    if (refusal !== undefined || maxBodySize === 0) return refusal;
+    const length = declaredLength(req.rawHeaders);
+    if (length === undefined || length <= maxBodySize) return undefined;
+    const message = `request body of ${length} bytes exceeds downstream.maxBodySize (${maxBodySize} bytes)`;
+    return { error: new ProxyError('PAYLOAD_TOO_LARGE', message, { leg: 'downstream', phase: 'request-head' }), headers: [] };
+  };
+  return (req, conn, target) => {
+    const framing = requestFramingIssue(req.rawHeaders, req.httpVersionMajor, req.httpVersionMinor);
+    if (framing !== undefined) {
+      return { error: new ProxyError(framing.code, framing.reason, { leg: 'downstream', phase: 'request-head' }), headers: [] };
+    }
+    const access = guard.admitRequest(req.rawHeaders, target, conn);
+    return access instanceof Promise ? access.then((r) => afterAccess(req, r)) : afterAccess(req, access);
+  };
+}
