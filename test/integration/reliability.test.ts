@@ -47,3 +47,32 @@ describe('a client connection cut while pipelined responses are queued', () => {
     await within(3000, p.proxy.close(), 'a graceful close');
   });
 });
+
+describe('a pipelined response truncated upstream while an earlier one is still pending', () => {
+  it('delivers the earlier response first, then cuts the connection (never out of order, never masked)', async () => {
+    origin = await startOrigin((req, res) => {
+      if (req.url === '/slow') {
+        setTimeout(() => {
+          res.writeHead(200, { 'Content-Length': '9' });
+          res.end('slow-body');
+        }, 200);
+        return;
+      }
+      res.writeHead(200, { 'Content-Length': '1000' });
+      res.write('0123456789');
+      setTimeout(() => req.socket.destroy(), 20);
+    });
+    proxy = await startProxy();
+    client = await RawClient.connect(proxy.port);
+    client.write(`GET ${origin.url}/slow HTTP/1.1\r\nHost: x\r\n\r\nGET ${origin.url}/trunc HTTP/1.1\r\nHost: x\r\n\r\n`);
+    const first = await client.readResponse();
+    expect([first.status, first.body.toString(), first.complete]).toEqual([200, 'slow-body', true]);
+    const second = await client.readResponse().then(
+      (r) => (r.complete ? 'complete' : 'truncated'),
+      () => 'closed before a head',
+    );
+    expect(['truncated', 'closed before a head']).toContain(second);
+    await client.waitClosed();
+  });
+});
+
