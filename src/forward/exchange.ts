@@ -195,8 +195,12 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
     if (!this.#responseStarted && this.#retry(perr)) return;
     this.#error = perr;
     if (this.#responseStarted || this.#res.headersSent) {
-      // The head is out: the only honest signal left is to cut the downstream connection (SPEC §5.2).
-      this.#deps.tracker.abort(this.#conn, 'upstream-aborted');
+      // The head is out: the only honest signal left is to cut the downstream connection (SPEC §5.2). A pipelined
+      // response still queued behind others has no socket yet: cut when its turn comes, so the responses before it
+      // are delivered first (SPEC §3.3; found by the soak run, issue 7).
+      const res = this.#res;
+      if (res.socket === null) res.once('socket', () => this.#deps.tracker.abort(this.#conn, 'upstream-aborted'));
+      else this.#deps.tracker.abort(this.#conn, 'upstream-aborted');
       return;
     }
     this.#status = perr.status;

@@ -11,6 +11,7 @@
 import diagnostics from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
 import type { UpstreamCloseReason } from '../observability/events.js';
+import { fixPausedFinish } from './paused-finish.js';
 
 /** Implemented by the per-request handler that wants to know its socket. */
 export interface SocketClaimant {
@@ -29,7 +30,7 @@ function onSendHeaders(message: unknown): void {
   const socket = (message as { socket?: TaggedSocket }).socket;
   const record = socket?.[kRecord];
   if (record === undefined) return; // a socket some other undici user opened in this process
-  record.requests++;
+  fixPausedFinish(socket!);  record.requests++;
   record.busy = true;
   record.onRequest?.(record);
   claimant?.onUpstreamSocket(record);

@@ -1,7 +1,12 @@
 /**
  * Reliability regressions found by the soak run (issue 7, docs/reliability.md).
  */
+import diagnostics from 'node:diagnostics_channel';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { Client } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fixPausedFinish } from '../../src/upstream/paused-finish.js';
 import { startOrigin } from '../helpers/origin.js';
 import type { TestOrigin } from '../helpers/origin.js';
 import { startProxy } from '../helpers/proxy.js';
@@ -45,5 +50,116 @@ describe('a client connection cut while pipelined responses are queued', () => {
     expect(p.stats().downstream.connectionsActive).toBe(0);
     // Before the fix, the queued exchanges never saw their client go away and a graceful close waited for ever.
     await within(3000, p.proxy.close(), 'a graceful close');
+  });
+});
+
+describe('a pipelined response truncated upstream while an earlier one is still pending', () => {
+  it('delivers the earlier response first, then cuts the connection (never out of order, never masked)', async () => {
+    origin = await startOrigin((req, res) => {
+      if (req.url === '/slow') {
+        setTimeout(() => {
+          res.writeHead(200, { 'Content-Length': '9' });
+          res.end('slow-body');
+        }, 200);
+        return;
+      }
+      res.writeHead(200, { 'Content-Length': '1000' });
+      res.write('0123456789');
+      setTimeout(() => req.socket.destroy(), 20);
+    });
+    proxy = await startProxy();
+    client = await RawClient.connect(proxy.port);
+    client.write(`GET ${origin.url}/slow HTTP/1.1\r\nHost: x\r\n\r\nGET ${origin.url}/trunc HTTP/1.1\r\nHost: x\r\n\r\n`);
+    const first = await client.readResponse();
+    expect([first.status, first.body.toString(), first.complete]).toEqual([200, 'slow-body', true]);
+    const second = await client.readResponse().then(
+      (r) => (r.complete ? 'complete' : 'truncated'),
+      () => 'closed before a head',
+    );
+    expect(['truncated', 'closed before a head']).toContain(second);
+    await client.waitClosed();
+  });
+});
+
+
+/**
+ * nodejs/undici#5360: undici 7 asserts (and kills the process) when a non-keep-alive response ends while its parser
+ * is paused by back-pressure. src/upstream/paused-finish.ts drains the paused parser instead. Reproduced here with a
+ * bare undici Client whose handler always applies back-pressure and resumes on a timer, like a slow client would.
+ */
+describe('origin ends a Connection: close response while the upstream parser is paused', () => {
+  const BODY = Buffer.alloc(256 * 1024, 0x61);
+  const servers: net.Server[] = [];
+  const undiciClients: Client[] = [];
+  let unsubscribe: (() => void) | undefined;
+
+  afterEach(async () => {
+    unsubscribe?.();
+    for (const c of undiciClients.splice(0)) await c.destroy();
+    for (const s of servers.splice(0)) await new Promise<void>((r) => s.close(() => r()));
+  });
+
+  async function scripted(respond: (socket: net.Socket) => void): Promise<string> {
+    const server = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', () => respond(socket));
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  /** GET with a handler that always reports back-pressure and resumes every 10 ms. */
+  function slowGet(origin: string): Promise<{ bytes: number; error?: string }> {
+    const onSend = ({ socket }: { socket: net.Socket }): void => fixPausedFinish(socket);
+    diagnostics.subscribe('undici:client:sendHeaders', onSend as (m: unknown) => void);
+    unsubscribe = () => diagnostics.unsubscribe('undici:client:sendHeaders', onSend as (m: unknown) => void);
+    const client = new Client(origin);
+    undiciClients.push(client);
+    return within(5000, new Promise((resolve) => {
+      let bytes = 0;
+      let timer: NodeJS.Timeout | undefined;
+      client.dispatch({ path: '/', method: 'GET' }, {
+        onConnect: () => undefined,
+        onHeaders: (_status, _headers, resume) => {
+          timer = setInterval(resume, 10);
+          return true;
+        },
+        onData: (chunk: Buffer) => {
+          bytes += chunk.length;
+          return false;
+        },
+        onComplete: () => {
+          clearInterval(timer);
+          resolve({ bytes });
+        },
+        onError: (err: Error) => {
+          clearInterval(timer);
+          resolve({ bytes, error: (err as { code?: string }).code ?? err.message });
+        },
+      });
+    }), 'the response');
+  }
+
+  it.each([
+    { framing: 'Content-Length', head: `Content-Length: ${BODY.length}\r\n`, body: BODY },
+    { framing: 'chunked', head: 'Transfer-Encoding: chunked\r\n', body: Buffer.concat([Buffer.from(`${BODY.length.toString(16)}\r\n`), BODY, Buffer.from('\r\n0\r\n\r\n')]) },
+    { framing: 'close-delimited', head: '', body: BODY },
+  ])('$framing: the response completes, the process survives', async ({ head, body }) => {
+    const origin = await scripted((s) => {
+      s.write(`HTTP/1.1 200 OK\r\n${head}Connection: close\r\n\r\n`);
+      s.end(body);
+    });
+    expect(await slowGet(origin)).toEqual({ bytes: BODY.length });
+  });
+
+  it('a short Content-Length body still fails as truncated, never a false completion', async () => {
+    const origin = await scripted((s) => {
+      s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${BODY.length + 10}\r\nConnection: close\r\n\r\n`);
+      s.end(BODY);
+    });
+    const r = await slowGet(origin);
+    expect(r.bytes).toBe(BODY.length);
+    expect(r.error).toBeDefined();
   });
 });
