@@ -1,5 +1,5 @@
 // The targets compared side by side: what each one is, whether it can run here, and how to start it.
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, getJson, waitForPort } from './net.js';
 import { squidUnavailable, startSquid } from './squid.js';
@@ -9,6 +9,7 @@ import { squidUnavailable, startSquid } from './squid.js';
  * @property {number | null} upstreamSockets   upstream sockets created
  * @property {number | null} upstreamRequests  requests sent upstream
  * @property {number | null} downstreamConnections  client connections accepted
+ * @property {Record<string, number> | null} closedBy  upstream sockets closed so far, by reason
  */
 
 /**
@@ -26,6 +27,7 @@ import { squidUnavailable, startSquid } from './squid.js';
  * @property {number} originPort
  * @property {string} repoRoot
  * @property {number} startTimeoutMs
+ * @property {string[]} hopwiseArgs  extra CLI flags for hopwise (e.g. `--workers 2`)
  */
 
 /**
@@ -37,6 +39,12 @@ import { squidUnavailable, startSquid } from './squid.js';
  */
 
 const READY = /listening/i;
+/**
+ * Idle client connections are kept this long by every target the harness configures (Node's default is 5 s, squid's
+ * 2 min), so that scenario (d) counts connections that are idle, not ones the target already timed out. It changes
+ * nothing for busy connections.
+ */
+export const IDLE_KEEP_ALIVE_MS = 120_000;
 
 /**
  * A bench script under bench/targets/, started on the target core; it prints `listening on 127.0.0.1:PORT`.
@@ -47,7 +55,8 @@ const READY = /listening/i;
 function benchScript(name, proxy) {
   return async (ctx) => {
     const script = path.join(ctx.repoRoot, 'bench', 'targets', `${name}.js`);
-    const child = ctx.group.spawnNode(name, script, ['--port', '0'], 'target');
+    const args = ['--port', '0', '--keep-alive-timeout', String(IDLE_KEEP_ALIVE_MS)];
+    const child = ctx.group.spawnNode(name, script, args, 'target');
     const line = await child.waitForLine(READY, ctx.startTimeoutMs);
     const port = Number(/:(\d+)\s*$/.exec(line)?.[1]);
     if (!Number.isInteger(port) || port <= 0) throw new Error(`${name}: no port in "${line}"`);
@@ -67,18 +76,36 @@ export function hopwiseCounters(stats) {
     upstreamSockets: num(stats.upstream?.totals?.socketsCreated),
     upstreamRequests: num(stats.upstream?.totals?.requests),
     downstreamConnections: num(stats.downstream?.connectionsAccepted),
+    closedBy: closedByReason(stats.upstream?.totals?.socketsClosed),
   };
+}
+
+/**
+ * @param {unknown} v  `upstream.totals.socketsClosed` (reason → count)
+ * @returns {Record<string, number> | null}
+ */
+function closedByReason(v) {
+  if (v === null || typeof v !== 'object') return null;
+  return Object.fromEntries(Object.entries(v).filter(([, n]) => typeof n === 'number' && Number.isFinite(n)));
 }
 
 /** @type {(ctx: TargetContext) => Promise<RunningTarget>} */
 async function startHopwise(ctx) {
   const [port, adminPort] = [await freePort(), await freePort()];
+  const dir = ctx.tempDirs.create('hopwise');
+  const config = path.join(dir, 'bench.json');
+  writeFileSync(config, `${JSON.stringify({ downstream: { keepAliveTimeout: IDLE_KEEP_ALIVE_MS } })}\n`);
   const args = [
     path.join(ctx.repoRoot, 'bin', 'hopwise.js'),
-    ...['--host', '127.0.0.1', '--port', String(port), '--admin-port', String(adminPort)],
+    ...['--config', config, '--host', '127.0.0.1', '--port', String(port), '--admin-port', String(adminPort)],
     ...['--log-level', 'error', '--no-access-log', '--stats-interval', '0'],
+    ...ctx.hopwiseArgs,
   ];
-  const child = ctx.group.spawnLeashed('hopwise', process.execPath, args, { core: 'target', cwd: ctx.repoRoot });
+  const child = ctx.group.spawnLeashed('hopwise', process.execPath, args, {
+    core: 'target',
+    cwd: ctx.repoRoot,
+    removeOnExit: dir,
+  });
   // Ready when it says `listening`, or when its port accepts (in case the ready line is filtered by the log level).
   const gone = () => (child.exitReason ? `hopwise ${child.exitReason}\n${child.tail()}` : null);
   await Promise.any([child.waitForLine(READY, ctx.startTimeoutMs), waitForPort(port, ctx.startTimeoutMs, gone)]).catch(
@@ -100,7 +127,8 @@ export const TARGETS = Object.freeze([
   },
   {
     name: 'hopwise',
-    description: 'this project: `node bin/hopwise.js` (forward mode, error-level logs, no access log)',
+    description: 'this project: `node bin/hopwise.js` (forward mode, error-level logs, no access log, idle client' +
+      ' connections kept 120 s)',
     unavailable: (root) =>
       existsSync(path.join(root, 'dist', 'cli', 'main.js')) ? null : 'dist/cli/main.js missing (run `npm run build`)',
     start: startHopwise,
