@@ -52,7 +52,7 @@ function plan(argv) {
     options = parseBenchArgs(argv);
     if (options.help) return (console.log(USAGE), 0);
     picked = selectScenarios(options.scenarios);
-    wanted = selectTargets(options.targets);
+    wanted = selectTargets(options.targets, options.baseline, options.baselineFlags);
   } catch (err) {
     console.error(`${/** @type {Error} */ (err).message}\n\n${USAGE}`);
     return 2;

@@ -13,6 +13,8 @@ import { parseArgs } from 'node:util';
  * @property {string[] | null} targets    target names asked for; null means every known one
  * @property {string | null} json   where to write the raw results as JSON
  * @property {string[]} hopwiseFlags  extra command-line flags for the hopwise target (e.g. `--workers 2`)
+ * @property {string | null} baseline  a built checkout of hopwise to run side by side as `hopwise-baseline`
+ * @property {string[] | null} baselineFlags  flags for `hopwise-baseline` instead of `hopwiseFlags` (null: the same)
  * @property {number} budget        hard wall-clock limit for the whole run, seconds
  * @property {boolean} help
  */
@@ -28,7 +30,9 @@ export const USAGE = `usage: node bench/run.js [options]   (npm run bench -- [op
   --scenario a,b       scenarios by id or name (default: all: a,b,c,d,e)
   --targets t1,t2      targets (default: direct,hopwise,http-proxy,http-proxy-agent,squid,node-hello)
   --json FILE          also write the raw results as JSON
-  --hopwise-flags "…"  extra flags for the hopwise target, e.g. "--workers 2" (split on spaces)
+  --hopwise-flags="…"  extra flags for the hopwise target, e.g. --hopwise-flags="--workers 2" (split on spaces)
+  --baseline DIR       also run hopwise built in DIR (a checkout with dist/) as target hopwise-baseline
+  --baseline-flags="…" flags for hopwise-baseline instead of --hopwise-flags (e.g. the same build, logging off)
   --budget S           hard limit on the whole run in seconds (default 600; quick 60)
   -h, --help           this text`;
 
@@ -81,6 +85,8 @@ export function parseBenchArgs(argv) {
       target: { type: 'string' },
       json: { type: 'string' },
       'hopwise-flags': { type: 'string' },
+      baseline: { type: 'string' },
+      'baseline-flags': { type: 'string' },
       budget: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -97,6 +103,8 @@ export function parseBenchArgs(argv) {
     targets: listFlag(values.targets ?? values.target),
     json: values.json ?? null,
     hopwiseFlags: (values['hopwise-flags'] ?? '').split(' ').filter((a) => a.length > 0),
+    baseline: values.baseline ?? null,
+    baselineFlags: values['baseline-flags'] === undefined ? null : values['baseline-flags'].split(' ').filter((a) => a),
     budget: numberFlag('budget', values.budget, quick ? 60 : 600, { min: 5, max: 3600 }),
     help: values.help === true,
   });

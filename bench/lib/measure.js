@@ -30,6 +30,8 @@ import { perThousand } from './stats.js';
  * @property {number | null} cpuMsPer1k  CPU ms the target's processes used per 1,000 responses
  * @property {Record<string, number> | null} upstreamClosed  upstream sockets closed in the window, by reason (hopwise)
  * @property {number | null} [warmedSockets]  requests held in flight at once by the pool warm-up that succeeded
+ * @property {[number, number]} [windowUs]  when the window opened and closed, µs of the monotonic clock (the clock of
+ *   `node --cpu-prof` profiles, so bench/profile.js can keep only the window's samples)
  * @property {import('../loadgen.js').LoadResult} [raw]  what the load generator reported
  */
 
@@ -137,9 +139,14 @@ export async function measureWithAutocannon(ctx) {
   /** @type {{ before: Promise<Snapshot> | null, after: Promise<Snapshot> | null }} */
   const marks = { before: null, after: null };
   const boundMs = (spec.warmup + spec.duration) * 1000 + 15_000;
+  const windowUs = /** @type {[number, number]} */ ([0, 0]);
   const { result } = await ctx.loadgen.request({ cmd: 'run', spec }, boundMs, (event) => {
-    if (event.event === 'mark') marks.before = snapshot(ctx);
+    if (event.event === 'mark') {
+      windowUs[0] = Number(process.hrtime.bigint() / 1000n);
+      marks.before = snapshot(ctx);
+    }
     if (event.event === 'window-closed') {
+      windowUs[1] = Number(process.hrtime.bigint() / 1000n);
       // Snapshot first, then let the load generator tear its connections down: the aborts of in-flight requests at
       // teardown (and the upstream sockets they cost) belong to no window.
       marks.after = snapshot(ctx);
@@ -171,6 +178,7 @@ export async function measureWithAutocannon(ctx) {
     cpuMsPer1k: perThousand(delta(after.cpuMs, before.cpuMs), raw.requests),
     upstreamClosed: closedDelta(after.proxy?.closedBy, before.proxy?.closedBy),
     warmedSockets,
+    windowUs,
     raw,
   };
 }

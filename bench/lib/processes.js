@@ -46,10 +46,11 @@ export class ProcessGroup {
    * @param {string} script absolute path
    * @param {string[]} args
    * @param {'client' | 'target'} core
+   * @param {string[]} [nodeArgs]  flags for node itself (e.g. `--cpu-prof`)
    * @returns {ManagedChild}
    */
-  spawnNode(name, script, args, core) {
-    return this.spawn(name, process.execPath, [script, ...args], { core, ipc: true });
+  spawnNode(name, script, args, core, nodeArgs = []) {
+    return this.spawn(name, process.execPath, [...nodeArgs, script, ...args], { core, ipc: true });
   }
 
   /**

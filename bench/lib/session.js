@@ -49,16 +49,20 @@ export class BenchSession {
 
   /** @type {string[]} */
   #hopwiseArgs;
+  /** @type {string[]} */
+  #nodeArgs;
 
   /**
    * @param {import('./platform.js').CoreLayout} layout
    * @param {string} repoRoot
    * @param {string[]} [hopwiseArgs]  extra flags for the hopwise target
+   * @param {string[]} [nodeArgs]  flags for the node process of each Node target (bench/profile.js)
    */
-  constructor(layout, repoRoot, hopwiseArgs = []) {
+  constructor(layout, repoRoot, hopwiseArgs = [], nodeArgs = []) {
     this.#group = new ProcessGroup(layout);
     this.#repoRoot = repoRoot;
     this.#hopwiseArgs = hopwiseArgs;
+    this.#nodeArgs = nodeArgs;
   }
 
   /** @returns {string | null} why the session was asked to stop early */
@@ -119,6 +123,7 @@ export class BenchSession {
       repoRoot: this.#repoRoot,
       startTimeoutMs: START_TIMEOUT_MS,
       hopwiseArgs: this.#hopwiseArgs,
+      nodeArgs: this.#nodeArgs,
     };
   }
 

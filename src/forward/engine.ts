@@ -6,9 +6,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DownstreamConnection } from '../downstream/connections.js';
 import { ProxyError } from '../errors/index.js';
 import type { TargetResult } from '../policy/index.js';
-import { applyMaxForwards, stripHopByHop } from '../policy/index.js';
+import { applyMaxForwards, hopByHopPass } from '../policy/index.js';
 import type { ExchangeDeps } from './exchange.js';
-import { Exchange } from './exchange.js';
+import { Exchange, responsePass } from './exchange.js';
 import { answerMaxForwards } from './respond.js';
 
 /** Maps a downstream request to its upstream target (forward: absolute-form; gateway: the fixed target). */
@@ -33,7 +33,7 @@ export class ForwardEngine {
   readonly #deps: EngineDeps;
 
   constructor(deps: EngineDeps) {
-    this.#deps = deps;
+    this.#deps = { ...deps, responsePass: responsePass(deps.responseVia) };
   }
 
   /** Handle one downstream request (http.Server 'request'). */
@@ -98,13 +98,9 @@ function hasBody(req: IncomingMessage): boolean {
  * and `Upgrade` for a WebSocket handshake (SPEC §7.1).
  */
 export function upstreamHeaders(raw: readonly string[], host: string, upgrade = false): string[] {
-  const stripped = stripHopByHop(raw, { direction: 'request', upgrade });
-  const out: string[] = ['host', host];
-  for (let i = 0; i < stripped.length; i += 2) {
-    const name = stripped[i]!;
-    if (name.length === 4 && name.toLowerCase() === 'host') continue;
-    if (name.length === 6 && name.toLowerCase() === 'expect') continue;
-    out.push(name, stripped[i + 1]!);
-  }
-  return out;
+  // One pass: strip, drop the fields this hop owns, and put Host first (issue 8: no second copy of the head).
+  return hopByHopPass(raw, { direction: 'request', upgrade, drop: PROXY_SET, prepend: ['host', host] }).headers;
 }
+
+/** Request fields this hop sets or answers itself, so the client's copies are not forwarded (see upstreamHeaders). */
+const PROXY_SET: ReadonlySet<string> = new Set(['host', 'expect']);

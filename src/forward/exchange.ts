@@ -13,7 +13,8 @@ import type { Dispatcher } from 'undici';
 import type { DownstreamConnection, ConnectionTracker } from '../downstream/connections.js';
 import { ProxyError, classifyUpstreamError } from '../errors/index.js';
 import type { Telemetry } from '../observability/events.js';
-import { connectionTokens, shouldRetryStale, stripHopByHop } from '../policy/index.js';
+import { hopByHopPass, shouldRetryStale } from '../policy/index.js';
+import type { HopPassOptions } from '../policy/index.js';
 import type { UpstreamPools } from '../upstream/pools.js';
 import type { SocketClaimant, UpstreamSocket } from '../upstream/sockets.js';
 import { expectSocket } from '../upstream/sockets.js';
@@ -27,6 +28,8 @@ export interface ExchangeDeps {
   readonly retryStale: boolean;
   /** The Via member added to responses, e.g. `1.1 hopwise`. */
   readonly responseVia: string;
+  /** The response-head pass options built from `responseVia` once per engine ({@link responsePass}). */
+  readonly responsePass?: HopPassOptions;
 }
 
 /** The upstream half of the request, fully prepared by the engine. */
@@ -38,7 +41,12 @@ export interface UpstreamRequest {
   readonly body: IncomingMessage | null;
 }
 
-const KEEP_ALIVE_TIMEOUT = /(?:^|[\s,])timeout\s*=\s*(\d+)/i;
+const KEEP_ALIVE_TIMEOUT = /(?:^|[\s,])timeout\s*=\s*(\d+)/gi;
+
+/** Response heads are stripped and get this proxy's Via in the same pass (SPEC §1.2, §1.4). */
+export function responsePass(via: string): HopPassOptions {
+  return { direction: 'response', append: ['Via', via] };
+}
 
 export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
   readonly #deps: ExchangeDeps;
@@ -58,6 +66,7 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
   #upstreamDone = false;
   #clientGone = false;
   #resume: (() => void) | undefined;
+  #drainWatched = false;
   #bytes = 0;
   #status = 0;
   #error: ProxyError | undefined;
@@ -68,7 +77,8 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
     this.#res = res;
     this.#conn = conn;
     this.#connReq = connReq;
-    res.once('close', this.#onDownstreamClose);
+    // 'close' fires once per response: `on` spares the `once` wrapper on every request.
+    res.on('close', this.#onDownstreamClose);
   }
 
   /** Dispatch the prepared upstream request on its origin's pool. */
@@ -132,11 +142,12 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
     if (statusCode < 200) return true;
     this.#responseStarted = true;
     this.#status = statusCode;
+    // Each field is converted once; one pass strips it, appends Via and reads Connection/Keep-Alive (issue 8).
     const raw = new Array<string>(rawHeaders.length);
     for (let i = 0; i < rawHeaders.length; i++) raw[i] = rawHeaders[i]!.toString('latin1');
-    this.#noteOriginConnectionPolicy(raw);
-    const headers = stripHopByHop(raw, { direction: 'response' });
-    headers.push('Via', this.#deps.responseVia);
+    const pass = hopByHopPass(raw, this.#deps.responsePass ?? responsePass(this.#deps.responseVia));
+    this.#noteOriginConnectionPolicy(pass.close, pass.keepAlive);
+    const headers = pass.headers;
     const res = this.#res;
     if (this.#deps.tracker.closing) {
       // SPEC §10.1: in-flight responses carry Connection: close while draining.
@@ -145,13 +156,19 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
     }
     res.writeHead(statusCode, statusText || undefined, headers);
     this.#resume = resume;
-    res.on('drain', resume);
     return true;
   }
 
   onData(chunk: Buffer): boolean {
     this.#bytes += chunk.length;
-    return this.#res.write(chunk);
+    const res = this.#res;
+    if (res.write(chunk)) return true;
+    // Back-pressure (SPEC §5.1): undici pauses until resume(). The 'drain' listener is added only when needed, once.
+    if (!this.#drainWatched) {
+      this.#drainWatched = true;
+      res.on('drain', this.#resume!);
+    }
+    return false;
   }
 
   onComplete(): void {
@@ -207,16 +224,15 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
   }
 
   /** Remember what the origin said about this connection, for the socket's close reason (SPEC §4.2, §4.6). */
-  #noteOriginConnectionPolicy(raw: readonly string[]): void {
+  #noteOriginConnectionPolicy(close: boolean, keepAlive: string | undefined): void {
     const socket = this.#socket;
     if (socket === undefined) return;
-    socket.lastSaidClose = connectionTokens(raw).has('close');
-    for (let i = 0; i < raw.length; i += 2) {
-      if (raw[i]!.length === 10 && raw[i]!.toLowerCase() === 'keep-alive') {
-        const m = KEEP_ALIVE_TIMEOUT.exec(raw[i + 1]!);
-        if (m !== null) socket.lastHintMs = Number(m[1]) * 1000;
-      }
-    }
+    socket.lastSaidClose = close;
+    if (keepAlive === undefined) return;
+    // The last timeout=N wins, as when each Keep-Alive line is read in turn.
+    const re = KEEP_ALIVE_TIMEOUT;
+    re.lastIndex = 0;
+    for (let m = re.exec(keepAlive); m !== null; m = re.exec(keepAlive)) socket.lastHintMs = Number(m[1]) * 1000;
   }
 
   #releaseSocket(): void {
@@ -231,7 +247,7 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
   /** The response is finished or the client is gone: abort upstream if needed, then log and count once. */
   readonly #onDownstreamClose = (): void => {
     const res = this.#res;
-    if (this.#resume !== undefined) res.off('drain', this.#resume);
+    if (this.#drainWatched) res.off('drain', this.#resume!);
     if (!this.#upstreamDone) {
       // SPEC §4.5: the client went away mid-exchange; its upstream socket is destroyed, never pooled.
       this.#clientGone = true;
