@@ -13,6 +13,7 @@ import type { ListenInfo } from '../proxy.js';
 import { parseArgs } from './args.js';
 import type { RunArgs } from './args.js';
 import { statsCommand } from './stats-command.js';
+import { isWorkerProcess, runPrimary, runWorker, workerCount } from './workers.js';
 
 export interface MainIO {
   readonly env: NodeJS.ProcessEnv;
@@ -63,6 +64,10 @@ async function run(args: RunArgs, io: MainIO): Promise<number> {
     await logger.close();
     return 2;
   }
+  // --workers N (issue 8): this process supervises N workers, or is one of them.
+  if (isWorkerProcess()) return runWorker(config, logger);
+  const workers = workerCount(config.workers);
+  if (workers > 1) return runPrimary(config, workers, logger, args.configFile);
   const proxy = createProxy(config, { logger });
   let info: ListenInfo;
   try {
