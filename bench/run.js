@@ -128,7 +128,7 @@ function guard(session, budgetMs) {
  */
 async function execute(p, argv) {
   const { options, scenarios } = p;
-  const layout = planLayout();
+  const layout = planLayout(options.pin);
   const facts = machineFacts(layout); // before pinning: it reports the cores the whole run may use
   pinSelf(layout);
   console.error(`layout: ${layout.note}`);

@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
  * @property {string | null} baseline  a built checkout of hopwise to run side by side as `hopwise-baseline`
  * @property {string[] | null} baselineFlags  flags for `hopwise-baseline` instead of `hopwiseFlags` (null: the same)
  * @property {number} budget        hard wall-clock limit for the whole run, seconds
+ * @property {boolean} pin  pin processes to cores with taskset when possible (--no-pin: let the kernel place them)
  * @property {boolean} help
  */
 
@@ -34,6 +35,7 @@ export const USAGE = `usage: node bench/run.js [options]   (npm run bench -- [op
   --baseline DIR       also run hopwise built in DIR (a checkout with dist/) as target hopwise-baseline
   --baseline-flags="…" flags for hopwise-baseline instead of --hopwise-flags (e.g. the same build, logging off)
   --budget S           hard limit on the whole run in seconds (default 600; quick 60)
+  --no-pin             do not pin with taskset (e.g. to let hopwise --workers 2 use both cores)
   -h, --help           this text`;
 
 /**
@@ -72,6 +74,7 @@ export function parseBenchArgs(argv) {
     args: argv,
     strict: true,
     allowPositionals: false,
+    allowNegative: true,
     options: {
       quick: { type: 'boolean', default: false },
       runs: { type: 'string' },
@@ -89,6 +92,7 @@ export function parseBenchArgs(argv) {
       'baseline-flags': { type: 'string' },
       budget: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
+      pin: { type: 'boolean', default: true },
     },
   });
   const quick = values.quick === true;
@@ -106,6 +110,7 @@ export function parseBenchArgs(argv) {
     baseline: values.baseline ?? null,
     baselineFlags: values['baseline-flags'] === undefined ? null : values['baseline-flags'].split(' ').filter((a) => a),
     budget: numberFlag('budget', values.budget, quick ? 60 : 600, { min: 5, max: 3600 }),
+    pin: values.pin !== false,
     help: values.help === true,
   });
 }

@@ -155,8 +155,15 @@ function jsonFormat(): winston.Logform.Format {
 }
 
 /**
+ * Bytes a batch stays within, when its lines allow: PIPE_BUF on Linux, the size up to which a write to a pipe is
+ * atomic, so the lines of several processes sharing one stdout pipe (`--workers N`) never interleave mid-line.
+ */
+const MAX_BATCH_BYTES = 4096;
+
+/**
  * A winston transport writing each formatted line to a stream, the lines of one event-loop turn joined into one
- * write. Flushed on the next turn and when the logger ends (`close()`), so nothing written before `close()` is lost.
+ * write (up to MAX_BATCH_BYTES). Flushed on the next turn, when a batch is full, and when the logger ends
+ * (`close()`), so nothing written before `close()` is lost.
  */
 // winston.Transport is winston-transport's TransportStream class (winston re-exports it; its typings omit it).
 const Transport = (winston as unknown as { Transport: typeof TransportStream }).Transport;
@@ -164,6 +171,7 @@ const Transport = (winston as unknown as { Transport: typeof TransportStream }).
 class BatchedStreamTransport extends Transport {
   readonly #stream: Writable;
   #pending: string[] = [];
+  #pendingBytes = 0;
   #scheduled = false;
 
   constructor(stream: Writable) {
@@ -172,19 +180,26 @@ class BatchedStreamTransport extends Transport {
   }
 
   override log(info: Record<symbol, unknown>, next: () => void): void {
-    this.#pending.push(`${String(info[MESSAGE])}\n`);
+    const line = `${String(info[MESSAGE])}\n`;
+    const bytes = Buffer.byteLength(line);
+    if (this.#pendingBytes + bytes > MAX_BATCH_BYTES) this.#flush();
+    this.#pending.push(line);
+    this.#pendingBytes += bytes;
     if (!this.#scheduled) {
       this.#scheduled = true;
-      setImmediate(() => this.#flush());
+      setImmediate(() => {
+        this.#scheduled = false;
+        this.#flush();
+      });
     }
     next();
   }
 
   #flush(): void {
-    this.#scheduled = false;
     if (this.#pending.length === 0) return;
     const text = this.#pending.length === 1 ? this.#pending[0]! : this.#pending.join('');
     this.#pending = [];
+    this.#pendingBytes = 0;
     this.#stream.write(text);
   }
 

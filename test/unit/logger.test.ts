@@ -97,3 +97,21 @@ describe('FlatJson: the JSON line logform would write, for flat entries (issue 8
     expect(writes).toHaveLength(1);
   });
 });
+
+describe('batched writes', () => {
+  it('keeps each write within 4096 bytes (PIPE_BUF) and every line whole', async () => {
+    const stream = new PassThrough();
+    const writes: string[] = [];
+    stream.on('data', (c: Buffer) => writes.push(c.toString()));
+    const logger = createLogger({ level: 'info', format: 'json', stream });
+    for (let i = 0; i < 100; i++) logger.info('request', { ...base, connReq: i, target: `http://o.test/${'x'.repeat(100)}` });
+    await logger.close();
+    expect(writes.length).toBeGreaterThan(1);
+    for (const w of writes) {
+      expect(Buffer.byteLength(w)).toBeLessThanOrEqual(4096);
+      expect(w.endsWith('\n')).toBe(true);
+    }
+    const lines = writes.join('').trim().split('\n').map((l) => JSON.parse(l) as { connReq: number });
+    expect(lines.map((l) => l.connReq)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+  });
+});
