@@ -36,8 +36,8 @@ const options = parseBenchArgs([
   '--scenario', values.scenario, '--duration', values.duration, '--warmup', values.warmup, '--runs', values.runs,
   '--targets', values.target, `--hopwise-flags=${values['hopwise-flags']}`,
 ]);
-const scenarios = selectScenarios(options.scenarios).selected.filter((s) => s.load !== undefined);
-if (scenarios.length === 0) throw new Error('bench/profile.js profiles the autocannon scenarios (a, b) only');
+const scenarios = selectScenarios(options.scenarios).selected.filter((s) => s.load !== undefined || s.id === 'e');
+if (scenarios.length === 0) throw new Error('bench/profile.js profiles scenarios a, b and e');
 const dir = path.resolve(values.out);
 mkdirSync(dir, { recursive: true });
 const startedAt = Date.now();
@@ -69,9 +69,10 @@ for (const r of records) {
   const s = r.sample;
   if (!s?.windowUs) continue;
   const t = selfTime(profile, { fromUs: s.windowUs[0], toUs: s.windowUs[1], top });
-  const perReq = s.requests > 0 ? (t.totalMs / s.requests) * 1000 : 0;
-  console.log(`## ${values.target} profile — (${r.scenario}) run ${r.run}: ${Math.round(s.reqPerSec ?? 0)} req/s, ` +
-    `${t.totalMs.toFixed(0)} ms sampled busy in the window (${perReq.toFixed(0)} ms / 1k req), idle ${t.idleMs.toFixed(0)} ms`);
+  const perReq = s.requests > 0 ? `${((t.totalMs / s.requests) * 1000).toFixed(0)} ms / 1k req` : 'byte scenario';
+  const rate = s.reqPerSec !== null ? `${Math.round(s.reqPerSec)} req/s` : `${Math.round(s.mbpsTunnel ?? 0)} MB/s`;
+  console.log(`## ${values.target} profile — (${r.scenario}) run ${r.run}: ${rate}, ` +
+    `${t.totalMs.toFixed(0)} ms sampled busy in the window (${perReq}), idle ${t.idleMs.toFixed(0)} ms`);
   console.log(`\nprofile: ${path.relative(REPO_ROOT, file)}; flags: ${values['hopwise-flags'] || '(none)'}\n`);
   console.log(selfTimeTable(t.areas, 'area (self time)'));
   console.log('');

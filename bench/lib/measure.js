@@ -196,6 +196,7 @@ export function measure(ctx) {
  * @property {{ bytes: number, durationS: number, responses: number, errors: number }} result
  * @property {number | null} cpuMs     the target's CPU time in the window
  * @property {number | null} rssPeakMiB  the target's peak resident memory in the window
+ * @property {[number, number]} windowUs  when the window opened and closed (monotonic µs, as `windowUs` of a Sample)
  */
 
 /**
@@ -211,12 +212,16 @@ export async function measureWindow(ctx, cmd, spec) {
   /** @type {{ cpuMs: number | null, rss: { stop: () => number | null } } | null} */
   let opened = null;
   const boundMs = (spec.warmup + spec.duration) * 1000 + 15_000;
+  const windowUs = /** @type {[number, number]} */ ([0, 0]);
   const { result } = await ctx.loadgen.request({ cmd, spec }, boundMs, (event) => {
-    if (event.event === 'mark') opened = { cpuMs: ctx.cpu.groupMs(pgid), rss: ctx.memory.sampler(proc) };
+    if (event.event !== 'mark') return;
+    windowUs[0] = Number(process.hrtime.bigint() / 1000n);
+    opened = { cpuMs: ctx.cpu.groupMs(pgid), rss: ctx.memory.sampler(proc) };
   });
+  windowUs[1] = Number(process.hrtime.bigint() / 1000n);
   /** @type {{ cpuMs: number | null, rss: { stop: () => number | null } } | null} */
   const mark = opened;
   if (mark === null) throw new Error('the load generator never opened its measured window');
   const rssPeakMiB = mark.rss.stop();
-  return { result, cpuMs: delta(ctx.cpu.groupMs(pgid), mark.cpuMs), rssPeakMiB };
+  return { result, cpuMs: delta(ctx.cpu.groupMs(pgid), mark.cpuMs), rssPeakMiB, windowUs };
 }

@@ -49,6 +49,7 @@ export default {
       failures: w.result.errors + (w.result.bytes === 0 ? 1 : 0),
       requests: 0,
       reqPerSec: null,
+      windowUs: w.windowUs,
     };
   },
 };
