@@ -6,6 +6,7 @@
 // @ts-expect-error autocannon ships no type declarations (and @types/autocannon is not a dependency)
 import autocannon from 'autocannon';
 import { lifeline } from './lib/child.js';
+import { IdleConnections, runBulk, runTunnels, warmPool } from './lib/drivers.js';
 import { percentile, SampleBuffer } from './lib/stats.js';
 
 /**
@@ -36,6 +37,11 @@ import { percentile, SampleBuffer } from './lib/stats.js';
 
 /** @type {{ stop: () => void } | null} */
 let current = null;
+/** Ends the current autocannon run once the harness has taken its end-of-window snapshot. */
+/** @type {(() => void) | null} */
+let finish = null;
+/** Seconds an autocannon run goes on after its window if the harness never says `finish`. */
+const FINISH_GRACE_S = 5;
 /** Once the harness says stop (interrupt, budget), no further run starts: stopping is final. */
 let stopped = false;
 
@@ -82,14 +88,16 @@ function connectionCloseAware(sendClose) {
 
 /**
  * @param {LoadSpec} spec
- * @param {() => void} onMark called when the measured window opens
+ * @param {(event: string) => void} emit  `mark` when the measured window opens, `window-closed` when it closes; the
+ *   harness snapshots its counters on each and answers the second with a `finish` command, and only then are the
+ *   connections torn down (so the aborts of the teardown are not counted in the window)
  * @returns {Promise<LoadResult>}
  */
-function runLoad(spec, onMark) {
+function runLoad(spec, emit) {
   const latencies = new SampleBuffer();
-  const win = { open: false, start: 0, requests: 0, errors: 0, timeouts: 0, non2xx: 0, bytes: 0 };
-  /** @type {NodeJS.Timeout | undefined} */
-  let markTimer;
+  const win = { open: false, closed: false, start: 0, end: 0, requests: 0, errors: 0, timeouts: 0, non2xx: 0, bytes: 0 };
+  /** @type {NodeJS.Timeout[]} */
+  const timers = [];
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
@@ -97,57 +105,94 @@ function runLoad(spec, onMark) {
         requests: [{ method: 'GET', path: spec.path }],
         headers: spec.headers,
         connections: spec.connections,
-        duration: spec.warmup + spec.duration,
+        // A backstop only: the run normally ends on the harness's `finish`, right after the window closes.
+        duration: spec.warmup + spec.duration + FINISH_GRACE_S,
         sampleInt: 250,
         timeout: 5,
         setupClient: connectionCloseAware(spec.closeEachRequest),
       },
       (/** @type {Error | null} */ err) => {
-        const end = performance.now();
-        clearTimeout(markTimer);
+        for (const t of timers) clearTimeout(t);
         current = null;
+        finish = null;
         if (err) return reject(err);
         if (!win.open) return reject(new Error('stopped before the measured window opened'));
         const sorted = latencies.sorted();
-        const durationS = (end - win.start) / 1000;
+        const durationS = ((win.closed ? win.end : performance.now()) - win.start) / 1000;
         const { requests, errors, timeouts, non2xx, bytes } = win;
         const reqPerSec = durationS > 0 ? requests / durationS : null;
         const [p50, p90, p99, max] = [50, 90, 99, 100].map((p) => percentile(sorted, p));
         resolve({ requests, durationS, reqPerSec, p50, p90, p99, max, errors, timeouts, non2xx, bytes });
       },
     );
+    const counting = () => win.open && !win.closed;
     // autocannon emits (client, statusCode, bytes, responseTime in ms with sub-millisecond precision).
     instance.on('response', (/** @type {unknown} */ _c, /** @type {number} */ status, /** @type {number} */ bytes,
       /** @type {number} */ ms) => {
-      if (!win.open) return;
+      if (!counting()) return;
       win.requests += 1;
       win.bytes += bytes;
       if (status >= 200 && status < 300) latencies.push(ms);
       else win.non2xx += 1;
     });
     instance.on('reqError', (/** @type {Error} */ err) => {
-      if (!win.open) return;
+      if (!counting()) return;
       win.errors += 1;
       if (err.message === 'request timed out') win.timeouts += 1;
     });
-    const openWindow = () => {
+    timers.push(setTimeout(() => {
       win.open = true;
       win.start = performance.now();
-      onMark();
-    };
-    markTimer = setTimeout(openWindow, spec.warmup * 1000);
+      emit('mark');
+    }, spec.warmup * 1000));
+    timers.push(setTimeout(() => {
+      win.closed = true;
+      win.end = performance.now();
+      finish = () => instance.stop();
+      emit('window-closed');
+    }, (spec.warmup + spec.duration) * 1000));
     current = instance;
   });
 }
 
-process.on('message', (/** @type {{ id: number, cmd: string, spec?: LoadSpec }} */ msg) => {
+const idle = new IdleConnections();
+
+/**
+ * The drivers other than autocannon, by command: each takes the message's `spec` and an `onMark` for its window.
+ * @type {Record<string, (spec: any, emit: (event: string) => void) => Promise<unknown>>}
+ */
+const DRIVERS = {
+  run: runLoad,
+  warm: (spec) => warmPool(spec),
+  bulk: runBulk,
+  tunnels: runTunnels,
+  'idle-open': (spec) => idle.open(spec),
+  'idle-close': async () => {
+    const held = idle.held;
+    await idle.close();
+    return { held };
+  },
+};
+
+process.on('message', (/** @type {{ id: number, cmd: string, spec?: any }} */ msg) => {
   if (msg.cmd === 'stop') {
     stopped = true;
     current?.stop();
+    void idle.close();
     process.send?.({ id: msg.id });
     return;
   }
-  if (msg.cmd !== 'run' || !msg.spec) {
+  if (msg.cmd === 'finish') {
+    finish?.();
+    process.send?.({ id: msg.id });
+    return;
+  }
+  if (msg.cmd === 'idle-held') {
+    process.send?.({ id: msg.id, result: { held: idle.held } });
+    return;
+  }
+  const driver = DRIVERS[msg.cmd];
+  if (!driver) {
     process.send?.({ id: msg.id, error: `unknown command ${msg.cmd}` });
     return;
   }
@@ -155,11 +200,14 @@ process.on('message', (/** @type {{ id: number, cmd: string, spec?: LoadSpec }} 
     process.send?.({ id: msg.id, error: 'load generator stopped' });
     return;
   }
-  runLoad(msg.spec, () => process.send?.({ id: msg.id, event: 'mark' })).then(
+  driver(msg.spec ?? {}, (event) => process.send?.({ id: msg.id, event })).then(
     (result) => process.send?.({ id: msg.id, result }),
     (/** @type {Error} */ err) => process.send?.({ id: msg.id, error: err.message }),
   );
 });
 
-lifeline(() => current?.stop());
+lifeline(() => {
+  current?.stop();
+  void idle.close();
+});
 console.log('loadgen ready');

@@ -1,5 +1,6 @@
 // Benchmark origin: a minimal http.createServer, run in its own child process (see run.js for pinning).
-// `/` answers a small fixed body; `/bytes/N` streams N bytes with back-pressure. It counts accepted TCP connections
+// `/` answers a small fixed body; `/bytes/N` streams N bytes with back-pressure; `/delay/MS` answers the small body
+// after MS milliseconds (the pool warm-up holds N requests in flight at once with it). It counts accepted TCP connections
 // and requests and reports them over the IPC channel, so the harness can measure how many upstream connections a
 // proxy opened per request (scenario b) without adding a control connection to the very count it measures.
 import http from 'node:http';
@@ -8,6 +9,7 @@ import { lifeline, parsePortArg } from './lib/child.js';
 const SMALL_BODY = Buffer.from('hello from the bench origin\n');
 const CHUNK = Buffer.alloc(64 * 1024, 0x61);
 const MAX_BYTES = 1024 * 1024 * 1024;
+const MAX_DELAY_MS = 10_000;
 
 const counters = { connections: 0, requests: 0, active: 0 };
 
@@ -37,8 +39,13 @@ const server = http.createServer((req, res) => {
     streamBytes(res, size);
     return;
   }
-  res.writeHead(200, { 'content-type': 'text/plain', 'content-length': SMALL_BODY.length });
-  res.end(SMALL_BODY);
+  const delay = /^\/delay\/(\d+)$/.exec(req.url ?? '');
+  const answer = () => {
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': SMALL_BODY.length });
+    res.end(SMALL_BODY);
+  };
+  if (delay) setTimeout(answer, Math.min(Number(delay[1]), MAX_DELAY_MS));
+  else answer();
 });
 
 server.on('connection', (socket) => {

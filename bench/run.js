@@ -15,9 +15,9 @@ import { selectScenarios } from './scenarios/index.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Seconds added per measurement for connection set-up, the stop tick and the counter snapshots. */
-const OVERHEAD_PER_MEASUREMENT_S = 1;
+const OVERHEAD_PER_MEASUREMENT_S = 0.5;
 /** Seconds allowed per target to start. */
-const OVERHEAD_PER_TARGET_S = 2;
+const OVERHEAD_PER_TARGET_S = 1;
 /** Grace after the budget for an orderly teardown before everything is killed. */
 const TEARDOWN_GRACE_MS = 15_000;
 
@@ -52,7 +52,7 @@ function plan(argv) {
     options = parseBenchArgs(argv);
     if (options.help) return (console.log(USAGE), 0);
     picked = selectScenarios(options.scenarios);
-    wanted = selectTargets(options.targets);
+    wanted = selectTargets(options.targets, options.baseline, options.baselineFlags);
   } catch (err) {
     console.error(`${/** @type {Error} */ (err).message}\n\n${USAGE}`);
     return 2;
@@ -68,9 +68,12 @@ function plan(argv) {
     console.error('nothing to run: no implemented scenario or no available target selected');
     return 2;
   }
-  const measurements = picked.selected.length * available.length * options.runs;
-  const estimateS = measurements * (options.warmup + options.duration + OVERHEAD_PER_MEASUREMENT_S) +
-    available.length * OVERHEAD_PER_TARGET_S;
+  let perRunS = 0;
+  for (const s of picked.selected) {
+    const taking = available.filter((t) => !s.skip?.(t.name)).length;
+    perRunS += taking * (s.estimateS?.(options) ?? options.warmup + options.duration + OVERHEAD_PER_MEASUREMENT_S);
+  }
+  const estimateS = perRunS * options.runs + available.length * OVERHEAD_PER_TARGET_S;
   if (estimateS > options.budget) {
     console.error(`estimated ${Math.ceil(estimateS)} s exceeds the budget of ${options.budget} s:` +
       ' lower --runs or --duration, or raise --budget');
@@ -125,7 +128,7 @@ function guard(session, budgetMs) {
  */
 async function execute(p, argv) {
   const { options, scenarios } = p;
-  const layout = planLayout();
+  const layout = planLayout(options.pin);
   const facts = machineFacts(layout); // before pinning: it reports the cores the whole run may use
   pinSelf(layout);
   console.error(`layout: ${layout.note}`);
@@ -133,7 +136,7 @@ async function execute(p, argv) {
   const time = `about ${Math.ceil(p.estimateS)} s (budget ${options.budget} s)`;
   console.error(`plan: ${matrix} × ${options.runs} run(s); ${time}`);
 
-  const session = new BenchSession(layout, REPO_ROOT);
+  const session = new BenchSession(layout, REPO_ROOT, options.hopwiseFlags);
   const guarded = guard(session, options.budget * 1000);
   /** @type {import('./lib/report.js').RunRecord[]} */
   let records = [];

@@ -23,9 +23,12 @@ export class ManagedChild {
   /**
    * @param {string} name
    * @param {import('node:child_process').ChildProcess} child
+   * @param {boolean} [leashed] the process is bench/lib/leash.js and the program measured is its child
    */
-  constructor(name, child) {
+  constructor(name, child, leashed = false) {
     this.name = name;
+    /** True when the group leader is the leash: memory is measured on the rest of the group. */
+    this.leashed = leashed;
     this.#child = child;
     for (const stream of [child.stdout, child.stderr]) {
       if (stream) createInterface({ input: stream }).on('line', (line) => this.#onLine(line));

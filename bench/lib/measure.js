@@ -9,8 +9,9 @@ import { perThousand } from './stats.js';
  * @property {number} originPort
  * @property {import('./targets.js').RunningTarget} target
  * @property {import('../scenarios/index.js').Scenario} scenario
- * @property {{ connections: number, duration: number, warmup: number }} options
+ * @property {import('./args.js').BenchOptions} options
  * @property {import('./cpu.js').CpuMeter} cpu
+ * @property {import('./memory.js').MemoryMeter} memory
  */
 
 /**
@@ -27,7 +28,11 @@ import { perThousand } from './stats.js';
  * @property {number | null} originPer1k origin connections per 1,000 origin requests
  * @property {number | null} proxyPer1k  upstream sockets per 1,000 upstream requests, as the proxy reports them
  * @property {number | null} cpuMsPer1k  CPU ms the target's processes used per 1,000 responses
- * @property {import('../loadgen.js').LoadResult} raw  what the load generator reported
+ * @property {Record<string, number> | null} upstreamClosed  upstream sockets closed in the window, by reason (hopwise)
+ * @property {number | null} [warmedSockets]  requests held in flight at once by the pool warm-up that succeeded
+ * @property {[number, number]} [windowUs]  when the window opened and closed, µs of the monotonic clock (the clock of
+ *   `node --cpu-prof` profiles, so bench/profile.js can keep only the window's samples)
+ * @property {import('../loadgen.js').LoadResult} [raw]  what the load generator reported
  */
 
 /**
@@ -41,7 +46,7 @@ import { perThousand } from './stats.js';
  * @param {MeasureContext} ctx
  * @returns {Promise<Snapshot>}
  */
-async function snapshot(ctx) {
+export async function snapshot(ctx) {
   // The process doing the work: the proxy, or the origin itself for `direct`.
   const cpuMs = ctx.cpu.groupMs(ctx.target.process?.pid ?? ctx.origin.pid);
   const reply = await ctx.origin.request({ cmd: 'stats' }, 5000);
@@ -81,6 +86,48 @@ function delta(after, before) {
 }
 
 /**
+ * How the load generator reaches the origin through the target (for the drivers in lib/drivers.js).
+ * @param {MeasureContext} ctx
+ * @returns {import('./drivers.js').Route}
+ */
+export function route(ctx) {
+  const authority = `127.0.0.1:${ctx.originPort}`;
+  return { port: ctx.target.port, via: ctx.target.proxy ? authority : null, authority };
+}
+
+/**
+ * Before a proxy is measured, holds `connections` requests in flight at once (origin `/delay/MS`) so its upstream
+ * pool has grown to the load's concurrency: one-time growth to N sockets for N concurrent clients is not churn, and
+ * must not be counted against the steady state (issue 8: at most 1 new upstream connection per 1,000 requests).
+ * @param {MeasureContext} ctx
+ * @returns {Promise<number | null>} requests that completed, null when the target is not a proxy
+ */
+export async function warmPool(ctx) {
+  if (!ctx.target.proxy) return null;
+  const spec = { ...route(ctx), count: ctx.options.connections, delayMs: 200, timeoutMs: 10_000 };
+  const { result } = await ctx.loadgen.request({ cmd: 'warm', spec }, 15_000);
+  return result.ok;
+}
+
+/**
+ * Upstream socket closes in the window, by reason (hopwise's `/stats` `upstream.totals.socketsClosed`), so any churn
+ * in the reuse column is explained.
+ * @param {Record<string, number> | null | undefined} after
+ * @param {Record<string, number> | null | undefined} before
+ * @returns {Record<string, number> | null}
+ */
+function closedDelta(after, before) {
+  if (!after) return null;
+  /** @type {Record<string, number>} */
+  const out = {};
+  for (const [reason, n] of Object.entries(after)) {
+    const d = n - (before?.[reason] ?? 0);
+    if (d > 0) out[reason] = d;
+  }
+  return out;
+}
+
+/**
  * Runs the scenario's load against the target once: a warm-up, then the measured window on the same connections,
  * with the counters snapshotted when the window opens (the loadgen's `mark` event) and after it closes.
  * @param {MeasureContext} ctx
@@ -88,15 +135,27 @@ function delta(after, before) {
  */
 export async function measureWithAutocannon(ctx) {
   const spec = loadSpec(ctx);
-  /** @type {{ snapshot: Promise<Snapshot> | null }} */
-  const mark = { snapshot: null };
+  const warmedSockets = await warmPool(ctx);
+  /** @type {{ before: Promise<Snapshot> | null, after: Promise<Snapshot> | null }} */
+  const marks = { before: null, after: null };
   const boundMs = (spec.warmup + spec.duration) * 1000 + 15_000;
+  const windowUs = /** @type {[number, number]} */ ([0, 0]);
   const { result } = await ctx.loadgen.request({ cmd: 'run', spec }, boundMs, (event) => {
-    if (event.event === 'mark') mark.snapshot = snapshot(ctx);
+    if (event.event === 'mark') {
+      windowUs[0] = Number(process.hrtime.bigint() / 1000n);
+      marks.before = snapshot(ctx);
+    }
+    if (event.event === 'window-closed') {
+      windowUs[1] = Number(process.hrtime.bigint() / 1000n);
+      // Snapshot first, then let the load generator tear its connections down: the aborts of in-flight requests at
+      // teardown (and the upstream sockets they cost) belong to no window.
+      marks.after = snapshot(ctx);
+      void marks.after.finally(() => ctx.loadgen.request({ cmd: 'finish' }, 5000).catch(() => undefined));
+    }
   });
-  if (mark.snapshot === null) throw new Error('the load generator never opened its measured window');
-  const before = await mark.snapshot;
-  const after = await snapshot(ctx);
+  if (marks.before === null) throw new Error('the load generator never opened its measured window');
+  const before = await marks.before;
+  const after = await (marks.after ?? snapshot(ctx));
   /** @type {import('../loadgen.js').LoadResult} */
   const raw = result;
   const originConnections = after.origin.connections - before.origin.connections;
@@ -117,6 +176,9 @@ export async function measureWithAutocannon(ctx) {
       delta(after.proxy?.upstreamRequests, before.proxy?.upstreamRequests),
     ),
     cpuMsPer1k: perThousand(delta(after.cpuMs, before.cpuMs), raw.requests),
+    upstreamClosed: closedDelta(after.proxy?.closedBy, before.proxy?.closedBy),
+    warmedSockets,
+    windowUs,
     raw,
   };
 }
@@ -127,4 +189,39 @@ export async function measureWithAutocannon(ctx) {
  */
 export function measure(ctx) {
   return ctx.scenario.run ? ctx.scenario.run(ctx) : measureWithAutocannon(ctx);
+}
+
+/**
+ * @typedef {object} WindowResult  what a windowed driver (bulk, tunnels) measured, and the target's cost meanwhile
+ * @property {{ bytes: number, durationS: number, responses: number, errors: number }} result
+ * @property {number | null} cpuMs     the target's CPU time in the window
+ * @property {number | null} rssPeakMiB  the target's peak resident memory in the window
+ * @property {[number, number]} windowUs  when the window opened and closed (monotonic µs, as `windowUs` of a Sample)
+ */
+
+/**
+ * Runs a windowed driver of the load generator and meters the target (CPU, peak RSS) over its measured window only.
+ * @param {MeasureContext} ctx
+ * @param {'bulk' | 'tunnels'} cmd
+ * @param {Record<string, unknown> & { warmup: number, duration: number }} spec
+ * @returns {Promise<WindowResult>}
+ */
+export async function measureWindow(ctx, cmd, spec) {
+  const proc = ctx.target.process ?? ctx.origin;
+  const pgid = proc.pid;
+  /** @type {{ cpuMs: number | null, rss: { stop: () => number | null } } | null} */
+  let opened = null;
+  const boundMs = (spec.warmup + spec.duration) * 1000 + 15_000;
+  const windowUs = /** @type {[number, number]} */ ([0, 0]);
+  const { result } = await ctx.loadgen.request({ cmd, spec }, boundMs, (event) => {
+    if (event.event !== 'mark') return;
+    windowUs[0] = Number(process.hrtime.bigint() / 1000n);
+    opened = { cpuMs: ctx.cpu.groupMs(pgid), rss: ctx.memory.sampler(proc) };
+  });
+  windowUs[1] = Number(process.hrtime.bigint() / 1000n);
+  /** @type {{ cpuMs: number | null, rss: { stop: () => number | null } } | null} */
+  const mark = opened;
+  if (mark === null) throw new Error('the load generator never opened its measured window');
+  const rssPeakMiB = mark.rss.stop();
+  return { result, cpuMs: delta(ctx.cpu.groupMs(pgid), mark.cpuMs), rssPeakMiB, windowUs };
 }

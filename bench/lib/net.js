@@ -2,19 +2,29 @@
 import http from 'node:http';
 import net from 'node:net';
 
+/** Ports already handed out by this harness: targets start side by side and must never be given the same one. */
+const handedOut = new Set();
+
 /**
- * Asks the kernel for a free loopback port (listen(0), read, close). A target started right after gets it.
+ * Asks the kernel for a free loopback port (listen(0), read, close). A target started right after gets it. Never
+ * returns the same port twice in one run.
  * @returns {Promise<number>}
  */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = /** @type {net.AddressInfo} */ (server.address());
-      server.close(() => resolve(port));
+export async function freePort() {
+  for (;;) {
+    const port = await new Promise((resolve, reject) => {
+      const server = net.createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const { port: p } = /** @type {net.AddressInfo} */ (server.address());
+        server.close(() => resolve(p));
+      });
     });
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return /** @type {number} */ (port);
+    }
+  }
 }
 
 /**

@@ -50,9 +50,11 @@ function tasksetWorks() {
 /**
  * Decides the layout: with taskset and at least two allowed cores, the first core carries the origin, the load
  * generator and the harness, and the second core carries only the target under test.
+ * @param {boolean} [pin]  false: no pinning at all (`--no-pin`)
  * @returns {CoreLayout}
  */
-export function planLayout() {
+export function planLayout(pin = true) {
+  if (!pin) return { pinned: false, clientCore: null, targetCore: null, note: 'unpinned (--no-pin): the kernel places every process' };
   const cores = allowedCores();
   if (cores.length < 2) {
     return { pinned: false, clientCore: null, targetCore: null, note: `unpinned: only ${cores.length} core allowed` };

@@ -23,10 +23,10 @@ export class ProcessGroup {
    * @param {string} name
    * @param {string} command
    * @param {string[]} args
-   * @param {{ core: 'client' | 'target', ipc?: boolean, cwd?: string }} options
+   * @param {{ core: 'client' | 'target', ipc?: boolean, cwd?: string, leashed?: boolean }} options
    * @returns {ManagedChild}
    */
-  spawn(name, command, args, { core, ipc = false, cwd }) {
+  spawn(name, command, args, { core, ipc = false, cwd, leashed = false }) {
     const cpu = core === 'client' ? this.#layout.clientCore : this.#layout.targetCore;
     const pin = this.#layout.pinned && cpu !== null;
     const [file, argv] = pin ? ['taskset', ['-c', cpu, command, ...args]] : [command, args];
@@ -35,7 +35,7 @@ export class ProcessGroup {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? /** @type {const} */ (['ipc']) : [])],
     });
-    const managed = new ManagedChild(name, child);
+    const managed = new ManagedChild(name, child, leashed);
     this.#children.add(managed);
     return managed;
   }
@@ -46,10 +46,11 @@ export class ProcessGroup {
    * @param {string} script absolute path
    * @param {string[]} args
    * @param {'client' | 'target'} core
+   * @param {string[]} [nodeArgs]  flags for node itself (e.g. `--cpu-prof`)
    * @returns {ManagedChild}
    */
-  spawnNode(name, script, args, core) {
-    return this.spawn(name, process.execPath, [script, ...args], { core, ipc: true });
+  spawnNode(name, script, args, core, nodeArgs = []) {
+    return this.spawn(name, process.execPath, [...nodeArgs, script, ...args], { core, ipc: true });
   }
 
   /**
@@ -64,7 +65,7 @@ export class ProcessGroup {
    */
   spawnLeashed(name, command, args, { core, cwd, removeOnExit }) {
     const leash = removeOnExit ? [LEASH, '--rm', removeOnExit] : [LEASH];
-    return this.spawn(name, process.execPath, [...leash, command, ...args], { core, cwd, ipc: true });
+    return this.spawn(name, process.execPath, [...leash, command, ...args], { core, cwd, ipc: true, leashed: true });
   }
 
   /** @param {ManagedChild} child */

@@ -7,7 +7,7 @@ import { median } from './stats.js';
  * @property {number} run
  * @property {string} scenario   scenario id
  * @property {string} target
- * @property {import('./measure.js').Sample | null} sample
+ * @property {Record<string, any> | null} sample  a Sample (measure.js) or a scenario's own numbers
  * @property {string | null} error
  */
 
@@ -15,13 +15,10 @@ import { median } from './stats.js';
  * @typedef {object} Summary  medians over the successful runs of one (scenario, target)
  * @property {number} runs
  * @property {number} failedRuns
- * @property {Record<string, number | null>} median
+ * @property {Record<string, number | null>} median  every numeric field of the samples
  * @property {number} failures   summed over runs
+ * @property {Record<string, number>} upstreamClosed  upstream closes by reason, summed over runs (hopwise)
  */
-
-const MEDIAN_KEYS = /** @type {const} */ ([
-  'reqPerSec', 'p50', 'p90', 'p99', 'max', 'originPer1k', 'proxyPer1k', 'cpuMsPer1k',
-]);
 
 /**
  * @param {RunRecord[]} records
@@ -35,12 +32,19 @@ export function summarize(records, scenario, target) {
   const samples = mine.flatMap((r) => (r.sample ? [r.sample] : []));
   /** @type {Record<string, number | null>} */
   const med = {};
-  for (const key of MEDIAN_KEYS) med[key] = median(samples.map((s) => s[key]));
+  const keys = new Set(samples.flatMap((s) => Object.keys(s).filter((k) => typeof s[k] === 'number' || s[k] === null)));
+  for (const key of keys) med[key] = median(samples.map((s) => s[key]));
+  /** @type {Record<string, number>} */
+  const upstreamClosed = {};
+  for (const s of samples) {
+    for (const [reason, n] of Object.entries(s.upstreamClosed ?? {})) upstreamClosed[reason] = (upstreamClosed[reason] ?? 0) + n;
+  }
   return {
     runs: samples.length,
     failedRuns: mine.length - samples.length,
     median: med,
-    failures: samples.reduce((n, s) => n + s.failures, 0),
+    failures: samples.reduce((n, s) => n + (s.failures ?? 0), 0),
+    upstreamClosed,
   };
 }
 
@@ -97,7 +101,56 @@ const COLUMNS = {
     headers: ['CPU ms / 1k req', 'CPU-eff. × node-hello'],
     cells: (s, { hello }) => [fixed(s.median.cpuMsPer1k, 0), ratio(hello?.median.cpuMsPer1k, s.median.cpuMsPer1k)],
   },
+  closes: {
+    headers: ['upstream closes in windows (hopwise /stats, summed over runs)'],
+    cells: (s) => [closesText(s.upstreamClosed)],
+  },
+  mbps1m: throughput('MB/s 1 MB', 'mbps1m'),
+  mbps100m: throughput('MB/s 100 MB', 'mbps100m'),
+  mbpsTunnel: throughput('MB/s', 'mbpsTunnel'),
+  rssIdle: mib('RSS idle MiB', 'rssIdleMiB'),
+  rssPeak1m: mib('RSS peak 1 MB MiB', 'rssPeak1mMiB'),
+  rssPeak100m: mib('RSS peak 100 MB MiB', 'rssPeak100mMiB'),
+  rssPeakTunnel: mib('RSS peak MiB', 'rssPeakTunnelMiB'),
+  rssBefore: mib('RSS before MiB', 'rssBeforeMiB'),
+  rssWith: mib('RSS with idle conns MiB', 'rssWithMiB'),
+  cpuPerGB: { headers: ['CPU ms / GiB'], cells: (s) => [thousands(s.median.cpuMsPerGB)] },
+  idleHeld: {
+    headers: ['idle conns held / tried'],
+    cells: (s) => [`${thousands(s.median.idleHeld)} / ${thousands(s.median.idleTarget)}`],
+  },
+  kibPerConn: { headers: ['KiB / idle conn'], cells: (s) => [fixed(s.median.kibPerConn, 1)] },
 };
+
+/**
+ * @param {string} header
+ * @param {string} key
+ * @returns {{ headers: string[], cells: (s: Summary, anchors: Anchors) => string[] }}
+ */
+function throughput(header, key) {
+  return {
+    headers: [header, '× direct'],
+    cells: (s, { direct }) => [thousands(s.median[key]), ratio(s.median[key], direct?.median[key])],
+  };
+}
+
+/**
+ * @param {string} header
+ * @param {string} key
+ * @returns {{ headers: string[], cells: (s: Summary) => string[] }}
+ */
+function mib(header, key) {
+  return { headers: [header], cells: (s) => [fixed(s.median[key], 0)] };
+}
+
+/**
+ * @param {Record<string, number>} closed
+ * @returns {string}
+ */
+function closesText(closed) {
+  const parts = Object.entries(closed).map(([reason, n]) => `${reason} ${n}`);
+  return parts.length > 0 ? parts.join(', ') : 'none';
+}
 
 /**
  * @param {import('../scenarios/index.js').Scenario} scenario
@@ -166,6 +219,11 @@ export function renderReport(input) {
   for (const scenario of input.scenarios) {
     const table = scenarioTable(scenario, input.targets, input.records);
     out.push('', `### (${scenario.id}) ${scenario.name}: ${scenario.title}`, '', table);
+    const skips = input.targets.flatMap((t) => {
+      const why = scenario.skip?.(t);
+      return why ? [`- ${t}: not run — ${why}`] : [];
+    });
+    if (skips.length > 0) out.push('', ...skips);
   }
   const notes = input.pendingScenarios.length + input.skipped.length + input.failedToStart.length;
   if (notes > 0) out.push('');

@@ -1,8 +1,10 @@
-// The scenario registry. A scenario describes an autocannon load (`load`); the harness's driver (lib/measure.js)
-// runs it against each target. A future scenario whose load autocannon cannot express brings its own `run(ctx)`.
+// The scenario registry. A scenario either describes an autocannon load (`load`), which the harness's driver
+// (lib/measure.js) runs against each target, or brings its own `run(ctx)` (large bodies, idle connections, CONNECT).
 import close from './close.js';
+import connect from './connect.js';
+import idleConnections from './idle-connections.js';
 import keepalive from './keepalive.js';
-import pending from './pending.js';
+import largeBodies from './large-bodies.js';
 
 /**
  * @typedef {object} LoadShape
@@ -18,11 +20,19 @@ import pending from './pending.js';
  * @property {boolean} implemented
  * @property {string[]} columns     metric keys shown in its table (see lib/report.js)
  * @property {LoadShape} [load]     what the autocannon driver sends
- * @property {(ctx: import('../lib/measure.js').MeasureContext) => Promise<import('../lib/measure.js').Sample>} [run]
+ * @property {(ctx: import('../lib/measure.js').MeasureContext) => Promise<Record<string, any>>} [run]
+ * @property {(target: string) => string | null} [skip]  why a target does not take part, or null
+ * @property {(options: import('../lib/args.js').BenchOptions) => number} [estimateS]  seconds per measurement
+ *   (default: warm-up + duration + 0.5 s)
+ * @property {boolean} [freshTarget]  restart the target before each measurement (memory from a fresh process)
  */
 
-/** @type {readonly Scenario[]} */
-export const SCENARIOS = Object.freeze([keepalive, close, ...pending]);
+/**
+ * In run order. (d) comes last because it restarts each target (a fresh heap for its memory numbers); the next run's
+ * (a) then finds a process that has just relayed (d)'s requests, and warms it up again anyway.
+ * @type {readonly Scenario[]}
+ */
+export const SCENARIOS = Object.freeze([keepalive, close, largeBodies, connect, idleConnections]);
 
 /**
  * Resolves ids or names (null: every implemented scenario). Unknown names throw; known but unimplemented ones are

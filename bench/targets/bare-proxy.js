@@ -3,7 +3,7 @@
 // error handler, because without one http-proxy throws and the whole process dies on the first upstream error.
 import http from 'node:http';
 import httpProxy from 'http-proxy';
-import { lifeline, parsePortArg } from '../lib/child.js';
+import { lifeline, parseKeepAliveArg, parsePortArg } from '../lib/child.js';
 
 /**
  * Starts the proxy on `--port` (0 by default) and prints `listening on 127.0.0.1:PORT` when ready.
@@ -29,7 +29,8 @@ export function startBareProxy(label, agent) {
     }
     proxy.web(req, res, { target });
   });
-  lifeline(() => server.close());
+  server.keepAliveTimeout = parseKeepAliveArg();
+lifeline(() => server.close());
   server.listen(parsePortArg(), '127.0.0.1', () => {
     const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
     console.log(`${label} listening on 127.0.0.1:${port}`);

@@ -2,7 +2,7 @@
 // would run. It is the anchor of the "a proxy should reach about 0.5 × plain Node" ceiling: one proxied request does
 // at least the work of one Node request on each side.
 import http from 'node:http';
-import { lifeline, parsePortArg } from '../lib/child.js';
+import { lifeline, parseKeepAliveArg, parsePortArg } from '../lib/child.js';
 
 const BODY = Buffer.from('hello from the bench origin\n');
 
@@ -10,6 +10,7 @@ const server = http.createServer((_req, res) => {
   res.writeHead(200, { 'content-type': 'text/plain', 'content-length': BODY.length });
   res.end(BODY);
 });
+server.keepAliveTimeout = parseKeepAliveArg();
 lifeline(() => server.close());
 server.listen(parsePortArg(), '127.0.0.1', () => {
   const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());

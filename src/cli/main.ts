@@ -16,6 +16,7 @@ import { parseArgs } from './args.js';
 import { hashPasswordCommand } from './hash-password.js';
 import type { RunArgs } from './args.js';
 import { statsCommand } from './stats-command.js';
+import { isWorkerProcess, runPrimary, runWorker, workerCount } from './workers.js';
 
 export interface MainIO {
   readonly env: NodeJS.ProcessEnv;
@@ -65,6 +66,10 @@ async function run(args: RunArgs, io: MainIO): Promise<number> {
   if (config === undefined) return 2;
   const logger = createLogger({ level: config.log.level, format: config.log.format, stream: io.stdout as Writable });
   if (config.mode === 'dumb' || config.mode === 'naive') return runWorkshopMode(config, { logger, stderr: io.stderr, env: io.env });
+  // --workers N (issue 8): this process supervises N workers, or is one of them.
+  if (isWorkerProcess()) return runWorker(config, logger);
+  const workers = workerCount(config.workers);
+  if (workers > 1) return runPrimary(config, workers, logger, args.configFile);
   const proxy = createProxy(config, { logger });
   let info: ListenInfo;
   try {

@@ -7,9 +7,9 @@ import type { Readable } from 'node:stream';
 import type { DownstreamConnection } from '../downstream/connections.js';
 import { ProxyError } from '../errors/index.js';
 import type { TargetResult } from '../policy/index.js';
-import { applyMaxForwards, stripHopByHop } from '../policy/index.js';
+import { applyMaxForwards, hopByHopPass } from '../policy/index.js';
 import type { ExchangeDeps } from './exchange.js';
-import { Exchange } from './exchange.js';
+import { Exchange, responsePass } from './exchange.js';
 import { limitBody } from './body-limit.js';
 import type { Refusal, RequestGate } from './request-gate.js';
 import { answerMaxForwards } from './respond.js';
@@ -40,7 +40,7 @@ export class ForwardEngine {
   readonly #deps: EngineDeps;
 
   constructor(deps: EngineDeps) {
-    this.#deps = deps;
+    this.#deps = { ...deps, responsePass: responsePass(deps.responseVia) };
   }
 
   /** Handle one downstream request (http.Server 'request'). */
@@ -152,13 +152,9 @@ function hasBody(req: IncomingMessage): boolean {
  * and `Upgrade` for a WebSocket handshake (SPEC §7.1).
  */
 export function upstreamHeaders(raw: readonly string[], host: string, upgrade = false): string[] {
-  const stripped = stripHopByHop(raw, { direction: 'request', upgrade });
-  const out: string[] = ['host', host];
-  for (let i = 0; i < stripped.length; i += 2) {
-    const name = stripped[i]!;
-    if (name.length === 4 && name.toLowerCase() === 'host') continue;
-    if (name.length === 6 && name.toLowerCase() === 'expect') continue;
-    out.push(name, stripped[i + 1]!);
-  }
-  return out;
+  // One pass: strip, drop the fields this hop owns, and put Host first (issue 8: no second copy of the head).
+  return hopByHopPass(raw, { direction: 'request', upgrade, drop: PROXY_SET, prepend: ['host', host] }).headers;
 }
+
+/** Request fields this hop sets or answers itself, so the client's copies are not forwarded (see upstreamHeaders). */
+const PROXY_SET: ReadonlySet<string> = new Set(['host', 'expect']);

@@ -15,7 +15,8 @@ import type { DownstreamConnection, ConnectionTracker } from '../downstream/conn
 import { ProxyError, classifyUpstreamError } from '../errors/index.js';
 import type { Telemetry } from '../observability/events.js';
 import { elapsedMs } from '../observability/events.js';
-import { connectionTokens, responseFramingIssue, shouldRetryStale, stripHopByHop } from '../policy/index.js';
+import { hopByHopPass, responseFramingIssue, shouldRetryStale } from '../policy/index.js';
+import type { HopPassOptions } from '../policy/index.js';
 import type { UpstreamPools } from '../upstream/pools.js';
 import type { SocketClaimant, UpstreamSocket } from '../upstream/sockets.js';
 import { expectSocket } from '../upstream/sockets.js';
@@ -29,6 +30,8 @@ export interface ExchangeDeps {
   readonly retryStale: boolean;
   /** The Via member added to responses, e.g. `1.1 hopwise`. */
   readonly responseVia: string;
+  /** The response-head pass options built from `responseVia` once per engine ({@link responsePass}). */
+  readonly responsePass?: HopPassOptions;
 }
 
 /** The upstream half of the request, fully prepared by the engine. */
@@ -40,7 +43,13 @@ export interface UpstreamRequest {
   readonly body: IncomingMessage | Readable | null;
 }
 
-const KEEP_ALIVE_TIMEOUT = /(?:^|[\s,])timeout\s*=\s*(\d+)/i;
+const KEEP_ALIVE_TIMEOUT = /(?:^|[\s,])timeout\s*=\s*(\d+)/gi;
+
+/** Response heads are stripped and get this proxy's Via in the same pass (SPEC §1.2, §1.4). */
+export function responsePass(via: string): HopPassOptions {
+  return { direction: 'response', append: ['Via', via] };
+}
+
 /** Characters Node's writeHead refuses in a reason phrase (RFC 9112 §4: HTAB, SP, VCHAR, obs-text only). */
 const BAD_REASON = /[^\t\x20-\x7e\x80-\xff]/;
 
@@ -62,6 +71,7 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
   #upstreamDone = false;
   #clientGone = false;
   #resume: (() => void) | undefined;
+  #drainWatched = false;
   #bytes = 0;
   #status = 0;
   #error: ProxyError | undefined;
@@ -145,6 +155,7 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
     // 1xx: we strip Expect upstream and answer 100-continue ourselves; other interim responses are not relayed.
     if (statusCode < 200) return true;
+    // Each field is converted once; one pass strips it, appends Via and reads Connection/Keep-Alive (issue 8).
     const raw = new Array<string>(rawHeaders.length);
     for (let i = 0; i < rawHeaders.length; i++) raw[i] = rawHeaders[i]!.toString('latin1');
     const framing = responseFramingIssue(raw);
@@ -156,9 +167,9 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
     }
     this.#responseStarted = true;
     this.#status = statusCode;
-    this.#noteOriginConnectionPolicy(raw);
-    const headers = stripHopByHop(raw, { direction: 'response' });
-    headers.push('Via', this.#deps.responseVia);
+    const pass = hopByHopPass(raw, this.#deps.responsePass ?? responsePass(this.#deps.responseVia));
+    this.#noteOriginConnectionPolicy(pass.close, pass.keepAlive);
+    const headers = pass.headers;
     const res = this.#res;
     if (this.#deps.tracker.closing) {
       // SPEC §10.1: in-flight responses carry Connection: close while draining.
@@ -168,13 +179,19 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
     // A reason phrase Node would refuse to write (control characters) is dropped; the status code carries the meaning.
     res.writeHead(statusCode, statusText === '' || BAD_REASON.test(statusText) ? undefined : statusText, headers);
     this.#resume = resume;
-    res.on('drain', resume);
     return true;
   }
 
   onData(chunk: Buffer): boolean {
     this.#bytes += chunk.length;
-    return this.#res.write(chunk);
+    const res = this.#res;
+    if (res.write(chunk)) return true;
+    // Back-pressure (SPEC §5.1): undici pauses until resume(). The 'drain' listener is added only when needed, once.
+    if (!this.#drainWatched) {
+      this.#drainWatched = true;
+      res.on('drain', this.#resume!);
+    }
+    return false;
   }
 
   onComplete(): void {
@@ -234,16 +251,15 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
   }
 
   /** Remember what the origin said about this connection, for the socket's close reason (SPEC §4.2, §4.6). */
-  #noteOriginConnectionPolicy(raw: readonly string[]): void {
+  #noteOriginConnectionPolicy(close: boolean, keepAlive: string | undefined): void {
     const socket = this.#socket;
     if (socket === undefined) return;
-    socket.lastSaidClose = connectionTokens(raw).has('close');
-    for (let i = 0; i < raw.length; i += 2) {
-      if (raw[i]!.length === 10 && raw[i]!.toLowerCase() === 'keep-alive') {
-        const m = KEEP_ALIVE_TIMEOUT.exec(raw[i + 1]!);
-        if (m !== null) socket.lastHintMs = Number(m[1]) * 1000;
-      }
-    }
+    socket.lastSaidClose = close;
+    if (keepAlive === undefined) return;
+    // The last timeout=N wins, as when each Keep-Alive line is read in turn.
+    const re = KEEP_ALIVE_TIMEOUT;
+    re.lastIndex = 0;
+    for (let m = re.exec(keepAlive); m !== null; m = re.exec(keepAlive)) socket.lastHintMs = Number(m[1]) * 1000;
   }
 
   #releaseSocket(): void {
@@ -265,7 +281,7 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
     this.#finished = true;
     this.#unwatch();
     const res = this.#res;
-    if (this.#resume !== undefined) res.off('drain', this.#resume);
+    if (this.#drainWatched) res.off('drain', this.#resume!);
     if (!this.#upstreamDone) {
       // SPEC §4.5: the client went away mid-exchange; its upstream socket is destroyed, never pooled.
       this.#clientGone = true;

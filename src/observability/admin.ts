@@ -10,6 +10,11 @@ import type { StatsSnapshot } from './stats.js';
 
 export interface AdminSources {
   stats(): StatsSnapshot;
+  /**
+   * Brings `stats()` up to date before /stats or /metrics is served, when the numbers live elsewhere (the primary of
+   * `--workers N` asks its workers over IPC). Must settle; a rejection serves the last numbers known.
+   */
+  refresh?(): Promise<void>;
 }
 
 const TEXT = 'text/plain; charset=utf-8';
@@ -28,6 +33,7 @@ function send(res: http.ServerResponse, status: number, type: string, body: stri
 /** The admin HTTP server for one proxy; its Prometheus registry belongs to it alone. */
 export function createAdminServer(sources: AdminSources): http.Server {
   const metrics = new Metrics(() => sources.stats());
+  const fresh = (): Promise<void> => (sources.refresh === undefined ? Promise.resolve() : sources.refresh().catch(() => undefined));
   return http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -42,13 +48,15 @@ export function createAdminServer(sources: AdminSources): http.Server {
         send(res, 200, TEXT, 'ok\n');
         return;
       case '/stats':
-        send(res, 200, 'application/json', `${JSON.stringify(sources.stats(), null, 2)}\n`);
+        void fresh().then(() => send(res, 200, 'application/json', `${JSON.stringify(sources.stats(), null, 2)}\n`));
         return;
       case '/metrics':
-        metrics.render().then(
-          (text) => send(res, 200, metrics.contentType, text),
-          (err: unknown) => send(res, 500, TEXT, `metrics failed: ${String(err)}\n`),
-        );
+        void fresh()
+          .then(() => metrics.render())
+          .then(
+            (text) => send(res, 200, metrics.contentType, text),
+            (err: unknown) => send(res, 500, TEXT, `metrics failed: ${String(err)}\n`),
+          );
         return;
       default:
         send(res, 404, TEXT, 'not found: try / (dashboard), /stats, /metrics or /healthz\n');

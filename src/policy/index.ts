@@ -5,8 +5,11 @@
  */
 export {
   connectionTokens,
+  hopByHopPass,
   isUpgradeRequest,
   stripHopByHop,
+  type HopPass,
+  type HopPassOptions,
   type RawHeaders,
   type StripOptions,
 } from './hop-by-hop.js';
