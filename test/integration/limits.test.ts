@@ -119,8 +119,9 @@ describe('request heads', () => {
       const elapsed = performance.now() - t0;
       expect(res.status).toBe(408);
       expect(elapsed).toBeGreaterThanOrEqual(headersTimeout - 50);
-      // Node checks every headersTimeout/4 here (150 ms) instead of its 30 s default; allow scheduling slack.
-      expect(elapsed).toBeLessThan(headersTimeout + 150 + 400);
+      // Node checks every headersTimeout/4 here (150 ms) instead of its 30 s default (which this bound would catch);
+      // allow scheduling slack for a loaded machine.
+      expect(elapsed).toBeLessThan(headersTimeout + 150 + 1000);
     } finally {
       clearInterval(drip);
     }
