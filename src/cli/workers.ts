@@ -20,6 +20,7 @@ import { createAdminServer } from '../observability/admin.js';
 import { aggregateStats } from '../observability/aggregate.js';
 import type { AggregatedSnapshot, WorkerSnapshot } from '../observability/aggregate.js';
 import type { Logger } from '../observability/logger.js';
+import { loggerFrom } from '../observability/logger.js';
 import type { StatsSnapshot } from '../observability/stats.js';
 import { StatsSummary } from '../observability/summary.js';
 import { createProxy } from '../proxy.js';
@@ -60,15 +61,7 @@ function withoutSummaries(logger: Logger): Logger {
   const log: Logger['log'] = (level, event, fields) => {
     if (!PRIMARY_ONLY.has(event)) logger.log(level, event, fields);
   };
-  return {
-    log,
-    error: (e, f) => log('error', e, f),
-    warn: (e, f) => log('warn', e, f),
-    info: (e, f) => log('info', e, f),
-    debug: (e, f) => log('debug', e, f),
-    enabled: (level) => logger.enabled(level),
-    close: () => logger.close(),
-  };
+  return loggerFrom(log, (level) => logger.enabled(level), () => logger.close());
 }
 
 /** Sends to the primary; resolves once sent (or at once when the channel is gone). */

@@ -229,14 +229,7 @@ export function createLogger(opts: LoggerOptions): Logger {
     if (closed || LEVELS[level] > threshold) return;
     w.log({ level, message: event, ...fields });
   };
-  return {
-    log,
-    error: (e, f) => log('error', e, f),
-    warn: (e, f) => log('warn', e, f),
-    info: (e, f) => log('info', e, f),
-    debug: (e, f) => log('debug', e, f),
-    enabled: (level) => LEVELS[level] <= threshold,
-    close: () =>
+  return loggerFrom(log, (level) => LEVELS[level] <= threshold, () =>
       new Promise<void>((resolve) => {
         if (closed) {
           resolve();
@@ -247,20 +240,23 @@ export function createLogger(opts: LoggerOptions): Logger {
         // written the last entries (and the process may exit right after close()).
         transport.once('finish', () => resolve());
         w.end();
-      }),
-  };
+      }));
 }
 
 /** A logger that drops everything (library use without logs). */
 export function silentLogger(): Logger {
-  const noop = (): void => undefined;
+  return loggerFrom(() => undefined, () => false, () => Promise.resolve());
+}
+
+/** A Logger around one `log` function: the level methods are shorthands for it. */
+export function loggerFrom(log: Logger['log'], enabled: Logger['enabled'], close: Logger['close']): Logger {
   return {
-    log: noop,
-    error: noop,
-    warn: noop,
-    info: noop,
-    debug: noop,
-    enabled: () => false,
-    close: () => Promise.resolve(),
+    log,
+    error: (e, f) => log('error', e, f),
+    warn: (e, f) => log('warn', e, f),
+    info: (e, f) => log('info', e, f),
+    debug: (e, f) => log('debug', e, f),
+    enabled,
+    close,
   };
 }
