@@ -22,12 +22,12 @@ import { parseArgs } from 'node:util';
 
 export const USAGE = `usage: node bench/run.js [options]   (npm run bench -- [options])
 
-  --quick              short run (whole suite within about a minute): 1 run, 1 s, 0.5 s warm-up, 1,000 idle
+  --quick              short run (whole suite within about a minute): 1 run, 1 s, 0.5 s warm-up, 500 idle
   --runs N             measured runs per scenario and target, median reported (default 3)
   --duration S         seconds of measured load per run (default 5; quick 1); (c) and (e) use half per window
   --warmup S           seconds of unmeasured load before each run (default 1; quick 0.5)
   --connections N      concurrent client connections (default 50)
-  --idle N             idle keep-alive connections held in scenario (d) (default 10000; quick 1000)
+  --idle N             idle keep-alive connections held in scenario (d) (default 10000; quick 500)
   --scenario a,b       scenarios by id or name (default: all: a,b,c,d,e)
   --targets t1,t2      targets (default: direct,hopwise,http-proxy,http-proxy-agent,squid,node-hello)
   --json FILE          also write the raw results as JSON
@@ -102,7 +102,7 @@ export function parseBenchArgs(argv) {
     duration: numberFlag('duration', values.duration, quick ? 1 : 5, { min: 0.5, max: 120 }),
     warmup: numberFlag('warmup', values.warmup, quick ? 0.5 : 1, { min: 0, max: 30 }),
     connections: numberFlag('connections', values.connections, 50, { min: 1, max: 1000, integer: true }),
-    idleConnections: numberFlag('idle', values.idle, quick ? 1000 : 10_000, { min: 1, max: 50_000, integer: true }),
+    idleConnections: numberFlag('idle', values.idle, quick ? 500 : 10_000, { min: 1, max: 50_000, integer: true }),
     scenarios: listFlag(values.scenario ?? values.scenarios),
     targets: listFlag(values.targets ?? values.target),
     json: values.json ?? null,

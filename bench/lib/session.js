@@ -192,7 +192,7 @@ export class BenchSession {
       return { ...base, sample: null, error: `target ${died}` };
     }
     try {
-      if (scenario.freshTarget) target = await this.#restart(name);
+      if (scenario.freshTarget?.(options)) target = await this.#restart(name);
       const sample = await measure({
         loadgen: /** @type {import('./managed-child.js').ManagedChild} */ (this.#loadgen),
         origin: /** @type {import('./managed-child.js').ManagedChild} */ (this.#origin),

@@ -2,7 +2,8 @@
 // one request on each and reads the response, then holds them all open and idle; the target's resident memory before
 // and with them gives the memory cost of one idle downstream connection. Open-file limits are checked (and raised
 // with prlimit when needed); when they cannot cover N, N is lowered and the report says so. The target is restarted
-// before each measurement, so the baseline is a fresh process and not a heap an earlier scenario already grew.
+// before each measurement, so the baseline is a fresh process and not a heap an earlier scenario already grew (not in
+// --quick mode, which has no time for it: its numbers are a smoke test there).
 import { ensureOpenFiles } from '../lib/limits.js';
 import { route } from '../lib/measure.js';
 
@@ -23,8 +24,8 @@ export default {
   name: 'idle-connections',
   title: 'idle keep-alive client connections held open: resident memory per connection',
   implemented: true,
-  freshTarget: true,
-  estimateS: (o) => 2 + o.idleConnections / 2000,
+  freshTarget: (o) => !o.quick,
+  estimateS: (o) => (o.quick ? 0.5 : 2) + o.idleConnections / 2000,
   columns: ['idleHeld', 'rssBefore', 'rssWith', 'kibPerConn', 'failures'],
   async run(ctx) {
     const proc = ctx.target.process ?? ctx.origin;
@@ -32,8 +33,8 @@ export default {
     const limits = ensureOpenFiles(pids, ctx.options.idleConnections + FD_HEADROOM);
     for (const note of limits.notes) console.error(`  (d) ${note}`);
     const count = Math.min(ctx.options.idleConnections, limits.allowed - FD_HEADROOM);
-    // The target was just (re)started: give it a moment to settle after its start-up work.
-    await sleep(300);
+    // A freshly started target gets a moment to settle after its start-up work.
+    if (!ctx.options.quick) await sleep(300);
     const rssBeforeMiB = ctx.memory.rssMiB(proc);
     const spec = { ...route(ctx), count, batch: OPEN_BATCH, timeoutMs: 10_000 };
     const { result } = await ctx.loadgen.request({ cmd: 'idle-open', spec }, 120_000);

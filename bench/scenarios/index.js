@@ -24,7 +24,8 @@ import largeBodies from './large-bodies.js';
  * @property {(target: string) => string | null} [skip]  why a target does not take part, or null
  * @property {(options: import('../lib/args.js').BenchOptions) => number} [estimateS]  seconds per measurement
  *   (default: warm-up + duration + 0.5 s)
- * @property {boolean} [freshTarget]  restart the target before each measurement (memory from a fresh process)
+ * @property {(options: import('../lib/args.js').BenchOptions) => boolean} [freshTarget]  restart the target before
+ *   each measurement (memory from a fresh process)
  */
 
 /**

@@ -1,13 +1,29 @@
 // Target `undici-minimal` (opt-in: `--targets undici-minimal,...`): the least a forward proxy built on undici can do,
 // for evidence of where this stack's floor is. One undici Pool per origin, the legacy dispatch handler API (as
-// hopwise uses), headers relayed as they come (no hop-by-hop policy, no Via, no telemetry, no error mapping beyond a
-// bare 502). Not a correct proxy: a measuring stick for hopwise's own overhead.
+// hopwise uses), headers relayed as they come except the three connection-management fields (without that, a
+// client's `Connection: close` would close every upstream connection, and undici 7.30 asserts on a paused parser at
+// the origin's FIN), no Via, no telemetry, no error mapping beyond a bare 502. Not a correct proxy: a measuring stick
+// for hopwise's own overhead.
 import http from 'node:http';
 import { Pool } from 'undici';
 import { lifeline, parseKeepAliveArg, parsePortArg } from '../lib/child.js';
 
 /** @type {Map<string, Pool>} */
 const pools = new Map();
+const HOP = new Set(['connection', 'keep-alive', 'proxy-connection']);
+
+/**
+ * @param {string[]} raw
+ * @returns {string[]}
+ */
+function withoutHop(raw) {
+  /** @type {string[]} */
+  const out = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    if (!HOP.has(/** @type {string} */ (raw[i]).toLowerCase())) out.push(/** @type {string} */ (raw[i]), /** @type {string} */ (raw[i + 1]));
+  }
+  return out;
+}
 
 const server = http.createServer((req, res) => {
   let url;
@@ -23,12 +39,12 @@ const server = http.createServer((req, res) => {
     pools.set(url.origin, pool);
   }
   pool.dispatch(
-    { path: `${url.pathname}${url.search}`, method: req.method ?? 'GET', headers: req.rawHeaders, body: null },
+    { path: `${url.pathname}${url.search}`, method: req.method ?? 'GET', headers: withoutHop(req.rawHeaders), body: null },
     {
       onConnect() {},
       /** @param {number} status @param {Buffer[]} raw @param {() => void} resume @param {string} text */
       onHeaders(status, raw, resume, text) {
-        const headers = raw.map((b) => b.toString('latin1'));
+        const headers = withoutHop(raw.map((b) => b.toString('latin1')));
         res.writeHead(status, text, headers);
         res.on('drain', resume);
         return true;
