@@ -154,6 +154,12 @@ export const TARGETS = Object.freeze([
     start: benchScript('http-proxy-agent', true),
   },
   {
+    name: 'proxy-npm',
+    description: "TooTallNate's `proxy` 4.x (proxy-agents) with its defaults: `createProxy(http.createServer())`",
+    unavailable: () => null,
+    start: benchScript('proxy-npm', true),
+  },
+  {
     name: 'squid',
     description: 'Debian squid, forward mode, `cache deny all`, generated minimal config, `squid -N -f conf`',
     unavailable: () => squidUnavailable(),
