@@ -6,7 +6,8 @@
 // @ts-expect-error autocannon ships no type declarations (and @types/autocannon is not a dependency)
 import autocannon from 'autocannon';
 import { lifeline } from './lib/child.js';
-import { IdleConnections, runBulk, runTunnels, warmPool } from './lib/drivers.js';
+import { runBulk, runTunnels, warmPool } from './lib/drivers.js';
+import { IdleConnections } from './lib/idle.js';
 import { percentile, SampleBuffer } from './lib/stats.js';
 
 /**

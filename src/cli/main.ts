@@ -16,7 +16,8 @@ import { parseArgs } from './args.js';
 import { hashPasswordCommand } from './hash-password.js';
 import type { RunArgs } from './args.js';
 import { statsCommand } from './stats-command.js';
-import { isWorkerProcess, runPrimary, runWorker, workerCount } from './workers.js';
+import { runPrimary } from './primary.js';
+import { isWorkerProcess, runWorker, workerCount } from './workers.js';
 
 export interface MainIO {
   readonly env: NodeJS.ProcessEnv;

@@ -48,7 +48,9 @@ export function createAdminServer(sources: AdminSources): http.Server {
         send(res, 200, TEXT, 'ok\n');
         return;
       case '/stats':
-        void fresh().then(() => send(res, 200, 'application/json', `${JSON.stringify(sources.stats(), null, 2)}\n`));
+        void fresh()
+          .then(() => send(res, 200, 'application/json', `${JSON.stringify(sources.stats(), null, 2)}\n`))
+          .catch((err: unknown) => send(res, 500, TEXT, `stats failed: ${String(err)}\n`));
         return;
       case '/metrics':
         void fresh()

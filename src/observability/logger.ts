@@ -10,6 +10,7 @@
 import type { Writable } from 'node:stream';
 import winston from 'winston';
 import type TransportStream from 'winston-transport';
+import { FlatJson, IsoClock } from './log-json.js';
 import { formatSummary } from './summary-format.js';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -82,61 +83,6 @@ function prettyFormat(colour: boolean): winston.Logform.Format {
 
 /** winston's (triple-beam's) key for the formatted line. */
 const MESSAGE = Symbol.for('message');
-
-/** The same `new Date().toISOString()` winston's timestamp format writes, computed once per millisecond. */
-class IsoClock {
-  #ms = -1;
-  #text = '';
-
-  now(): string {
-    const ms = Date.now();
-    if (ms !== this.#ms) {
-      this.#ms = ms;
-      this.#text = new Date(ms).toISOString();
-    }
-    return this.#text;
-  }
-}
-
-/** Shapes whose sorted key order is remembered; entries come in a handful of shapes (one or two per event). */
-const MAX_SHAPES = 64;
-
-/**
- * Writes flat entries (every value a string, number, boolean, null or undefined) as JSON lines byte for byte equal to
- * logform's json format (safe-stable-stringify: keys sorted, undefined values left out, non-finite numbers as null),
- * without its generic machinery: the sorted key order and each key's `"key":` text are worked out once per shape. A
- * shape is looked up by event name and key count, then confirmed by checking that each of its keys is present.
- */
-export class FlatJson {
-  readonly #shapes = new Map<string, { keys: string[]; labels: string[] }>();
-
-  /** The JSON line, or undefined when some value is nested or exotic and the generic stringifier must do it. */
-  line(info: Readonly<Record<string, unknown>>): string | undefined {
-    const own = Object.keys(info);
-    const signature = `${String(info.event)}|${own.length}`;
-    let shape = this.#shapes.get(signature);
-    if (shape !== undefined && !shape.keys.every((k) => k in info)) shape = undefined;
-    if (shape === undefined) {
-      if (this.#shapes.size >= MAX_SHAPES) this.#shapes.clear();
-      const keys = own.sort();
-      shape = { keys, labels: keys.map((k) => `${JSON.stringify(k)}:`) };
-      this.#shapes.set(signature, shape);
-    }
-    let out = '';
-    for (let i = 0; i < shape.keys.length; i++) {
-      const v = info[shape.keys[i]!];
-      let text: string;
-      if (typeof v === 'string') text = JSON.stringify(v);
-      else if (typeof v === 'number') text = Number.isFinite(v) ? String(v) : 'null';
-      else if (typeof v === 'boolean') text = v ? 'true' : 'false';
-      else if (v === null) text = 'null';
-      else if (v === undefined) continue;
-      else return undefined;
-      out += `${out === '' ? '{' : ','}${shape.labels[i]!}${text}`;
-    }
-    return out === '' ? '{}' : `${out}}`;
-  }
-}
 
 function jsonFormat(): winston.Logform.Format {
   const clock = new IsoClock();

@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, FlatJson, formatRequestLine } from '../../src/observability/logger.js';
+import { FlatJson } from '../../src/observability/log-json.js';
+import { createLogger, formatRequestLine } from '../../src/observability/logger.js';
 
 const base = { conn: 12, connReq: 3, method: 'GET', target: 'http://o.test/x', status: 200, bytes: 512, ms: 3 };
 

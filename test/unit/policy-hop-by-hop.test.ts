@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { connectionTokens, isUpgradeRequest, stripHopByHop, type StripOptions } from '../../src/policy/index.js';
+import { connectionTokens, hopByHopPass, isUpgradeRequest, stripHopByHop, type StripOptions } from '../../src/policy/index.js';
 
 /** `h('Name: value', ...)` → frozen flat rawHeaders; one space after the colon is dropped, other OWS kept. */
 function h(...lines: string[]): readonly string[] {
@@ -165,5 +165,58 @@ describe('isUpgradeRequest', () => {
     ['Upgrade named as a substring only', h('Connection: upgrades', 'Upgrade: websocket'), null],
   ])('%s', (_name, raw, protocol) => {
     expect(isUpgradeRequest(raw)).toBe(protocol);
+  });
+});
+
+describe('hopByHopPass: strip, drop, prepend, append and read Connection/Keep-Alive in one pass (issue 8)', () => {
+  const longName = 'X-A-Header-Name-Longer-Than-32-Characters';
+  it.each([
+    {
+      name: 'request: Host and Expect dropped, Host prepended, order kept',
+      raw: h('Host: client', 'Accept: */*', 'Expect: 100-continue', 'X-B: 2'),
+      opts: { direction: 'request' as const, drop: new Set(['host', 'expect']), prepend: ['host', 'origin:80'] },
+      headers: ['host', 'origin:80', 'Accept', '*/*', 'X-B', '2'],
+      close: false,
+      keepAlive: undefined,
+    },
+    {
+      name: 'response: Via appended after stripping, so Connection: via cannot remove it (SPEC §1.2)',
+      raw: h('Connection: close, via', 'Via: 1.1 upstream', 'Keep-Alive: timeout=5', 'Content-Length: 3'),
+      opts: { direction: 'response' as const, append: ['Via', '1.1 hopwise'] },
+      headers: ['Content-Length', '3', 'Via', '1.1 hopwise'],
+      close: true,
+      keepAlive: 'timeout=5',
+    },
+    {
+      name: 'several Keep-Alive lines are joined (RFC 9110 §5.3)',
+      raw: h('Keep-Alive: timeout=5', 'X: 1', 'keep-alive: max=100, timeout=3'),
+      opts: { direction: 'response' as const },
+      headers: ['X', '1'],
+      close: false,
+      keepAlive: 'timeout=5, max=100, timeout=3',
+    },
+    {
+      name: 'a name of 32+ characters listed in Connection is removed too',
+      raw: h(`Connection: ${longName.toLowerCase()}`, `${longName}: v`, 'X-Other-Header-Name-Longer-Than-32-Chars: kept'),
+      opts: { direction: 'request' as const },
+      headers: ['X-Other-Header-Name-Longer-Than-32-Chars', 'kept'],
+      close: false,
+      keepAlive: undefined,
+    },
+    {
+      name: 'a listed name with the length of a kept one: only the listed one goes',
+      raw: h('Connection: x-aa', 'X-AA: 1', 'X-BB: 2'),
+      opts: { direction: 'request' as const },
+      headers: ['X-BB', '2'],
+      close: false,
+      keepAlive: undefined,
+    },
+  ])('$name', ({ raw, opts, headers, close, keepAlive }) => {
+    const pass = hopByHopPass(raw, opts);
+    expect(pass).toEqual({ headers, close, keepAlive });
+    // Without drop/prepend/append, the pass's fields are exactly stripHopByHop's.
+    if (opts.drop === undefined && opts.prepend === undefined && opts.append === undefined) {
+      expect(stripHopByHop(raw, opts)).toEqual(headers);
+    }
   });
 });
