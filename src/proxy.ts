@@ -1,18 +1,24 @@
 /**
- * Composition: wires the downstream server, the forwarding engine, the upstream pools, telemetry, stats, logs and the
- * admin listener into one proxy with `listen`, `close` (graceful, SPEC §10.1), `destroy` and `stats`.
+ * Composition: wires the downstream listeners, the forwarding engine, the tunnels (CONNECT, Upgrade), the upstream
+ * pools, telemetry, stats, logs and the admin listener into one proxy with `listen`, `close` (graceful, SPEC §10.1),
+ * `destroy` and `stats`. A gateway may have several listeners (`routes`), each with its own target; they share the
+ * pools, the connection tracker, the tunnels and the statistics.
  */
 import type http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/schema.js';
 import { ConnectionTracker } from './downstream/connections.js';
 import { connectionLimits } from './downstream/admission.js';
 import type { ConnectionAdmission } from './downstream/admission.js';
 import { createDownstreamServer } from './downstream/server.js';
+import type { ClientErrorListener } from './downstream/server.js';
 import { ForwardEngine } from './forward/engine.js';
-import type { RequestAdditions, TargetResolver } from './forward/engine.js';
+import type { RequestAdditions } from './forward/engine.js';
 import { AccessGuard, newInstanceId } from './forward/guard.js';
 import { requestGate } from './forward/request-gate.js';
+import type { RequestGate } from './forward/request-gate.js';
+import { UpgradeRelay } from './forward/upgrade.js';
 import { createAdminServer } from './observability/admin.js';
 import { Telemetry } from './observability/events.js';
 import type { Logger } from './observability/logger.js';
@@ -20,7 +26,12 @@ import { silentLogger } from './observability/logger.js';
 import { attachLogging } from './observability/log-events.js';
 import { Stats } from './observability/stats.js';
 import type { StatsSnapshot } from './observability/stats.js';
-import { forwardTarget, gatewayTarget, viaValue } from './policy/index.js';
+import { StatsSummary } from './observability/summary.js';
+import { viaValue } from './policy/index.js';
+import { additionsFor, listenerPlans } from './routes.js';
+import type { ListenerPlan } from './routes.js';
+import { ConnectHandler } from './tunnel/connect.js';
+import { Tunnels } from './tunnel/registry.js';
 import { UpstreamPools } from './upstream/pools.js';
 
 export interface Address {
@@ -29,7 +40,13 @@ export interface Address {
 }
 
 export interface ListenInfo {
+  /**
+   * The main listener: forward mode, or a gateway's top-level `target`. A gateway configured with `routes` only has
+   * no listener of its own; this is then its first route.
+   */
   readonly proxy: Address;
+  /** Gateway mode: one address per `routes` entry, in config order (empty otherwise). */
+  readonly routes: readonly Address[];
   readonly admin: Address | undefined;
 }
 
@@ -76,13 +93,105 @@ function closeServer(server: http.Server): Promise<void> {
   });
 }
 
-function resolverFor(config: Config): TargetResolver {
-  if (config.mode === 'gateway') {
-    const target = config.target;
-    if (target === null) throw new Error('gateway mode needs a target');
-    return (req) => gatewayTarget(req.url ?? '/', req.method ?? 'GET', target, req.headers.host, config.preserveHost);
+/**
+ * Stop accepting first (SPEC §10.1), then let the tracker close idle connections. `http.Server.close()` does it the
+ * other way round (it closes idle connections, then the listener), so a client whose idle connection was just closed
+ * could reconnect into the still-open listener and be reset. Resolves when every connection is gone.
+ */
+function stopAccepting(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) {
+      resolve();
+      return;
+    }
+    // net.Server's close, not http.Server's: the listener only. Node's connection-checking interval is unref'd and
+    // keeps enforcing headersTimeout on draining connections, which is what we want.
+    net.Server.prototype.close.call(server, () => resolve());
+  });
+}
+
+/** The per-proxy collaborators every listener shares: one tracker, one set of pools (SPEC §4.1), one registry. */
+interface Shared {
+  readonly config: Config;
+  readonly telemetry: Telemetry;
+  readonly tracker: ConnectionTracker;
+  readonly pools: UpstreamPools;
+  readonly tunnels: Tunnels;
+  readonly connect: ConnectHandler;
+  readonly additions: RequestAdditions;
+  readonly responseVia: string;
+  /** Access control, proxy auth, loops and framing, before any request goes upstream (issue 7). */
+  readonly gate: RequestGate;
+  readonly admit: ConnectionAdmission;
+  readonly onClientError: ClientErrorListener;
+}
+
+/** One downstream listener: its own target resolution for requests and upgrades, everything else shared. */
+function createListener(s: Shared, plan: ListenerPlan): http.Server {
+  const { config, telemetry, tracker, tunnels, additions, responseVia } = s;
+  const engine = new ForwardEngine({
+    telemetry,
+    tracker,
+    pools: s.pools,
+    retryStale: config.upstream.retryStale,
+    responseVia,
+    resolve: plan.resolve,
+    additions,
+    maxRequestsPerConnection: config.downstream.maxRequestsPerConnection,
+    gate: s.gate,
+    maxBodySize: config.downstream.maxBodySize,
+  });
+  const upgrades = new UpgradeRelay({
+    telemetry,
+    tracker,
+    tunnels,
+    resolve: plan.resolve,
+    additions,
+    responseVia,
+    connectTimeout: config.upstream.connectTimeout,
+    responseTimeout: config.upstream.responseTimeout,
+    idleTimeout: config.tunnel.idleTimeout,
+    gate: s.gate,
+  });
+  return createDownstreamServer(config.downstream, tracker, (req, res, conn) => engine.handle(req, res, conn), s.onClientError, {
+    onConnect: (req, head, conn) => s.connect.handle(req, head, conn),
+    onUpgrade: (req, head, conn) => upgrades.handle(req, head, conn),
+  }, s.admit);
+}
+
+/**
+ * Stop accepting; when graceful, let in-flight exchanges and open tunnels finish up to `shutdown.drainTimeout`
+ * (SPEC §10.1); then destroy what is left on both sides and close the pools and the admin listener.
+ */
+async function shutdown(
+  s: Shared,
+  servers: readonly http.Server[],
+  admin: http.Server | undefined,
+  graceful: boolean,
+  finished: () => void,
+): Promise<void> {
+  const { tracker, tunnels } = s;
+  const stopped = Promise.all(servers.map(stopAccepting));
+  tracker.startClosing();
+  tunnels.startClosing();
+  if (graceful) {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, s.config.shutdown.drainTimeout);
+    });
+    await Promise.race([Promise.all([tracker.whenAllClosed(), tunnels.whenAllClosed()]), deadline]);
+    clearTimeout(timer);
   }
-  return (req) => forwardTarget(req.url ?? '', req.method ?? 'GET');
+  tunnels.destroyAll();
+  tracker.destroyAll();
+  await Promise.all([tracker.whenAllClosed(), tunnels.whenAllClosed()]);
+  await stopped;
+  await (graceful ? s.pools.close() : s.pools.destroy());
+  if (admin !== undefined) {
+    admin.closeAllConnections();
+    await closeServer(admin);
+  }
+  finished();
 }
 
 /** Create a proxy for a validated config (forward or gateway mode). No sockets are opened until `listen()`. */
@@ -96,85 +205,95 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
   telemetry.on((e) => stats.record(e));
   attachLogging(telemetry, logger, { access: config.log.access });
   const tracker = new ConnectionTracker(telemetry);
-  const pseudonym = config.via.pseudonym;
+  const tunnels = new Tunnels();
   // Issue 7: access control, proxy auth, loop detection; destinations are checked in forward mode only.
   const instanceId = opts.instanceId ?? newInstanceId();
-  const guard = new AccessGuard({ access: config.access, telemetry, pseudonym, instanceId, checkDestinations: config.mode === 'forward' });
-  const pools = new UpstreamPools(config.upstream, telemetry, (host, address, port) => guard.vetConnection(host, address, port));
+  const guard = new AccessGuard({
+    access: config.access,
+    telemetry,
+    pseudonym: config.via.pseudonym,
+    instanceId,
+    checkDestinations: config.mode === 'forward',
+  });
   const limits = connectionLimits(config.downstream, tracker, telemetry);
-  const admit: ConnectionAdmission = (conn) =>
-    guard.admitClient(conn) === undefined
-      ? limits(conn)
-      : { status: 403, reason: 'access-denied', message: `client ${conn.remoteAddress} is not allowed by access.clients` };
-  const engine = new ForwardEngine({
+  const shared: Shared = {
+    config,
     telemetry,
     tracker,
-    pools,
-    retryStale: config.upstream.retryStale,
-    responseVia: viaValue('1.1', pseudonym),
-    resolve: resolverFor(config),
-    additions: ((req) => ['Via', viaValue(req.httpVersion, pseudonym, instanceId)]) satisfies RequestAdditions,
-    maxRequestsPerConnection: config.downstream.maxRequestsPerConnection,
+    pools: new UpstreamPools(config.upstream, telemetry, (host, address, port) => guard.vetConnection(host, address, port)),
+    tunnels,
+    connect: new ConnectHandler({
+      telemetry,
+      tracker,
+      tunnels,
+      tunnel: config.tunnel,
+      enabled: config.mode === 'forward',
+      admit: async (req, hostname, port, conn) => {
+        const v = await guard.admitTunnel(req.rawHeaders, hostname, port, conn);
+        return v.ok ? v : { ok: false, error: v.refusal.error, headers: v.refusal.headers };
+      },
+    }),
+    additions: additionsFor(config, instanceId),
+    responseVia: viaValue('1.1', config.via.pseudonym),
     gate: requestGate(guard, config.downstream.maxBodySize),
-    maxBodySize: config.downstream.maxBodySize,
-  });
-  const server = createDownstreamServer(
-    config.downstream,
-    tracker,
-    (req, res, conn) => engine.handle(req, res, conn),
-    (conn, code, status) => logger.info('bad-request', { leg: 'downstream', conn: conn?.id, code, status }),
-    admit,
-  );
+    admit: (conn) =>
+      guard.admitClient(conn) === undefined
+        ? limits(conn)
+        : { status: 403, reason: 'access-denied', message: `client ${conn.remoteAddress} is not allowed by access.clients` },
+    onClientError: (conn, code, status) => logger.info('bad-request', { leg: 'downstream', conn: conn?.id, code, status }),
+  };
+  const plans = listenerPlans(config);
+  const listeners = [...(plans.main === undefined ? [] : [plans.main]), ...plans.routes].map((plan) => ({
+    plan,
+    server: createListener(shared, plan),
+  }));
+  const servers = listeners.map((l) => l.server);
   const admin = config.admin.enabled ? createAdminServer({ stats: () => stats.snapshot() }) : undefined;
+  const summary = new StatsSummary(() => stats.snapshot(), logger, config.stats.interval);
+  let listening = false;
   let closing: Promise<void> | undefined;
+  // SPEC §8.3: always a summary at shutdown, after every connection is gone so it has the final numbers, and before
+  // close()/destroy() resolve, so it is written before the caller closes the logger.
+  const finished = (): void => (listening ? summary.finish() : summary.stop());
 
-  const shutdown = async (graceful: boolean): Promise<void> => {
-    const stopped = closeServer(server);
-    tracker.startClosing();
-    if (graceful) {
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, config.shutdown.drainTimeout);
-      });
-      await Promise.race([tracker.whenAllClosed(), deadline]);
-      clearTimeout(timer);
-    }
-    tracker.destroyAll();
-    await tracker.whenAllClosed();
-    await stopped;
-    await (graceful ? pools.close() : pools.destroy());
-    if (admin !== undefined) {
-      admin.closeAllConnections();
-      await closeServer(admin);
-    }
+  const bindAll = async (): Promise<ListenInfo> => {
+    const addresses: Address[] = [];
+    for (const { plan, server } of listeners) addresses.push(await listenOn(server, plan.host, plan.port));
+    const adminAddr = admin === undefined ? undefined : await listenOn(admin, config.admin.host, adminPort(config));
+    const routes = plans.main === undefined ? addresses : addresses.slice(1);
+    return { proxy: addresses[0]!, routes, admin: adminAddr };
   };
 
   return {
     telemetry,
     instanceId,
     async listen() {
-      const proxyAddr = await listenOn(server, config.listen.host, config.listen.port);
-      guard.listening([proxyAddr]);
-      let adminAddr: Address | undefined;
-      if (admin !== undefined) {
-        const port = config.admin.port ?? (config.listen.port === 0 ? 0 : config.listen.port + 1);
-        try {
-          adminAddr = await listenOn(admin, config.admin.host, port);
-        } catch (err) {
-          await closeServer(server);
-          throw err;
-        }
+      let info: ListenInfo;
+      try {
+        info = await bindAll();
+        // Loop detection knows every address it answers on (SPEC §2.4).
+        guard.listening([info.proxy, ...info.routes]);
+      } catch (err) {
+        await Promise.all([...servers, ...(admin === undefined ? [] : [admin])].map(closeServer));
+        throw err;
       }
-      return { proxy: proxyAddr, admin: adminAddr };
+      listening = true;
+      summary.start();
+      return info;
     },
     close() {
-      closing ??= shutdown(true);
+      closing ??= shutdown(shared, servers, admin, true, finished);
       return closing;
     },
     destroy() {
-      closing ??= shutdown(false);
+      closing ??= shutdown(shared, servers, admin, false, finished);
       return closing;
     },
     stats: () => stats.snapshot(),
   };
+}
+
+/** `admin.port`, or `listen.port + 1` (ephemeral when the proxy port is). */
+function adminPort(config: Config): number {
+  return config.admin.port ?? (config.listen.port === 0 ? 0 : config.listen.port + 1);
 }

@@ -33,6 +33,8 @@ export interface DemoArgs {
   readonly jsonFile?: string;
   readonly idleTimeout?: number;
   readonly requests?: number;
+  /** proxy-connection demo: run chain (b) with default pooling instead of the legacy-next-hop setting. */
+  readonly pooledNextHop?: boolean;
 }
 /** `hopwise hash-password`: hash a password read from stdin for access.users. */
 export interface HashPasswordArgs {
@@ -61,26 +63,39 @@ export interface ParseOptions {
 
 export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:8081';
 
+const SUBCOMMANDS = ['stats', 'demo', 'hash-password'] as const;
+
 /** Parses `argv` (without node and script) and the `HOPWISE_*` variables of `env`. Never throws, never exits. */
 export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv, opts: ParseOptions = {}): ParsedArgs {
   let result: ParsedArgs | undefined;
-  const done = (r: ParsedArgs): void => {
-    result = r;
-  };
   let failure: string | undefined;
   let output = '';
-  const parser = yargs()
+  const parser = buildParser(env, opts, (r) => {
+    result = r;
+  }).fail((msg: string | null, err: Error | undefined) => {
+    failure = msg ?? err?.message ?? 'invalid arguments';
+  });
+  // With a callback, yargs captures help/version text instead of printing it, and never exits.
+  parser.parseSync([...argv], {}, (err: Error | null | undefined, _argv: unknown, text: string) => {
+    failure ??= err?.message;
+    output = text;
+  });
+  if (failure !== undefined) return usageError(failure, argv);
+  return result ?? { command: 'print', text: output, exitCode: 0 };
+}
+
+function buildParser(env: NodeJS.ProcessEnv, opts: ParseOptions, done: (r: ParsedArgs) => void): Argv {
+  return yargs()
     .scriptName('hopwise')
     .detectLocale(false) // yargs would read LANG from process.env; help is English and deterministic
     .parserConfiguration({ 'parse-numbers': false, 'duplicate-arguments-array': false })
     .usage('$0 [run] [options]\n\nA transparent HTTP/1.1 forward proxy that gets connection management right.')
     .command(['run', '$0'], 'Run the proxy (the default command)', runBuilder, (a) => done(toRun(a, env)))
-    .command('stats', "Print a running proxy's statistics from its admin listener", statsBuilder, (a) =>
-      done({ command: 'stats', adminUrl: (a['admin'] as string | undefined) ?? DEFAULT_ADMIN_URL, json: a['json'] === true }),
-    )
-    .command('demo <name>', 'Run a scripted workshop demo (SPEC §9.2)', demoBuilder, (a) =>
-      done(toDemo(a)),
-    )
+    .command('stats', "Print a running proxy's statistics from its admin listener", statsBuilder, (a) => {
+      const adminUrl = (a['admin'] as string | undefined) ?? DEFAULT_ADMIN_URL;
+      done({ command: 'stats', adminUrl, json: a['json'] === true });
+    })
+    .command('demo <name>', 'Run a scripted workshop demo (SPEC §9.2)', demoBuilder, (a) => done(toDemo(a)))
     .command('hash-password', 'Read a password on stdin and print a hash for access.users[].passwordHash', {}, () =>
       done({ command: 'hash-password' }),
     )
@@ -88,26 +103,15 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv, opts:
     .recommendCommands()
     .exitProcess(false)
     .showHelpOnFail(false)
-    .fail((msg: string | null, err: Error | undefined) => {
-      failure = msg ?? err?.message ?? 'invalid arguments';
-    })
     .help('help', 'Show this help')
     .alias('help', 'h')
     .version('version', 'Show the version number', opts.version ?? packageVersion())
     .wrap(opts.columns ?? 100);
-  parser.parse([...argv], {}, (err: Error | null | undefined, _argv: unknown, text: string) => {
-    if (err != null && failure === undefined) failure = err.message;
-    output = text;
-  });
-  if (failure !== undefined) return usageError(failure, argv);
-  if (result?.command === 'error') return result;
-  if (result !== undefined) return result;
-  return { command: 'print', text: output, exitCode: 0 };
 }
 
 function usageError(message: string, argv: readonly string[]): UsageErrorArgs {
-  const sub = argv.find((a) => !a.startsWith('-'));
-  const help = sub === 'stats' || sub === 'demo' || sub === 'hash-password' ? `hopwise ${sub} --help` : 'hopwise --help';
+  const sub = SUBCOMMANDS.find((name) => argv.includes(name));
+  const help = sub !== undefined ? `hopwise ${sub} --help` : 'hopwise --help';
   return { command: 'error', message: `${message}\nRun "${help}" for usage.`, exitCode: 2 };
 }
 
@@ -158,7 +162,7 @@ function toRun(a: Record<string, unknown>, env: NodeJS.ProcessEnv): RunArgs | Us
     if (f.key === null) configFile = v as string;
     else setPath(overrides, f.key, v);
   }
-  return { command: 'run', ...(configFile !== undefined && { configFile }), overrides: overrides as ConfigOverrides };
+  return { command: 'run', ...(configFile !== undefined && { configFile }), overrides };
 }
 
 function setPath(target: Record<string, unknown>, dotted: string, v: unknown): void {
@@ -186,8 +190,16 @@ function statsBuilder(y: Argv): Argv {
 
 function demoBuilder(y: Argv): Argv {
   return y.positional('name', { describe: 'which demo', choices: [...DEMO_NAMES] }).options({
-    svg: { describe: "file to write the demo's chart to (SVG)", requiresArg: true, coerce: (raw: unknown) => nonEmpty('--svg', raw) },
-    json: { describe: "file to write the demo's measurements to (JSON)", requiresArg: true, coerce: (raw: unknown) => nonEmpty('--json', raw) },
+    svg: {
+      describe: "file to write the demo's chart to (SVG)",
+      requiresArg: true,
+      coerce: (raw: unknown) => nonEmpty('--svg', raw),
+    },
+    json: {
+      describe: "file to write the demo's measurements to (JSON)",
+      requiresArg: true,
+      coerce: (raw: unknown) => nonEmpty('--json', raw),
+    },
     'idle-timeout': {
       describe: 'milliseconds before the demo origin closes an idle connection',
       requiresArg: true,
@@ -198,20 +210,26 @@ function demoBuilder(y: Argv): Argv {
       requiresArg: true,
       coerce: (raw: unknown) => wholeNumber('--requests', raw, 1),
     },
+    'pooled-next-hop': {
+      describe:
+        'proxy-connection: let hopwise reuse its connection to the dumb proxy (default pooling) to see the stall ' +
+        'a dumb next hop causes; by default the demo configures upstream.maxRequestsPerSocket: 1 for it',
+      type: 'boolean',
+    },
   });
 }
 
 function toDemo(a: Record<string, unknown>): DemoArgs {
-  const pick = <T>(k: string): T | undefined => a[k] as T | undefined;
-  const out: Record<string, unknown> = { command: 'demo', name: a['name'] as DemoName };
-  const fields: [string, unknown][] = [
-    ['svgFile', pick<string>('svg')],
-    ['jsonFile', pick<string>('json')],
-    ['idleTimeout', pick<number>('idle-timeout')],
-    ['requests', pick<number>('requests')],
-  ];
-  for (const [k, v] of fields) if (v !== undefined) out[k] = v;
-  return out as unknown as DemoArgs;
+  // Only the options actually given, so `main` can apply its own defaults with `??`.
+  const given = {
+    svgFile: a['svg'] as string | undefined,
+    jsonFile: a['json'] as string | undefined,
+    idleTimeout: a['idle-timeout'] as number | undefined,
+    requests: a['requests'] as number | undefined,
+    pooledNextHop: a['pooled-next-hop'] === true ? true : undefined,
+  };
+  const options = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<typeof given>;
+  return { command: 'demo', name: a['name'] as DemoName, ...options };
 }
 
 function nonEmpty(flag: string, raw: unknown): string {
@@ -229,6 +247,9 @@ function wholeNumber(flag: string, raw: unknown, min: number): number {
 function httpUrl(flag: string, raw: unknown): string {
   const s = nonEmpty(flag, raw);
   const ok = URL.canParse(s) && ['http:', 'https:'].includes(new URL(s).protocol);
-  if (!ok) throw new Error(`${flag}: expected an http:// or https:// URL such as ${DEFAULT_ADMIN_URL}, got ${JSON.stringify(s)}`);
+  if (!ok) {
+    const example = DEFAULT_ADMIN_URL;
+    throw new Error(`${flag}: expected an http:// or https:// URL such as ${example}, got ${JSON.stringify(s)}`);
+  }
   return s;
 }

@@ -10,9 +10,13 @@ import { createLogger } from '../observability/logger.js';
 import type { Logger } from '../observability/logger.js';
 import { createProxy } from '../proxy.js';
 import type { ListenInfo } from '../proxy.js';
+import { runDemoCommand } from '../workshop/demo-command.js';
+import { runWorkshopMode } from '../workshop/run-mode.js';
 import { parseArgs } from './args.js';
 import { hashPasswordCommand } from './hash-password.js';
 import type { RunArgs } from './args.js';
+import { statsCommand } from './stats-command.js';
+import { isWorkerProcess, runPrimary, runWorker, workerCount } from './workers.js';
 
 export interface MainIO {
   readonly env: NodeJS.ProcessEnv;
@@ -34,13 +38,14 @@ export async function main(argv: readonly string[], io: MainIO = defaultIO): Pro
     case 'error':
       io.stderr.write(`hopwise: ${parsed.message}\n`);
       return parsed.exitCode;
+    case 'demo':
+      return runDemoCommand(parsed, io);
     case 'run':
       return run(parsed, io);
+    case 'stats':
+      return statsCommand(parsed, io);
     case 'hash-password':
       return hashPasswordCommand({ stdin: io.stdin ?? process.stdin, stdout: io.stdout, stderr: io.stderr });
-    default:
-      io.stderr.write(`hopwise: the "${parsed.command}" command is not available in this build yet\n`);
-      return 2;
   }
 }
 
@@ -60,11 +65,11 @@ async function run(args: RunArgs, io: MainIO): Promise<number> {
   const config = loadOrReport(args, io);
   if (config === undefined) return 2;
   const logger = createLogger({ level: config.log.level, format: config.log.format, stream: io.stdout as Writable });
-  if (config.mode === 'dumb' || config.mode === 'naive') {
-    logger.error('startup-failed', { reason: `mode "${config.mode}" is not available in this build yet` });
-    await logger.close();
-    return 2;
-  }
+  if (config.mode === 'dumb' || config.mode === 'naive') return runWorkshopMode(config, { logger, stderr: io.stderr, env: io.env });
+  // --workers N (issue 8): this process supervises N workers, or is one of them.
+  if (isWorkerProcess()) return runWorker(config, logger);
+  const workers = workerCount(config.workers);
+  if (workers > 1) return runPrimary(config, workers, logger, args.configFile);
   const proxy = createProxy(config, { logger });
   let info: ListenInfo;
   try {
@@ -80,10 +85,12 @@ async function run(args: RunArgs, io: MainIO): Promise<number> {
     proxy: `http://${hostPort(info.proxy)}`,
     admin: info.admin === undefined ? 'disabled' : `http://${hostPort(info.admin)}`,
     ...(config.mode === 'gateway' ? { target: config.target } : {}),
+    ...(info.routes.length > 0 ? { routes: info.routes.map((a, i) => `http://${hostPort(a)} -> ${config.routes[i]?.target ?? '?'}`) } : {}),
     config: args.configFile ?? 'embedded defaults',
   });
   await untilSignal(logger, () => proxy.close(), () => proxy.destroy());
-  logger.info('stopped', { stats: proxy.stats() });
+  // The final stats-downstream/stats-upstream summary was logged by close() itself (SPEC §8.3).
+  logger.info('stopped', { uptimeSeconds: proxy.stats().uptimeSeconds });
   await logger.close();
   return 0;
 }

@@ -30,24 +30,37 @@ const shape = configSchema.shape;
 
 /** Every `run` flag, in help order. */
 export const RUN_FLAGS: readonly RunFlag[] = Object.freeze([
-  value('config', null, 'Proxy', 'JSON or YAML (.yaml/.yml) file, layered over the built-in defaults', undefined, text),
-  choice('mode', 'mode', 'Proxy', 'forward: absolute-URI requests and CONNECT; gateway: one fixed --target; dumb, naive: workshop demos (loopback only)', 'forward', shape.mode.options),
-  value('host', 'listen.host', 'Proxy', 'address to bind; beyond loopback also needs access.clients (SPEC §10.3)', '127.0.0.1', text),
-  value('port', 'listen.port', 'Proxy', 'TCP port to listen on; 0 picks a free one', '8080', integer(0, 65535)),
-  value('target', 'target', 'Proxy', 'gateway mode: URL of the upstream origin, e.g. http://127.0.0.1:9000', 'none', text),
-  toggle('preserve-host', 'preserveHost', 'Proxy', 'gateway mode: pass the client Host header on; --no-preserve-host rewrites it to the target', 'true'),
-  choice('forwarded', 'forwarded', 'Proxy', 'client-address header to add; auto = none in forward mode, x-forwarded in gateway mode', 'auto', shape.forwarded.options),
-  value('via-pseudonym', 'via.pseudonym', 'Proxy', 'name this proxy appends to the Via header (RFC 9110 §7.6.3)', 'hopwise', text),
-  choice('log-level', 'log.level', 'Logging', 'least severe level logged', 'info', shape.log.shape.level.options),
-  choice('log-format', 'log.format', 'Logging', 'auto = pretty on a terminal, JSON lines otherwise', 'auto', shape.log.shape.format.options),
-  toggle('access-log', 'log.access', 'Logging', 'log one entry per request; --no-access-log turns it off', 'true'),
-  value('stats-interval', 'stats.interval', 'Logging', 'seconds between stats summaries in the log; 0 disables', '60', decimal),
-  toggle('admin', 'admin.enabled', 'Admin', 'serve stats, metrics and the dashboard on a separate listener; --no-admin turns it off', 'true'),
-  value('admin-host', 'admin.host', 'Admin', 'address the admin listener binds', '127.0.0.1', text),
-  value('admin-port', 'admin.port', 'Admin', 'TCP port of the admin listener; 0 picks a free one', 'port + 1', integer(0, 65535)),
-  value('max-sockets', 'upstream.maxSockets', 'Connections', 'upstream connections at most per origin', '64', integer(1)),
-  value('drain-timeout', 'shutdown.drainTimeout', 'Connections', 'milliseconds in-flight requests get to finish after SIGTERM/SIGINT', '10000', integer(0)),
-  value('workers', 'workers', 'Connections', 'worker processes: a number, or auto for one per CPU', '1', workers),
+  value('config', null, 'Proxy', undefined, text, 'JSON or YAML (.yaml/.yml) file, layered over the built-in defaults'),
+  choice('mode', 'mode', 'Proxy', 'forward', shape.mode.options,
+    'forward: absolute-URI requests and CONNECT; gateway: one fixed --target; ' +
+      'dumb, naive: workshop demos (loopback only)'),
+  value('host', 'listen.host', 'Proxy', '127.0.0.1', text,
+    'address to bind; beyond loopback also needs access.clients (SPEC §10.3)'),
+  value('port', 'listen.port', 'Proxy', '8080', integer(0, 65535), 'TCP port to listen on; 0 picks a free one'),
+  value('target', 'target', 'Proxy', 'none', text,
+    'gateway mode: URL of the upstream origin, e.g. http://127.0.0.1:9000'),
+  toggle('preserve-host', 'preserveHost', 'Proxy', 'true',
+    'gateway mode: pass the client Host header on; --no-preserve-host rewrites it to the target'),
+  choice('forwarded', 'forwarded', 'Proxy', 'auto', shape.forwarded.options,
+    'client-address header to add; auto = none in forward mode, x-forwarded in gateway mode'),
+  value('via-pseudonym', 'via.pseudonym', 'Proxy', 'hopwise', text,
+    'name this proxy appends to the Via header (RFC 9110 §7.6.3)'),
+  choice('log-level', 'log.level', 'Logging', 'info', shape.log.shape.level.options, 'least severe level logged'),
+  choice('log-format', 'log.format', 'Logging', 'auto', shape.log.shape.format.options,
+    'auto = pretty on a terminal, JSON lines otherwise'),
+  toggle('access-log', 'log.access', 'Logging', 'true', 'log one entry per request; --no-access-log turns it off'),
+  value('stats-interval', 'stats.interval', 'Logging', '60', decimal,
+    'seconds between stats summaries in the log; 0 disables'),
+  toggle('admin', 'admin.enabled', 'Admin', 'true',
+    'serve stats, metrics and the dashboard on a separate listener; --no-admin turns it off'),
+  value('admin-host', 'admin.host', 'Admin', '127.0.0.1', text, 'address the admin listener binds'),
+  value('admin-port', 'admin.port', 'Admin', 'port + 1', integer(0, 65535),
+    'TCP port of the admin listener; 0 picks a free one'),
+  value('max-sockets', 'upstream.maxSockets', 'Connections', '64', integer(1),
+    'upstream connections at most per origin'),
+  value('drain-timeout', 'shutdown.drainTimeout', 'Connections', '10000', integer(0),
+    'milliseconds in-flight requests get to finish after SIGTERM/SIGINT'),
+  value('workers', 'workers', 'Connections', '1', workers, 'worker processes: a number, or auto for one per CPU'),
 ]);
 
 /** `HOPWISE_ADMIN_PORT` for `admin-port`. */
@@ -69,7 +82,8 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvResult {
     if (!name.startsWith('HOPWISE_') || raw === undefined || raw === '') continue;
     const flag = byName.get(name);
     if (flag === undefined) {
-      return { ok: false, message: `unknown environment variable ${name}; known: ${[...byName.keys()].join(', ')}` };
+      const known = [...byName.keys()].join(', ');
+      return { ok: false, message: `unknown environment variable ${name}; known: ${known}` };
     }
     try {
       values.set(flag.flag, parseEnvValue(flag, raw));
@@ -97,19 +111,27 @@ function value(
   flag: string,
   key: string | null,
   group: FlagGroup,
-  describe: string,
   defaultDescription: string | undefined,
   parse: (raw: string) => unknown,
+  describe: string,
 ): RunFlag {
-  return { flag, key, kind: 'value', group, describe, parse, ...(defaultDescription !== undefined && { defaultDescription }) };
+  const shown = defaultDescription !== undefined ? { defaultDescription } : {};
+  return { flag, key, kind: 'value', group, describe, parse, ...shown };
 }
 
-function choice(flag: string, key: string, group: FlagGroup, describe: string, dflt: string, choices: readonly string[]): RunFlag {
-  return { flag, key, kind: 'value', group, describe, defaultDescription: dflt, choices, parse: text };
+function choice(
+  flag: string,
+  key: string,
+  group: FlagGroup,
+  defaultDescription: string,
+  choices: readonly string[],
+  describe: string,
+): RunFlag {
+  return { flag, key, kind: 'value', group, describe, defaultDescription, choices, parse: text };
 }
 
-function toggle(flag: string, key: string, group: FlagGroup, describe: string, dflt: string): RunFlag {
-  return { flag, key, kind: 'switch', group, describe, defaultDescription: dflt };
+function toggle(flag: string, key: string, group: FlagGroup, defaultDescription: string, describe: string): RunFlag {
+  return { flag, key, kind: 'switch', group, describe, defaultDescription };
 }
 
 function text(raw: string): string {
@@ -122,9 +144,13 @@ function integer(min: number, max?: number): (raw: string) => number {
   return (raw) => {
     const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
     if (Number.isSafeInteger(n) && n >= min && (max === undefined || n <= max)) return n;
-    const range = max !== undefined ? `an integer from ${min} to ${max}` : min === 0 ? 'a non-negative integer' : `an integer ≥ ${min}`;
-    throw new Error(`expected ${range}, got ${JSON.stringify(raw)}`);
+    throw new Error(`expected ${integerPhrase(min, max)}, got ${JSON.stringify(raw)}`);
   };
+}
+
+function integerPhrase(min: number, max: number | undefined): string {
+  if (max !== undefined) return `an integer from ${min} to ${max}`;
+  return min === 0 ? 'a non-negative integer' : min === 1 ? 'a positive integer' : `an integer ≥ ${min}`;
 }
 
 function decimal(raw: string): number {

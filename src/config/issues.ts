@@ -27,8 +27,9 @@ export function describeZodError(error: z.ZodError, input: unknown, root: z.ZodT
     }
     const path = formatPath(issue.path);
     const got = describeValue(valueAt(input, issue.path));
-    // Refinements and patterns carry the schema author's own wording; everything else is derived from the schema.
-    const authored = issue.code === 'custom' || issue.code === 'invalid_format';
+    // Refinements and patterns carry the schema author's own wording (zod's generic ones start "Invalid"); everything
+    // else is derived from the schema.
+    const authored = (issue.code === 'custom' || issue.code === 'invalid_format') && !/^Invalid/.test(issue.message);
     const expected = authored ? issue.message.replace(/^expected /, '') : expectation(schemaAt(root, issue.path));
     return [{ path, message: `expected ${expected}, ${got}` }];
   });
@@ -40,7 +41,7 @@ export function expectation(schema: z.ZodType | undefined): string {
   if (schema instanceof z.ZodNullable) return `${expectation(schema.unwrap() as z.ZodType)} or null`;
   if (schema instanceof z.ZodOptional) return expectation(schema.unwrap() as z.ZodType);
   if (schema instanceof z.ZodNumber) return withUnit(numberPhrase(schema), schema);
-  if (schema instanceof z.ZodString) return schema.minLength !== null && schema.minLength > 0 ? 'a non-empty string' : 'a string';
+  if (schema instanceof z.ZodString) return (schema.minLength ?? 0) > 0 ? 'a non-empty string' : 'a string';
   if (schema instanceof z.ZodBoolean) return 'true or false';
   if (schema instanceof z.ZodEnum) return `one of ${schema.options.map((o) => JSON.stringify(o)).join(', ')}`;
   if (schema instanceof z.ZodLiteral) return schema.values.size === 1 ? JSON.stringify(schema.value) : 'a fixed value';
@@ -54,7 +55,7 @@ function numberPhrase(n: z.ZodNumber): string {
   const min = n.minValue;
   const max = n.maxValue !== null && n.maxValue < Number.MAX_SAFE_INTEGER ? n.maxValue : null;
   const kind = n.isInt ? 'integer' : 'number';
-  if (min !== null && max !== null) return `an ${kind} from ${min} to ${max}`;
+  if (min !== null && max !== null) return `${n.isInt ? 'an' : 'a'} ${kind} from ${min} to ${max}`;
   if (min === 0) return `a non-negative ${kind}`;
   if (min === 1 && n.isInt) return 'a positive integer';
   if (min !== null) return `${n.isInt ? 'an' : 'a'} ${kind} ≥ ${min}`;
@@ -71,8 +72,9 @@ export function schemaAt(root: z.ZodType, path: readonly Segment[]): z.ZodType |
   let current: z.ZodType | undefined = root;
   for (const seg of path) {
     current = unwrap(current);
-    if (current instanceof z.ZodObject && typeof seg === 'string') current = current.shape[seg] as z.ZodType | undefined;
-    else if (current instanceof z.ZodArray && typeof seg === 'number') current = current.element as z.ZodType;
+    if (current instanceof z.ZodObject && typeof seg === 'string') {
+      current = current.shape[seg] as z.ZodType | undefined;
+    } else if (current instanceof z.ZodArray && typeof seg === 'number') current = current.element as z.ZodType;
     else return undefined;
   }
   return current;

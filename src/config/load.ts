@@ -44,7 +44,7 @@ export function packageVersion(): string {
 
 /** Options for {@link loadConfig}. */
 export interface LoadOptions {
-  /** A JSON file, or YAML when the name ends in `.yaml`/`.yml`; relative paths resolve against the working directory. */
+  /** JSON, or YAML when the name ends in `.yaml`/`.yml`; a relative path resolves against the working directory. */
   readonly file?: string | undefined;
   /** Highest-precedence values (flags, environment); `undefined` leaves a key to the lower layers. */
   readonly overrides?: ConfigOverrides | undefined;
@@ -57,7 +57,7 @@ export interface LoadOptions {
 export function loadConfig(opts: LoadOptions = {}): Config {
   let merged = readConfigFile(defaultConfigPath());
   if (opts.file !== undefined) merged = deepMerge(merged, readConfigFile(opts.file));
-  if (opts.overrides !== undefined) merged = deepMerge(merged, opts.overrides as Record<string, unknown>);
+  if (opts.overrides !== undefined) merged = deepMerge(merged, opts.overrides);
   // Top-level `$…` keys ($comment, $schema) are annotations for people and editors, not settings.
   for (const key of Object.keys(merged)) if (key.startsWith('$')) delete merged[key];
 
@@ -94,7 +94,8 @@ function parseYaml(path: string, text: string): unknown {
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   const first = doc.errors[0] ?? doc.warnings[0];
   if (first !== undefined) {
-    throw new ConfigError([{ path, message: `invalid YAML at ${lineAndColumn(text, first.pos[0])}: ${first.message}` }]);
+    const message = `invalid YAML at ${lineAndColumn(text, first.pos[0])}: ${first.message}`;
+    throw new ConfigError([{ path, message }]);
   }
   return doc.toJS({ maxAliasCount: 100 });
 }

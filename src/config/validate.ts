@@ -55,7 +55,8 @@ function modeIssues(c: Config): ConfigIssue[] {
     issues.push({
       path: 'target',
       message:
-        'forward mode takes each origin from the request URI and must not have a target; use --mode gateway for a fixed upstream',
+        'forward mode takes each origin from the request URI and must not have a target; ' +
+        'use --mode gateway for a fixed upstream',
     });
   }
   if (c.mode === 'forward' && c.routes.length > 0) {
@@ -65,7 +66,9 @@ function modeIssues(c: Config): ConfigIssue[] {
   if ((c.mode === 'dumb' || c.mode === 'naive') && !isLoopbackHost(c.listen.host)) {
     issues.push({
       path: 'listen.host',
-      message: `${c.mode} mode is for workshops and only binds loopback (127.0.0.1, ::1, localhost), got "${c.listen.host}"`,
+      message:
+        `${c.mode} mode is for workshops and only binds loopback (127.0.0.1, ::1, localhost), ` +
+        `got "${c.listen.host}"`,
     });
   }
   return issues;
@@ -130,7 +133,7 @@ function portIssues(c: Config): ConfigIssue[] {
     if (port === 0) return; // ephemeral ports never clash
     const owner = seen.get(port);
     if (owner === undefined) seen.set(port, path);
-    else issues.push({ path, message: `port ${port}${note} is already used by ${owner}; every listener needs its own port` });
+    else issues.push({ path, message: `port ${port}${note} is already used by ${owner}; each listener needs its own` });
   };
   claim(c.listen.port, 'listen.port');
   c.routes.forEach((r, i) => claim(r.listen.port, `routes[${i}].listen.port`));

@@ -2,6 +2,9 @@
  * The downstream http.Server (SPEC §3): Node's strict parser (never the insecure one, SPEC §5.3), the configured
  * timeouts and limits, TCP keepalive and TCP_NODELAY on accepted sockets (SPEC §3.5), and the clientError answers
  * (400 malformed, 408 slow head, 431 oversized head). Every accepted socket is registered with the tracker.
+ *
+ * CONNECT and Upgrade requests (SPEC §6, §7) leave Node's HTTP parser: they are passed on with their connection.
+ * An upgrade the handler declines is parsed again as an ordinary request, without its `Upgrade` field.
  */
 import http from 'node:http';
 import type { Socket } from 'node:net';
@@ -11,6 +14,19 @@ import type { ConnectionTracker, DownstreamConnection } from './connections.js';
 
 export type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse, conn: DownstreamConnection) => void;
 export type ClientErrorListener = (conn: DownstreamConnection | undefined, code: string, status: number) => void;
+/** http.Server 'connect': the socket now belongs to whoever takes it with `tracker.handOff(conn)`. */
+export type ConnectHandler = (req: http.IncomingMessage, head: Buffer, conn: DownstreamConnection) => void;
+/** http.Server 'upgrade': returns false to decline, and the request is then served as an ordinary one. */
+export type UpgradeHandler = (req: http.IncomingMessage, head: Buffer, conn: DownstreamConnection) => boolean;
+
+export interface TunnelHandlers {
+  readonly onConnect: ConnectHandler;
+  readonly onUpgrade: UpgradeHandler;
+}
+
+/** Marks a socket fed back into the server by {@link reparseWithoutUpgrade}: it is already tracked. */
+const kReparsed = Symbol('hopwise.reparsed');
+type ReparsedSocket = Socket & { [kReparsed]?: true };
 
 /** Status and reason phrase for a parse/timeout failure on the client connection. */
 function clientErrorStatus(code: string): [number, string] {
@@ -24,6 +40,7 @@ export function createDownstreamServer(
   tracker: ConnectionTracker,
   onRequest: RequestHandler,
   onClientError: ClientErrorListener,
+  tunnels?: TunnelHandlers,
   admit: ConnectionAdmission = () => undefined,
 ): http.Server {
   const server = http.createServer({
@@ -39,7 +56,9 @@ export function createDownstreamServer(
   });
   server.keepAliveTimeout = cfg.keepAliveTimeout;
   server.maxRequestsPerSocket = cfg.maxRequestsPerConnection;
-  server.on('connection', (socket: Socket) => {
+  server.on('connection', (socket: ReparsedSocket) => {
+    // A declined upgrade re-injects its socket: it was accepted (and admitted) already.
+    if (socket[kReparsed] === true) return;
     const conn = tracker.accept(socket);
     const refusal = admit(conn);
     if (refusal !== undefined) {
@@ -56,6 +75,18 @@ export function createDownstreamServer(
     if (conn.refused) return; // answered at accept time; the connection is closing
     onRequest(req, res, conn);
   });
+  if (tunnels !== undefined) {
+    server.on('connect', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
+      const conn = tracker.of(socket);
+      if (conn === undefined) socket.destroy();
+      else tunnels.onConnect(req, head, conn);
+    });
+    server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
+      const conn = tracker.of(socket);
+      if (conn === undefined) socket.destroy();
+      else if (!tunnels.onUpgrade(req, head, conn)) reparseWithoutUpgrade(server, req, socket, head);
+    });
+  }
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     const conn = tracker.of(socket);
     const code = err.code ?? 'UNKNOWN';
@@ -73,4 +104,25 @@ export function createDownstreamServer(
     socket.destroySoon();
   });
   return server;
+}
+
+/**
+ * Serve a declined upgrade (e.g. `Upgrade: h2c`) as an ordinary request (RFC 9110 §7.8: a server MAY ignore Upgrade).
+ * Node detached the socket from its parser when it saw the offer, so the head is written back without its `Upgrade`
+ * field lines, ahead of the bytes already read after it, and the socket is handed to the server again
+ * ('connection' is the documented way to inject one): bodies, keep-alive and pipelining then work as usual, and the
+ * remaining `Connection` options (e.g. `HTTP2-Settings`) are stripped by the engine like any other. Re-serialising is
+ * safe: the method, target and fields were accepted by the strict parser, so none contains CR, LF or NUL.
+ */
+function reparseWithoutUpgrade(server: http.Server, req: http.IncomingMessage, socket: ReparsedSocket, head: Buffer): void {
+  let text = `${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/${req.httpVersion}\r\n`;
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]!.length === 7 && raw[i]!.toLowerCase() === 'upgrade') continue;
+    text += `${raw[i]!}: ${raw[i + 1]!}\r\n`;
+  }
+  socket[kReparsed] = true;
+  if (head.length > 0) socket.unshift(head);
+  socket.unshift(Buffer.from(`${text}\r\n`, 'latin1'));
+  server.emit('connection', socket);
 }

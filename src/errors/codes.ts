@@ -45,6 +45,10 @@ export const ERROR_STATUS = {
   PAYLOAD_TOO_LARGE: 413,
   /** The proxy is shutting down and no longer accepts work. */
   SHUTTING_DOWN: 503,
+  /** CONNECT to a port outside tunnel.allowedPorts (SPEC §6.1). */
+  TUNNEL_PORT_DENIED: 403,
+  /** CONNECT to a gateway: a gateway serves its fixed target and opens no tunnels (RFC 9110 §15.6.2). */
+  CONNECT_UNSUPPORTED: 501,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -7,9 +7,9 @@ import type { Readable } from 'node:stream';
 import type { DownstreamConnection } from '../downstream/connections.js';
 import { ProxyError } from '../errors/index.js';
 import type { TargetResult } from '../policy/index.js';
-import { applyMaxForwards, stripHopByHop } from '../policy/index.js';
+import { applyMaxForwards, hopByHopPass } from '../policy/index.js';
 import type { ExchangeDeps } from './exchange.js';
-import { Exchange } from './exchange.js';
+import { Exchange, responsePass } from './exchange.js';
 import { limitBody } from './body-limit.js';
 import type { Refusal, RequestGate } from './request-gate.js';
 import { answerMaxForwards } from './respond.js';
@@ -17,8 +17,12 @@ import { answerMaxForwards } from './respond.js';
 /** Maps a downstream request to its upstream target (forward: absolute-form; gateway: the fixed target). */
 export type TargetResolver = (req: IncomingMessage) => TargetResult;
 
-/** Headers the proxy adds to the upstream request after stripping (Via, optional X-Forwarded-* / Forwarded). */
-export type RequestAdditions = (req: IncomingMessage) => readonly string[];
+/**
+ * Completes the upstream head with the proxy's own fields (Via, optional X-Forwarded-* / Forwarded): it receives the
+ * stripped end-to-end headers and returns the head to send, so the additions come after stripping (SPEC §1.2) and
+ * may extend a list the client started (X-Forwarded-For).
+ */
+export type RequestAdditions = (req: IncomingMessage, stripped: string[]) => string[];
 
 export interface EngineDeps extends ExchangeDeps {
   readonly resolve: TargetResolver;
@@ -36,7 +40,7 @@ export class ForwardEngine {
   readonly #deps: EngineDeps;
 
   constructor(deps: EngineDeps) {
-    this.#deps = deps;
+    this.#deps = { ...deps, responsePass: responsePass(deps.responseVia) };
   }
 
   /** Handle one downstream request (http.Server 'request'). */
@@ -84,7 +88,7 @@ export class ForwardEngine {
       origin: target.origin,
       path: target.path,
       method,
-      headers: upstreamHeaders(mf.headers, target.host, this.#deps.additions(req)),
+      headers: this.#deps.additions(req, upstreamHeaders(mf.headers, target.host)),
       body: hasBody(req) ? this.#body(req, res, conn) : null,
     });
   }
@@ -124,7 +128,12 @@ export class ForwardEngine {
     const c = req.headers.connection;
     if (c !== undefined && CLOSE_TOKEN.test(c)) tracker.note(conn, 'client-asked');
     const max = this.#deps.maxRequestsPerConnection;
-    if (max > 0 && connReq >= max) tracker.note(conn, 'max-requests');
+    if (max > 0 && connReq >= max) {
+      // Node's server announces Connection: close at maxRequestsPerSocket but leaves the socket open (it only sets
+      // `_last` when shouldKeepAlive is false), so the policy is enforced here.
+      res.shouldKeepAlive = false;
+      tracker.note(conn, 'max-requests');
+    }
   }
 }
 
@@ -137,19 +146,15 @@ function hasBody(req: IncomingMessage): boolean {
 }
 
 /**
- * The upstream request head: end-to-end headers in their original order, then Host (the URI's authority, SPEC §2.1)
- * and the proxy's own additions. `Expect` is answered by this hop (100-continue is sent by the downstream server
- * before the body is read) and so is not forwarded; undici refuses it anyway.
+ * The upstream request head before the proxy's additions: Host (the URI's authority, SPEC §2.1), then the end-to-end
+ * headers in their original order. `Expect` is answered by this hop (100-continue is sent by the downstream server
+ * before the body is read) and so is not forwarded; undici refuses it anyway. `upgrade` keeps `Connection: Upgrade`
+ * and `Upgrade` for a WebSocket handshake (SPEC §7.1).
  */
-function upstreamHeaders(raw: readonly string[], host: string, additions: readonly string[]): string[] {
-  const stripped = stripHopByHop(raw, { direction: 'request' });
-  const out: string[] = ['host', host];
-  for (let i = 0; i < stripped.length; i += 2) {
-    const name = stripped[i]!;
-    if (name.length === 4 && name.toLowerCase() === 'host') continue;
-    if (name.length === 6 && name.toLowerCase() === 'expect') continue;
-    out.push(name, stripped[i + 1]!);
-  }
-  for (let i = 0; i < additions.length; i++) out.push(additions[i]!);
-  return out;
+export function upstreamHeaders(raw: readonly string[], host: string, upgrade = false): string[] {
+  // One pass: strip, drop the fields this hop owns, and put Host first (issue 8: no second copy of the head).
+  return hopByHopPass(raw, { direction: 'request', upgrade, drop: PROXY_SET, prepend: ['host', host] }).headers;
 }
+
+/** Request fields this hop sets or answers itself, so the client's copies are not forwarded (see upstreamHeaders). */
+const PROXY_SET: ReadonlySet<string> = new Set(['host', 'expect']);

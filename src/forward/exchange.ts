@@ -14,7 +14,9 @@ import type { Dispatcher } from 'undici';
 import type { DownstreamConnection, ConnectionTracker } from '../downstream/connections.js';
 import { ProxyError, classifyUpstreamError } from '../errors/index.js';
 import type { Telemetry } from '../observability/events.js';
-import { connectionTokens, responseFramingIssue, shouldRetryStale, stripHopByHop } from '../policy/index.js';
+import { elapsedMs } from '../observability/events.js';
+import { hopByHopPass, responseFramingIssue, shouldRetryStale } from '../policy/index.js';
+import type { HopPassOptions } from '../policy/index.js';
 import type { UpstreamPools } from '../upstream/pools.js';
 import type { SocketClaimant, UpstreamSocket } from '../upstream/sockets.js';
 import { expectSocket } from '../upstream/sockets.js';
@@ -28,6 +30,8 @@ export interface ExchangeDeps {
   readonly retryStale: boolean;
   /** The Via member added to responses, e.g. `1.1 hopwise`. */
   readonly responseVia: string;
+  /** The response-head pass options built from `responseVia` once per engine ({@link responsePass}). */
+  readonly responsePass?: HopPassOptions;
 }
 
 /** The upstream half of the request, fully prepared by the engine. */
@@ -39,7 +43,13 @@ export interface UpstreamRequest {
   readonly body: IncomingMessage | Readable | null;
 }
 
-const KEEP_ALIVE_TIMEOUT = /(?:^|[\s,])timeout\s*=\s*(\d+)/i;
+const KEEP_ALIVE_TIMEOUT = /(?:^|[\s,])timeout\s*=\s*(\d+)/gi;
+
+/** Response heads are stripped and get this proxy's Via in the same pass (SPEC §1.2, §1.4). */
+export function responsePass(via: string): HopPassOptions {
+  return { direction: 'response', append: ['Via', via] };
+}
+
 /** Characters Node's writeHead refuses in a reason phrase (RFC 9112 §4: HTAB, SP, VCHAR, obs-text only). */
 const BAD_REASON = /[^\t\x20-\x7e\x80-\xff]/;
 
@@ -61,6 +71,7 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
   #upstreamDone = false;
   #clientGone = false;
   #resume: (() => void) | undefined;
+  #drainWatched = false;
   #bytes = 0;
   #status = 0;
   #error: ProxyError | undefined;
@@ -114,8 +125,9 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
         method: up.method,
         headers: up.headers,
         body: up.body,
-        // undici closes a socket after every HEAD by default; our parser frames HEAD responses correctly.
-        ...(up.method === 'HEAD' ? { reset: false } : {}),
+        // undici closes a socket after every HEAD by default; its parser frames HEAD responses correctly, so we
+        // keep the socket unless the pool policy says every request closes its socket.
+        ...(this.#deps.pools.resetEachRequest ? { reset: true } : up.method === 'HEAD' ? { reset: false } : {}),
       },
       this,
     );
@@ -124,11 +136,12 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
   // ---- undici handler ------------------------------------------------------------------------------------------
 
   onConnect(abort: (err?: Error) => void): void {
-    this.#abortUpstream = abort;
     if (this.#clientGone) {
-      abort(new ProxyError('CLIENT_ABORTED', 'client went away', { leg: 'downstream', phase: 'request-head' }));
-      return;
+      // Not written yet: throwing makes undici drop the request without touching the (possibly reusable) socket;
+      // calling abort() here would destroy that socket and open another one for the dead request.
+      throw new ProxyError('CLIENT_ABORTED', 'client went away', { leg: 'downstream', phase: 'request-head' });
     }
+    this.#abortUpstream = abort;
     expectSocket(this);
   }
 
@@ -142,6 +155,7 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
     // 1xx: we strip Expect upstream and answer 100-continue ourselves; other interim responses are not relayed.
     if (statusCode < 200) return true;
+    // Each field is converted once; one pass strips it, appends Via and reads Connection/Keep-Alive (issue 8).
     const raw = new Array<string>(rawHeaders.length);
     for (let i = 0; i < rawHeaders.length; i++) raw[i] = rawHeaders[i]!.toString('latin1');
     const framing = responseFramingIssue(raw);
@@ -153,9 +167,9 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
     }
     this.#responseStarted = true;
     this.#status = statusCode;
-    this.#noteOriginConnectionPolicy(raw);
-    const headers = stripHopByHop(raw, { direction: 'response' });
-    headers.push('Via', this.#deps.responseVia);
+    const pass = hopByHopPass(raw, this.#deps.responsePass ?? responsePass(this.#deps.responseVia));
+    this.#noteOriginConnectionPolicy(pass.close, pass.keepAlive);
+    const headers = pass.headers;
     const res = this.#res;
     if (this.#deps.tracker.closing) {
       // SPEC §10.1: in-flight responses carry Connection: close while draining.
@@ -165,13 +179,19 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
     // A reason phrase Node would refuse to write (control characters) is dropped; the status code carries the meaning.
     res.writeHead(statusCode, statusText === '' || BAD_REASON.test(statusText) ? undefined : statusText, headers);
     this.#resume = resume;
-    res.on('drain', resume);
     return true;
   }
 
   onData(chunk: Buffer): boolean {
     this.#bytes += chunk.length;
-    return this.#res.write(chunk);
+    const res = this.#res;
+    if (res.write(chunk)) return true;
+    // Back-pressure (SPEC §5.1): undici pauses until resume(). The 'drain' listener is added only when needed, once.
+    if (!this.#drainWatched) {
+      this.#drainWatched = true;
+      res.on('drain', this.#resume!);
+    }
+    return false;
   }
 
   onComplete(): void {
@@ -231,16 +251,15 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
   }
 
   /** Remember what the origin said about this connection, for the socket's close reason (SPEC §4.2, §4.6). */
-  #noteOriginConnectionPolicy(raw: readonly string[]): void {
+  #noteOriginConnectionPolicy(close: boolean, keepAlive: string | undefined): void {
     const socket = this.#socket;
     if (socket === undefined) return;
-    socket.lastSaidClose = connectionTokens(raw).has('close');
-    for (let i = 0; i < raw.length; i += 2) {
-      if (raw[i]!.length === 10 && raw[i]!.toLowerCase() === 'keep-alive') {
-        const m = KEEP_ALIVE_TIMEOUT.exec(raw[i + 1]!);
-        if (m !== null) socket.lastHintMs = Number(m[1]) * 1000;
-      }
-    }
+    socket.lastSaidClose = close;
+    if (keepAlive === undefined) return;
+    // The last timeout=N wins, as when each Keep-Alive line is read in turn.
+    const re = KEEP_ALIVE_TIMEOUT;
+    re.lastIndex = 0;
+    for (let m = re.exec(keepAlive); m !== null; m = re.exec(keepAlive)) socket.lastHintMs = Number(m[1]) * 1000;
   }
 
   #releaseSocket(): void {
@@ -249,7 +268,11 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
       socket.busy = false;
       this.#deps.telemetry.emit({ type: 'upstream.request-done', origin: socket.origin, socket: socket.id });
     }
-    if (this.#retryClient !== undefined) void this.#retryClient.close().catch(() => undefined);
+    if (this.#retryClient !== undefined) {
+      // The retry's one-shot connection is limited to one request: closing it is its request limit, not an error.
+      if (socket !== undefined) socket.presetReason ??= 'max-requests';
+      void this.#retryClient.close().catch(() => undefined);
+    }
   }
 
   /** The response is finished or the client is gone: abort upstream if needed, then log and count once. */
@@ -258,12 +281,14 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
     this.#finished = true;
     this.#unwatch();
     const res = this.#res;
-    if (this.#resume !== undefined) res.off('drain', this.#resume);
+    if (this.#drainWatched) res.off('drain', this.#resume!);
     if (!this.#upstreamDone) {
+      // SPEC §4.5: the client went away mid-exchange; its upstream socket is destroyed, never pooled.
       this.#clientGone = true;
-      if (this.#socket !== undefined) this.#socket.presetReason = 'client-aborted';
-      this.#error ??= new ProxyError('CLIENT_ABORTED', 'client went away', { leg: 'downstream', phase: 'response-body' });
-      this.#abortUpstream?.(this.#error);
+      const err = new ProxyError('CLIENT_ABORTED', 'client went away', { leg: 'downstream', phase: 'response-body' });
+      this.#error ??= err;
+      if (this.#socket !== undefined) this.#socket.destroy('client-aborted', err);
+      else this.#abortUpstream?.(err);
     }
     this.#deps.tracker.endRequest(this.#conn);
     const req = this.#req;
@@ -280,7 +305,7 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
         socketReq: this.#socketReq,
         status: this.#clientGone && this.#status === 0 ? 499 : this.#status,
         bytes: this.#bytes,
-        ms: Math.round((performance.now() - this.#started) * 100) / 100,
+        ms: elapsedMs(this.#started),
         retried: this.#attempt > 1,
         error: this.#error?.code,
       },

@@ -4,6 +4,7 @@
  * path then is to abort the downstream connection (SPEC §5.2).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { ProxyError } from '../errors/index.js';
 
 const TEXT = 'text/plain; charset=utf-8';
@@ -22,13 +23,35 @@ export function writeText(res: ServerResponse, status: number, text: string, ext
   return length;
 }
 
+/** The one-line body of every error answer: status, reason phrase, target and cause (SPEC §4.4). */
+function errorText(err: ProxyError): string {
+  return `hopwise: ${err.status} ${statusText(err.status)}: ${err.message}`;
+}
+
 /**
  * Answer a ProxyError: status from the one table, a one-line body naming the target and the cause (SPEC §4.4).
  * `extra` carries the few headers an error needs (`Proxy-Authenticate` on a `407`).
  */
 export function writeProxyError(res: ServerResponse, err: ProxyError, extra: readonly string[] = []): number {
   if (res.headersSent) throw new Error('writeProxyError after headers were sent: abort the connection instead');
-  return writeText(res, err.status, `hopwise: ${err.status} ${statusText(err.status)}: ${err.message}`, extra);
+  return writeText(res, err.status, errorText(err), extra);
+}
+
+/**
+ * The same answer as raw HTTP/1.1 bytes, for a client socket that Node's HTTP server has already given up (CONNECT
+ * before the tunnel is established, an Upgrade before the `101`). It always closes the connection: nothing parses
+ * the client's bytes any more. `extra` as above. Returns the number of body bytes.
+ */
+export function writeRawProxyError(client: Socket, err: ProxyError, extra: readonly string[] = []): number {
+  const body = `${errorText(err)}\n`;
+  const length = Buffer.byteLength(body);
+  let head = '';
+  for (let i = 0; i < extra.length; i += 2) head += `${extra[i]}: ${extra[i + 1]}\r\n`;
+  client.end(
+    `HTTP/1.1 ${err.status} ${statusText(err.status)}\r\nContent-Type: ${TEXT}\r\nContent-Length: ${length}\r\n` +
+      `Cache-Control: no-store\r\n${head}Connection: close\r\n\r\n${body}`,
+  );
+  return length;
 }
 
 function statusText(status: number): string {

@@ -1,34 +1,65 @@
 /**
- * The admin listener (SPEC §8.3): stats as JSON, health. Separate from the proxy port so that origin-form requests to
- * the proxy are never mistaken for admin requests (SPEC §2.2).
+ * The admin listener (SPEC §8.3, issue 4): `GET /stats` (JSON), `GET /metrics` (Prometheus text), `GET /healthz`, and
+ * `GET /` (the live dashboard). Separate from the proxy port so that origin-form requests to the proxy are never
+ * mistaken for admin requests (SPEC §2.2). Every route reads a fresh Stats snapshot; nothing here counts.
  */
 import http from 'node:http';
+import { DASHBOARD_CSP, DASHBOARD_HTML } from './dashboard.js';
+import { Metrics } from './metrics.js';
 import type { StatsSnapshot } from './stats.js';
 
 export interface AdminSources {
   stats(): StatsSnapshot;
+  /**
+   * Brings `stats()` up to date before /stats or /metrics is served, when the numbers live elsewhere (the primary of
+   * `--workers N` asks its workers over IPC). Must settle; a rejection serves the last numbers known.
+   */
+  refresh?(): Promise<void>;
 }
 
+const TEXT = 'text/plain; charset=utf-8';
+
+function send(res: http.ServerResponse, status: number, type: string, body: string, extra: http.OutgoingHttpHeaders = {}): void {
+  res.writeHead(status, {
+    'Content-Type': type,
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    ...extra,
+  });
+  res.end(body);
+}
+
+/** The admin HTTP server for one proxy; its Prometheus registry belongs to it alone. */
 export function createAdminServer(sources: AdminSources): http.Server {
+  const metrics = new Metrics(() => sources.stats());
+  const fresh = (): Promise<void> => (sources.refresh === undefined ? Promise.resolve() : sources.refresh().catch(() => undefined));
   return http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end('method not allowed\n');
+      send(res, 405, TEXT, 'method not allowed\n', { Allow: 'GET, HEAD' });
       return;
     }
-    if (path === '/healthz') {
-      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
-      res.end('ok\n');
-      return;
+    switch (path) {
+      case '/':
+        send(res, 200, 'text/html; charset=utf-8', DASHBOARD_HTML, { 'Content-Security-Policy': DASHBOARD_CSP });
+        return;
+      case '/healthz':
+        send(res, 200, TEXT, 'ok\n');
+        return;
+      case '/stats':
+        void fresh().then(() => send(res, 200, 'application/json', `${JSON.stringify(sources.stats(), null, 2)}\n`));
+        return;
+      case '/metrics':
+        void fresh()
+          .then(() => metrics.render())
+          .then(
+            (text) => send(res, 200, metrics.contentType, text),
+            (err: unknown) => send(res, 500, TEXT, `metrics failed: ${String(err)}\n`),
+          );
+        return;
+      default:
+        send(res, 404, TEXT, 'not found: try / (dashboard), /stats, /metrics or /healthz\n');
     }
-    if (path === '/stats') {
-      const body = JSON.stringify(sources.stats(), null, 2);
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
-      res.end(body);
-      return;
-    }
-    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
-    res.end('not found: try /stats or /healthz\n');
   });
 }

@@ -27,7 +27,7 @@ export type UpstreamCloseReason =
   | 'keep-alive-hint' // retired early because of the origin's Keep-Alive: timeout=N (SPEC §4.2)
   | 'origin-closed' // the origin closed an idle or finished socket
   | 'origin-asked' // the origin said Connection: close (SPEC §4.6)
-  | 'max-requests' // upstream.maxRequestsPerSocket
+  | 'max-requests' // upstream.maxRequestsPerSocket, or the one-shot connection of a stale retry
   | 'client-aborted' // the downstream client went away mid-exchange (SPEC §4.5)
   | 'error' // reset, parse error, timeout while in use
   | 'evicted' // its pool was evicted (upstream.maxOrigins)
@@ -49,6 +49,43 @@ export interface RequestRecord {
   readonly retried: boolean;
   /** Stable ProxyError code when the proxy answered or aborted; undefined for a clean relay. */
   readonly error: string | undefined;
+}
+
+/** Milliseconds since `started` (a `performance.now()` value), rounded to 0.01 ms for logs. */
+export function elapsedMs(started: number): number {
+  return Math.round((performance.now() - started) * 100) / 100;
+}
+
+/**
+ * The access record of an exchange that used no pooled upstream socket (CONNECT, WebSocket upgrades): same shape as
+ * a proxied request's, with the socket fields empty.
+ */
+export function unpooledRecord(r: {
+  conn: number;
+  connReq: number;
+  method: string;
+  target: string;
+  origin: string | undefined;
+  status: number;
+  bytes: number;
+  started: number;
+  error: string | undefined;
+}): RequestRecord {
+  return {
+    conn: r.conn,
+    connReq: r.connReq,
+    method: r.method,
+    target: r.target,
+    origin: r.origin,
+    upstream: undefined,
+    reused: false,
+    socketReq: undefined,
+    status: r.status,
+    bytes: r.bytes,
+    ms: elapsedMs(r.started),
+    retried: false,
+    error: r.error,
+  };
 }
 
 export type TelemetryEvent =

@@ -42,6 +42,16 @@ export function attachLogging(telemetry: Telemetry, logger: Logger, opts: { acce
       case 'downstream.close':
         if (debug) logger.debug('downstream-close', { leg: 'downstream', conn: e.conn, reason: e.reason, requests: e.requests });
         return;
+      case 'tunnel.open':
+        if (debug) logger.debug('tunnel-open', { leg: 'downstream', conn: e.conn, tunnel: e.tunnel, kind: e.kind, target: e.target });
+        return;
+      case 'tunnel.close':
+        // A tunnel's access-log line: its request was logged when it was answered, its bytes only now (SPEC §8.2).
+        if (opts.access && info) {
+          const { tunnel, kind, target, reason, bytesIn, bytesOut, ms } = e;
+          logger.info('tunnel', { tunnel, kind, target, reason, bytesIn, bytesOut, ms });
+        }
+        return;
       default:
         return;
     }

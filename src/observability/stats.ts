@@ -1,44 +1,19 @@
 /**
- * Connection-reuse statistics (SPEC §8.1): counters owned in one place and fed only by telemetry events.
- * `snapshot()` returns a fresh, frozen object (undici's lib/util/stats.js style): readers never see live state.
+ * Connection-reuse statistics (SPEC §8.1): counters owned in one place and fed only by telemetry events (issue 4: no
+ * module reaches into another's sockets to count). `snapshot()` returns a fresh, deep-frozen object (undici's
+ * lib/util/stats.js style): readers never see live state, and /stats, /metrics and the log summaries all read it.
  */
 import type { DownstreamCloseReason, TelemetryEvent, UpstreamCloseReason } from './events.js';
+import { Samples, round } from './samples.js';
+import type { StatsSnapshot, UpstreamStats } from './stats-snapshot.js';
 
-/** Bounded sample window for connect-time percentiles. */
-const SAMPLE_WINDOW = 1024;
-
-class Samples {
-  #values: number[] = [];
-  #next = 0;
-  #sum = 0;
-  #count = 0;
-
-  add(v: number): void {
-    this.#sum += v;
-    this.#count++;
-    if (this.#values.length < SAMPLE_WINDOW) this.#values.push(v);
-    else {
-      this.#values[this.#next] = v;
-      this.#next = (this.#next + 1) % SAMPLE_WINDOW;
-    }
-  }
-
-  summary(): { mean: number; p99: number } {
-    if (this.#count === 0) return { mean: 0, p99: 0 };
-    const sorted = [...this.#values].sort((a, b) => a - b);
-    const p99 = sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)] ?? 0;
-    return { mean: round(this.#sum / this.#count), p99: round(p99) };
-  }
-}
-
-function round(n: number): number {
-  return Math.round(n * 1000) / 1000;
-}
+export type { DownstreamStats, PerConnection, StatsSnapshot, TunnelStats, UpstreamStats } from './stats-snapshot.js';
 
 function bump<K extends string>(map: Partial<Record<K, number>>, key: K, by = 1): void {
   map[key] = (map[key] ?? 0) + by;
 }
 
+/** Mutable counters for one origin (or the totals); only Stats writes them. */
 class UpstreamCounters {
   socketsCreated = 0;
   socketsClosed = 0;
@@ -49,11 +24,10 @@ class UpstreamCounters {
   staleRetries = 0;
   errors: Record<string, number> = {};
   connectErrors = 0;
-  requestsOnClosedSockets = 0;
   maxRequestsPerSocket = 0;
-  connect = new Samples();
+  readonly connect = new Samples();
 
-  snapshot() {
+  snapshot(): UpstreamStats {
     const socketsActive = this.socketsCreated - this.socketsClosed;
     return {
       socketsCreated: this.socketsCreated,
@@ -76,52 +50,32 @@ class UpstreamCounters {
   }
 }
 
-export type UpstreamStats = ReturnType<UpstreamCounters['snapshot']>;
-
-export interface StatsSnapshot {
-  readonly startedAt: string;
-  readonly uptimeSeconds: number;
-  readonly downstream: {
-    readonly connectionsAccepted: number;
-    readonly connectionsActive: number;
-    readonly connectionsClosed: Readonly<Partial<Record<DownstreamCloseReason, number>>>;
-    readonly requests: number;
-    readonly requestsPerConnection: { readonly mean: number; readonly max: number };
-    readonly statuses: Readonly<Record<string, number>>;
-  };
-  readonly upstream: {
-    readonly totals: UpstreamStats;
-    readonly origins: Readonly<Record<string, UpstreamStats>>;
-  };
-  readonly tunnels: {
-    readonly opened: number;
-    readonly active: number;
-    readonly bytesIn: number;
-    readonly bytesOut: number;
-    readonly closed: Readonly<Record<string, number>>;
-  };
+/** What Stats remembers about an open upstream socket: enough to count busy sockets and the per-socket maximum. */
+interface OpenSocket {
+  requests: number;
+  busy: boolean;
 }
 
 /** Owns every counter; `record(event)` is the only writer. */
 export class Stats {
-  readonly #started = Date.now();
+  readonly #started: number;
+  readonly #now: () => number;
   #accepted = 0;
   #dsClosed = 0;
   #dsClosedBy: Partial<Record<DownstreamCloseReason, number>> = {};
   #requests = 0;
   #maxPerConn = 0;
   #statuses: Record<string, number> = {};
-  #totals = new UpstreamCounters();
-  #origins = new Map<string, UpstreamCounters>();
+  readonly #totals = new UpstreamCounters();
+  /** Per origin, the pair every upstream event updates: [totals, origin]. Kept as a tuple so counting allocates nothing. */
+  readonly #origins = new Map<string, readonly [UpstreamCounters, UpstreamCounters]>();
+  readonly #open = new Map<number, OpenSocket>();
   #tunnels = { opened: 0, closedCount: 0, bytesIn: 0, bytesOut: 0, closed: {} as Record<string, number> };
 
-  #origin(origin: string): UpstreamCounters {
-    let c = this.#origins.get(origin);
-    if (c === undefined) {
-      c = new UpstreamCounters();
-      this.#origins.set(origin, c);
-    }
-    return c;
+  /** `now` (milliseconds since the epoch) is injectable so uptime is testable. */
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+    this.#started = now();
   }
 
   /** Apply one telemetry event. Both the origin's counters and the totals are updated. */
@@ -134,44 +88,10 @@ export class Stats {
         this.#dsClosed++;
         bump(this.#dsClosedBy, e.reason);
         return;
-      case 'request': {
+      case 'request':
         this.#requests++;
         if (e.record.connReq > this.#maxPerConn) this.#maxPerConn = e.record.connReq;
         bump(this.#statuses, String(e.record.status));
-        return;
-      }
-      case 'upstream.open':
-        for (const c of [this.#totals, this.#origin(e.origin)]) {
-          c.socketsCreated++;
-          c.connect.add(e.connectMs);
-        }
-        return;
-      case 'upstream.close':
-        for (const c of [this.#totals, this.#origin(e.origin)]) {
-          c.socketsClosed++;
-          bump(c.closedBy, e.reason);
-          if (e.requests > c.maxRequestsPerSocket) c.maxRequestsPerSocket = e.requests;
-        }
-        return;
-      case 'upstream.request':
-        for (const c of [this.#totals, this.#origin(e.origin)]) {
-          c.requests++;
-          c.socketsBusy++;
-          if (e.reused) c.reusedRequests++;
-        }
-        return;
-      case 'upstream.request-done':
-        for (const c of [this.#totals, this.#origin(e.origin)]) c.socketsBusy = Math.max(0, c.socketsBusy - 1);
-        return;
-      case 'upstream.retry':
-        for (const c of [this.#totals, this.#origin(e.origin)]) c.staleRetries++;
-        return;
-      case 'upstream.error':
-      case 'upstream.connect-error':
-        for (const c of [this.#totals, this.#origin(e.origin)]) {
-          bump(c.errors, e.code);
-          if (e.type === 'upstream.connect-error') c.connectErrors++;
-        }
         return;
       case 'tunnel.open':
         this.#tunnels.opened++;
@@ -182,20 +102,97 @@ export class Stats {
         this.#tunnels.bytesOut += e.bytesOut;
         bump(this.#tunnels.closed, e.reason);
         return;
+      default:
+        this.#recordUpstream(e);
     }
   }
 
-  /** A fresh, deep-frozen snapshot (SPEC §8.3: served as JSON and Prometheus). */
+  #recordUpstream(e: TelemetryEvent): void {
+    switch (e.type) {
+      case 'upstream.open':
+        this.#open.set(e.socket, { requests: 0, busy: false });
+        for (const c of this.#both(e.origin)) {
+          c.socketsCreated++;
+          c.connect.add(e.connectMs);
+        }
+        return;
+      case 'upstream.request': {
+        const s = this.#socket(e.socket);
+        s.requests++;
+        const becameBusy = !s.busy;
+        s.busy = true;
+        for (const c of this.#both(e.origin)) {
+          c.requests++;
+          if (e.reused) c.reusedRequests++;
+          if (becameBusy) c.socketsBusy++;
+          if (s.requests > c.maxRequestsPerSocket) c.maxRequestsPerSocket = s.requests;
+        }
+        return;
+      }
+      case 'upstream.request-done':
+        this.#idle(e.origin, e.socket);
+        return;
+      case 'upstream.close':
+        // A socket that dies mid-request never reports request-done: it stops being busy here.
+        this.#idle(e.origin, e.socket);
+        this.#open.delete(e.socket);
+        for (const c of this.#both(e.origin)) {
+          c.socketsClosed++;
+          bump(c.closedBy, e.reason);
+          if (e.requests > c.maxRequestsPerSocket) c.maxRequestsPerSocket = e.requests;
+        }
+        return;
+      case 'upstream.retry':
+        for (const c of this.#both(e.origin)) c.staleRetries++;
+        return;
+      case 'upstream.error':
+        for (const c of this.#both(e.origin)) bump(c.errors, e.code);
+        return;
+      case 'upstream.connect-error':
+        for (const c of this.#both(e.origin)) c.connectErrors++;
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** The totals and the origin's counters, the pair every upstream event updates. */
+  #both(origin: string): readonly [UpstreamCounters, UpstreamCounters] {
+    let pair = this.#origins.get(origin);
+    if (pair === undefined) {
+      pair = [this.#totals, new UpstreamCounters()];
+      this.#origins.set(origin, pair);
+    }
+    return pair;
+  }
+
+  #socket(id: number): OpenSocket {
+    let s = this.#open.get(id);
+    if (s === undefined) {
+      s = { requests: 0, busy: false };
+      this.#open.set(id, s);
+    }
+    return s;
+  }
+
+  #idle(origin: string, id: number): void {
+    const s = this.#open.get(id);
+    if (s === undefined || !s.busy) return;
+    s.busy = false;
+    for (const c of this.#both(origin)) c.socketsBusy--;
+  }
+
+  /** A fresh, deep-frozen snapshot (SPEC §8.3: the same numbers are logged, served as JSON and as Prometheus text). */
   snapshot(): StatsSnapshot {
     const origins: Record<string, UpstreamStats> = {};
-    for (const [k, v] of this.#origins) origins[k] = v.snapshot();
-    const closedConns = this.#dsClosed;
+    for (const [k, [, v]] of this.#origins) origins[k] = v.snapshot();
+    const now = this.#now();
     return deepFreeze({
       startedAt: new Date(this.#started).toISOString(),
-      uptimeSeconds: round((Date.now() - this.#started) / 1000),
+      uptimeSeconds: round((now - this.#started) / 1000),
       downstream: {
         connectionsAccepted: this.#accepted,
-        connectionsActive: this.#accepted - closedConns,
+        connectionsActive: this.#accepted - this.#dsClosed,
         connectionsClosed: { ...this.#dsClosedBy },
         requests: this.#requests,
         requestsPerConnection: {

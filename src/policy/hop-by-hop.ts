@@ -4,8 +4,8 @@
  * with an exception for protocol upgrades (SPEC §7, RFC 9110 §7.8).
  *
  * Pure and on the hot path of every proxied request: headers arrive in Node's `rawHeaders` shape (flat
- * `[name0, value0, name1, value1, ...]`, original case, duplicates in order), nothing is mutated, each name is
- * lowercased once, and no regex is involved.
+ * `[name0, value0, name1, value1, ...]`, original case, duplicates in order), nothing is mutated, a name is
+ * lowercased at most once (and only when it could be removed), and no regex is involved.
  */
 
 /** Node's `rawHeaders` shape: `[name0, value0, name1, value1, ...]`, original name case, duplicates kept in order. */
@@ -99,6 +99,97 @@ export function isUpgradeRequest(raw: RawHeaders): string | null {
   return protocols.toLowerCase();
 }
 
+/** What one pass over a message's fields learnt besides the fields to relay. */
+export interface HopPass {
+  /** The relayed fields: `prepend`, the surviving end-to-end fields in order, then `append` (see {@link HopPassOptions}). */
+  readonly headers: string[];
+  /** A `Connection` field carried the `close` option (RFC 9112 §9.6). */
+  readonly close: boolean;
+  /** Every `Keep-Alive` field value (hop-by-hop, removed from `headers`) joined with `, ` (RFC 9110 §5.3), if any. */
+  readonly keepAlive: string | undefined;
+}
+
+/** {@link StripOptions} plus what the proxy itself drops and adds in the same pass. */
+export interface HopPassOptions extends StripOptions {
+  /** Lowercased names the proxy sets itself and so also removes (the request side: `host`, `expect`). */
+  readonly drop?: ReadonlySet<string>;
+  /** Flat fields placed before the relayed ones (the request side: `['host', authority]`, SPEC §2.1). */
+  readonly prepend?: readonly string[];
+  /** Flat fields appended after stripping, so a `Connection` token cannot remove them (`Via`, SPEC §1.2, §1.4). */
+  readonly append?: readonly string[];
+}
+
+/**
+ * A bit per name length below 32: the lengths of the names that can go without being named in `Connection` (see
+ * ALWAYS_HOP and the proxy-auth pair). A name of any other length is kept unless a token or `drop` has its length.
+ */
+const FIXED_HOP_LENGTHS = lengthMask([...ALWAYS_HOP, 'proxy-authorization', 'proxy-authenticate'], 0);
+
+/** `mask` plus a bit for the length of each name shorter than 32 characters. */
+function lengthMask(names: Iterable<string>, mask: number): number {
+  for (const n of names) if (n.length < 32) mask |= 1 << n.length;
+  return mask;
+}
+
+/** Whether any name is 32 characters or longer (such names are then always checked). */
+function hasLong(names: Iterable<string> | undefined): boolean {
+  if (names !== undefined) for (const n of names) if (n.length >= 32) return true;
+  return false;
+}
+
+/**
+ * One pass over a message's fields (the hot path of every proxied request, issue 8): removes the hop-by-hop fields as
+ * {@link stripHopByHop} does, also removes `drop`, puts `prepend` first and `append` last, and reports what the
+ * `Connection` and `Keep-Alive` fields said. A name is lowercased only when its length matches a field that could be
+ * removed, so most end-to-end fields are copied without allocating. `raw` is not modified.
+ */
+export function hopByHopPass(raw: RawHeaders, opts: HopPassOptions): HopPass {
+  const count = raw.length >>> 1;
+  // Pass 1: the Connection tokens, which may come after the fields they name. A length test first, so that most
+  // names are never lowercased here.
+  let tokens: Set<string> | undefined;
+  for (let i = 0; i < count; i++) {
+    const name = raw[2 * i]!;
+    if (name.length === 10 && name.toLowerCase() === 'connection') addTokens(raw[2 * i + 1]!, (tokens ??= new Set()));
+  }
+  let mask = FIXED_HOP_LENGTHS;
+  if (tokens !== undefined) mask = lengthMask(tokens, mask);
+  if (opts.drop !== undefined) mask = lengthMask(opts.drop, mask);
+  const long = hasLong(tokens) || hasLong(opts.drop);
+
+  // Pass 2: copy what survives.
+  const proxyAuth = opts.direction === 'request' ? 'proxy-authorization' : 'proxy-authenticate';
+  const upgrade = opts.upgrade === true;
+  const out: string[] = opts.prepend === undefined ? [] : opts.prepend.slice();
+  let connectionKept = false;
+  let keepAlive: string | undefined;
+  for (let i = 0; i < count; i++) {
+    const name = raw[2 * i]!;
+    const length = name.length;
+    if (length < 32 ? ((mask >>> length) & 1) === 0 : !long) {
+      out.push(name, raw[2 * i + 1]!);
+      continue;
+    }
+    const lower = name.toLowerCase();
+    if (lower === 'keep-alive') keepAlive = keepAlive === undefined ? raw[2 * i + 1]! : `${keepAlive}, ${raw[2 * i + 1]!}`;
+    if (upgrade && lower === 'connection') {
+      if (!connectionKept) out.push(name, 'Upgrade');
+      connectionKept = true;
+      continue;
+    }
+    const keep =
+      (upgrade && lower === 'upgrade') ||
+      (!ALWAYS_HOP.has(lower) &&
+        lower !== proxyAuth &&
+        (opts.drop === undefined || !opts.drop.has(lower)) &&
+        (tokens === undefined || !tokens.has(lower) || PROXY_OWNED.has(lower)));
+    if (keep) out.push(name, raw[2 * i + 1]!);
+  }
+  if (upgrade && !connectionKept) out.push('Connection', 'Upgrade');
+  if (opts.append !== undefined) for (const field of opts.append) out.push(field);
+  return { headers: out, close: tokens !== undefined && tokens.has('close'), keepAlive };
+}
+
 /**
  * Returns a NEW flat header array without the hop-by-hop fields (SPEC §1.1): `Connection`, every header it lists
  * (except `Host` and `Content-Length`, SPEC §1.2), `Proxy-Connection`, `Keep-Alive`, `TE`, `Trailer`,
@@ -108,36 +199,5 @@ export function isUpgradeRequest(raw: RawHeaders): string | null {
  * appended) and every `Upgrade` line are kept; other listed headers still go. Idempotent; `raw` is not modified.
  */
 export function stripHopByHop(raw: RawHeaders, opts: StripOptions): string[] {
-  const count = raw.length >>> 1;
-  // Pass 1: lowercase every name exactly once and gather the Connection tokens, which may come after the
-  // headers they name.
-  const lowerNames = new Array<string>(count);
-  let tokens: Set<string> | undefined;
-  for (let i = 0; i < count; i++) {
-    const lower = raw[2 * i]!.toLowerCase();
-    lowerNames[i] = lower;
-    if (lower === 'connection') addTokens(raw[2 * i + 1]!, (tokens ??= new Set()));
-  }
-
-  // Pass 2: copy what survives.
-  const proxyAuth = opts.direction === 'request' ? 'proxy-authorization' : 'proxy-authenticate';
-  const upgrade = opts.upgrade === true;
-  const out: string[] = [];
-  let connectionKept = false;
-  for (let i = 0; i < count; i++) {
-    const lower = lowerNames[i]!;
-    if (upgrade && lower === 'connection') {
-      if (!connectionKept) out.push(raw[2 * i]!, 'Upgrade');
-      connectionKept = true;
-      continue;
-    }
-    const keep =
-      (upgrade && lower === 'upgrade') ||
-      (!ALWAYS_HOP.has(lower) &&
-        lower !== proxyAuth &&
-        (tokens === undefined || !tokens.has(lower) || PROXY_OWNED.has(lower)));
-    if (keep) out.push(raw[2 * i]!, raw[2 * i + 1]!);
-  }
-  if (upgrade && !connectionKept) out.push('Connection', 'Upgrade');
-  return out;
+  return hopByHopPass(raw, opts).headers;
 }

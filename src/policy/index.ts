@@ -1,12 +1,15 @@
 /**
- * The pure header and target policy (STYLE: pure core): hop-by-hop stripping, Via, request targets, Max-Forwards,
- * the retry decision, message framing, access rules and credentials formats. No I/O and no Node http imports; every
- * function returns new values and leaves inputs alone.
+ * The pure header and target policy (STYLE: pure core): hop-by-hop stripping, Via, forwarded headers, request targets,
+ * Max-Forwards, the retry decision, message framing, access rules and credentials formats. No I/O and no Node http
+ * imports; every function returns new values and leaves inputs alone.
  */
 export {
   connectionTokens,
+  hopByHopPass,
   isUpgradeRequest,
   stripHopByHop,
+  type HopPass,
+  type HopPassOptions,
   type RawHeaders,
   type StripOptions,
 } from './hop-by-hop.js';
@@ -18,6 +21,14 @@ export {
   type TargetResult,
   type UpstreamTarget,
 } from './target.js';
+export {
+  forwardedElement,
+  forwardedNode,
+  forwardedStyle,
+  withForwarded,
+  type ForwardedFacts,
+  type ForwardedStyle,
+} from './forwarded.js';
 export { applyMaxForwards, type MaxForwardsDecision } from './max-forwards.js';
 export { isIdempotent, shouldRetryStale, type RetryContext } from './retry.js';
 export { declaredLength, requestFramingIssue, responseFramingIssue, type FramingIssue } from './framing.js';

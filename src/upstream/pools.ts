@@ -24,7 +24,6 @@ export type ConnectionVetter = (hostname: string, address: string | undefined, p
 interface PoolEntry {
   readonly pool: Pool;
   readonly sockets: Set<UpstreamSocket>;
-  lastUsed: number;
 }
 
 /** Owns one Pool per origin and every socket in them. `close()` is graceful, `destroy()` immediate. */
@@ -35,11 +34,16 @@ export class UpstreamPools {
   readonly #connect: buildConnector.connector;
   readonly #vet: ConnectionVetter | undefined;
   #nextSocketId = 1;
+  /** The most recently used entry: the last one in Map (LRU) order. */
+  #newest: PoolEntry | undefined;
   #closing = false;
+  /** True when every request must close its socket (upstream.maxRequestsPerSocket = 1): pass `reset: true`. */
+  readonly resetEachRequest: boolean;
 
   constructor(cfg: UpstreamConfig, telemetry: Telemetry, vet?: ConnectionVetter) {
     this.#cfg = cfg;
     this.#telemetry = telemetry;
+    this.resetEachRequest = cfg.maxRequestsPerSocket === 1;
     this.#vet = vet;
     this.#connect = buildConnector({
       timeout: cfg.connectTimeout,
@@ -56,12 +60,12 @@ export class UpstreamPools {
       this.#evictIfFull();
       entry = this.#createEntry(origin);
       this.#pools.set(origin, entry);
-    } else {
-      // Map order is the LRU order: re-insert on use.
+    } else if (entry !== this.#newest) {
+      // Map order is the LRU order: re-insert on use (not needed when it is already the most recent: issue 8).
       this.#pools.delete(origin);
       this.#pools.set(origin, entry);
     }
-    entry.lastUsed = performance.now();
+    this.#newest = entry;
     return entry.pool;
   }
 
@@ -103,7 +107,9 @@ export class UpstreamPools {
       headersTimeout: c.responseTimeout,
       bodyTimeout: c.bodyTimeout,
       strictContentLength: true,
-      ...(c.maxRequestsPerSocket > 0 ? { maxRequestsPerClient: c.maxRequestsPerSocket } : {}),
+      // undici lets maxRequestsPerClient + 1 requests through (it marks the socket for reset when its counter, read
+      // before incrementing, reaches the limit), so N requests per socket is N - 1 here; N = 1 is `resetEachRequest`.
+      ...(c.maxRequestsPerSocket > 1 ? { maxRequestsPerClient: c.maxRequestsPerSocket - 1 } : {}),
     };
   }
 
@@ -114,7 +120,7 @@ export class UpstreamPools {
       connections: this.#cfg.maxSockets,
       connect: this.#connector(origin, sockets),
     });
-    return { pool, sockets, lastUsed: performance.now() };
+    return { pool, sockets };
   }
 
   #connector(origin: string, sockets: Set<UpstreamSocket>): buildConnector.connector {
@@ -155,6 +161,7 @@ export class UpstreamPools {
       const s = entry.pool.stats;
       if (s.running === 0 && s.pending === 0) {
         this.#pools.delete(origin);
+        if (this.#newest === entry) this.#newest = undefined;
         void this.#retire(entry, 'evicted', false);
         return;
       }

@@ -60,11 +60,27 @@ export class UpstreamSocket {
   lastError: Error | undefined;
   originEnded = false;
   onRequest: ((s: UpstreamSocket) => void) | undefined;
+  #socket: Socket | undefined;
 
   constructor(id: number, origin: string) {
     this.id = id;
     this.origin = origin;
     this.createdAt = performance.now();
+  }
+
+  /** Bind the record to its socket (the pool's connector does this once). */
+  attach(socket: Socket): void {
+    this.#socket = socket;
+  }
+
+  /**
+   * Destroy this socket now, for a reason the owner knows (SPEC §4.5: the client went away). A real (non-
+   * informational) error makes undici fail and drop the request at the head of the pipeline; undici's own `abort()`
+   * destroys with an InformationalError instead, re-queues the dead request and opens a new connection for it first.
+   */
+  destroy(reason: UpstreamCloseReason, err: Error): void {
+    this.presetReason ??= reason;
+    this.#socket?.destroy(err);
   }
 }
 
@@ -74,8 +90,9 @@ export function closeReason(s: UpstreamSocket, limits: { maxRequests: number; id
   const msg = s.lastError?.message;
   // undici destroys a finished socket with InformationalError('reset') when it must not be reused.
   if (msg === 'reset') {
-    if (s.lastSaidClose) return 'origin-asked';
+    // At the limit our own last request said Connection: close, so an origin's close is only the echo of it.
     if (limits.maxRequests > 0 && s.requests >= limits.maxRequests) return 'max-requests';
+    if (s.lastSaidClose) return 'origin-asked';
     if (s.lastHintMs !== undefined) return 'keep-alive-hint';
     return 'origin-asked';
   }
@@ -91,6 +108,7 @@ export function closeReason(s: UpstreamSocket, limits: { maxRequests: number; id
 /** Attach a record to a freshly connected socket and watch it until it closes. */
 export function tagSocket(socket: Socket, record: UpstreamSocket, onClose: (r: UpstreamSocket) => void): void {
   (socket as TaggedSocket)[kRecord] = record;
+  record.attach(socket);
   socket.on('error', (err: Error) => {
     record.lastError = err;
   });

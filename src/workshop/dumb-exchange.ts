@@ -18,6 +18,7 @@ import {
   parseResponseHead,
   plainResponse,
   type DumbRequest,
+  type FixedOrigin,
 } from './dumb-head.js';
 
 type Phase = 'head' | 'connecting' | 'body' | 'response' | 'closing';
@@ -31,6 +32,7 @@ const errorCode = (err: Error): string => (err as NodeJS.ErrnoException).code ??
 export class DumbExchange {
   readonly #client: Socket;
   readonly #emit: EmitEvent;
+  readonly #fixedOrigin: FixedOrigin | undefined;
   #origin: Socket | undefined;
   #request: DumbRequest | undefined;
   /** `host:port` of the origin, for messages. */
@@ -52,9 +54,11 @@ export class DumbExchange {
   /** Settles when both sockets of the exchange are fully closed. */
   readonly done = new Promise<void>((resolve) => (this.#resolveDone = resolve));
 
-  constructor(client: Socket, emit: EmitEvent) {
+  /** `fixedOrigin`: act as a dumb gateway, relaying origin-form requests there (see `parseRequestHead`). */
+  constructor(client: Socket, emit: EmitEvent, fixedOrigin?: FixedOrigin) {
     this.#client = client;
     this.#emit = emit;
+    this.#fixedOrigin = fixedOrigin;
     emit({ type: 'client-connected', remoteAddress: client.remoteAddress ?? '', remotePort: client.remotePort ?? 0 });
     client.on('data', (chunk: Buffer) => this.#onClientData(chunk));
     client.on('end', () => this.#onClientGone());
@@ -103,7 +107,7 @@ export class DumbExchange {
     }
     if (end < 0) return;
     const head = this.#pending.subarray(0, end);
-    const verdict = parseRequestHead(head);
+    const verdict = parseRequestHead(head, this.#fixedOrigin);
     if (!verdict.ok) return this.#refuse(verdict.status, verdict.message);
     const { request } = verdict;
     this.#emit({

@@ -34,6 +34,8 @@ export interface TestProxy {
   readonly proxy: Proxy;
   readonly port: number;
   readonly adminPort: number | undefined;
+  /** Gateway routes' ports, in config order. */
+  readonly routePorts: readonly number[];
   readonly url: string;
   /** Log entries written so far (JSON objects). */
   readonly logs: Record<string, unknown>[];
@@ -64,6 +66,7 @@ export async function startProxy(
     proxy,
     port: info.proxy.port,
     adminPort: info.admin?.port,
+    routePorts: info.routes.map((r) => r.port),
     url: `http://127.0.0.1:${info.proxy.port}`,
     logs,
     stats: () => proxy.stats(),

@@ -1,0 +1,390 @@
+/**
+ * `--workers N|auto` (issue 8): N worker processes (node:cluster) share the listening port(s); each worker is a
+ * complete hopwise with its own upstream pools, connection tracker and statistics (hopwise is stateless between
+ * requests, so nothing else needs sharing). The primary proxies nothing: it runs the admin listener, serving the
+ * aggregate of its workers' statistics (asked for over IPC when /stats or /metrics is read), logs the summaries,
+ * turns SIGTERM/SIGINT into a graceful drain of every worker (SPEC §10.1), and replaces a worker that crashes, a
+ * bounded number of times.
+ *
+ * The primary and its workers are one state machine, longer than the usual file budget (STYLE rule 10):
+ *   starting (every worker listening, else exit 1) → running (crash → replace) → draining (every worker exited) → done.
+ */
+import cluster from 'node:cluster';
+import type { Worker } from 'node:cluster';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import type { Config } from '../config/schema.js';
+import { resolvedAdminPort } from '../config/validate.js';
+import { createAdminServer } from '../observability/admin.js';
+import { aggregateStats } from '../observability/aggregate.js';
+import type { AggregatedSnapshot, WorkerSnapshot } from '../observability/aggregate.js';
+import type { Logger } from '../observability/logger.js';
+import type { StatsSnapshot } from '../observability/stats.js';
+import { StatsSummary } from '../observability/summary.js';
+import { createProxy } from '../proxy.js';
+import type { ListenInfo } from '../proxy.js';
+
+/** Messages between the primary and a worker (the `hopwise` field tells them from other IPC traffic). */
+type ToWorker = { hopwise: 'stats'; seq: number } | { hopwise: 'shutdown' } | { hopwise: 'destroy' };
+type FromWorker =
+  | { hopwise: 'listening'; info: ListenInfo }
+  | { hopwise: 'startup-failed'; reason: string }
+  | { hopwise: 'stats'; seq: number; snapshot: StatsSnapshot }
+  | { hopwise: 'final'; snapshot: StatsSnapshot };
+
+/** Restarts allowed within RESTART_WINDOW_MS before the primary stops replacing crashed workers. */
+export const MAX_RESTARTS = 5;
+const RESTART_WINDOW_MS = 60_000;
+/** How long every worker gets to start listening. */
+const STARTUP_TIMEOUT_MS = 30_000;
+/** How long a worker gets to answer a stats request; a silent worker counts with its last snapshot. */
+const STATS_TIMEOUT_MS = 1_000;
+/** Grace beyond shutdown.drainTimeout before a worker that has not exited is killed. */
+const EXIT_GRACE_MS = 5_000;
+
+/** `workers` as a process count: `auto` is one per CPU this process may use. */
+export function workerCount(setting: number | 'auto'): number {
+  return setting === 'auto' ? Math.max(1, os.availableParallelism()) : setting;
+}
+
+/** True in a process started by {@link runPrimary}. */
+export function isWorkerProcess(): boolean {
+  return cluster.isWorker;
+}
+
+/** Log events only the primary writes in cluster mode: a worker's own summaries would be partial duplicates. */
+const PRIMARY_ONLY = new Set(['stats-downstream', 'stats-upstream']);
+
+function withoutSummaries(logger: Logger): Logger {
+  const log: Logger['log'] = (level, event, fields) => {
+    if (!PRIMARY_ONLY.has(event)) logger.log(level, event, fields);
+  };
+  return {
+    log,
+    error: (e, f) => log('error', e, f),
+    warn: (e, f) => log('warn', e, f),
+    info: (e, f) => log('info', e, f),
+    debug: (e, f) => log('debug', e, f),
+    enabled: (level) => logger.enabled(level),
+    close: () => logger.close(),
+  };
+}
+
+/** Sends to the primary; resolves once sent (or at once when the channel is gone). */
+function send(message: FromWorker): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.connected || process.send === undefined) {
+      resolve();
+      return;
+    }
+    process.send(message, undefined, undefined, () => resolve());
+  });
+}
+
+/**
+ * A worker: the proxy listeners (shared through the primary), no admin listener and no periodic summary of its own;
+ * it answers stats requests and drains when the primary says so, or when the primary is gone. Signals are the
+ * primary's business: a terminal's Ctrl-C reaches the whole process group, and the primary decides.
+ */
+export async function runWorker(config: Config, logger: Logger): Promise<number> {
+  const workerConfig: Config = { ...config, admin: { ...config.admin, enabled: false }, stats: { interval: 0 } };
+  const proxy = createProxy(workerConfig, { logger: withoutSummaries(logger) });
+  const ignore = (): void => undefined;
+  process.on('SIGTERM', ignore);
+  process.on('SIGINT', ignore);
+  let info: ListenInfo;
+  try {
+    info = await proxy.listen();
+  } catch (err) {
+    await send({ hopwise: 'startup-failed', reason: (err as Error).message });
+    await proxy.destroy();
+    await logger.close();
+    process.disconnect?.();
+    return 1;
+  }
+  logger.debug('worker-listening', { worker: cluster.worker?.id, pid: process.pid });
+  await new Promise<void>((resolve) => {
+    let stopping: Promise<void> | undefined;
+    const stop = (graceful: boolean): void => {
+      const closing = graceful ? proxy.close() : proxy.destroy();
+      // The final snapshot goes to the primary before the worker leaves, so its last requests count (SPEC §8.3).
+      stopping ??= closing.then(() => send({ hopwise: 'final', snapshot: proxy.stats() })).then(resolve);
+    };
+    process.on('message', (m: ToWorker) => {
+      if (m?.hopwise === 'stats') void send({ hopwise: 'stats', seq: m.seq, snapshot: proxy.stats() });
+      else if (m?.hopwise === 'shutdown') stop(true);
+      else if (m?.hopwise === 'destroy') stop(false);
+    });
+    // The primary is gone (killed): drain and leave rather than serve on unsupervised.
+    process.once('disconnect', () => stop(true));
+    void send({ hopwise: 'listening', info });
+  });
+  process.off('SIGTERM', ignore);
+  process.off('SIGINT', ignore);
+  await logger.close();
+  // The IPC channel would keep this process alive.
+  if (process.connected) process.disconnect();
+  return 0;
+}
+
+/** What the primary knows about one live worker. */
+interface Tracked {
+  readonly worker: Worker;
+  last: StatsSnapshot | undefined;
+}
+
+/** The primary: forks, supervises and aggregates; see the file header. */
+class Primary {
+  readonly #config: Config;
+  readonly #logger: Logger;
+  readonly #count: number;
+  readonly #startedAt = new Date().toISOString();
+  readonly #live = new Map<number, Tracked>();
+  readonly #exited: WorkerSnapshot[] = [];
+  readonly #restarts: number[] = [];
+  readonly #pending = new Map<number, () => void>();
+  #seq = 0;
+  #started = false;
+  #stopping = false;
+  #onAllExited: (() => void) | undefined;
+  #onStartupExit: ((why: string) => void) | undefined;
+  readonly #onFatal: (reason: string) => void;
+
+  /** `onFatal` is called when no worker is left and none may be restarted. */
+  constructor(config: Config, count: number, logger: Logger, onFatal: (reason: string) => void) {
+    this.#config = config;
+    this.#count = count;
+    this.#logger = logger;
+    this.#onFatal = onFatal;
+  }
+
+  /** Starts every worker; resolves with the first worker's addresses, or rejects when one cannot listen. */
+  start(): Promise<ListenInfo> {
+    cluster.on('exit', (worker, code, signal) => this.#onExit(worker, code, signal));
+    cluster.on('message', (worker, m: FromWorker) => this.#onMessage(worker, m));
+    return new Promise((resolve, reject) => {
+      let listening = 0;
+      const fail = (why: string): void => {
+        clearTimeout(timer);
+        cluster.off('message', onMessage);
+        this.#onStartupExit = undefined;
+        reject(new Error(why));
+      };
+      const timer = setTimeout(() => fail(`workers not listening within ${STARTUP_TIMEOUT_MS} ms`), STARTUP_TIMEOUT_MS);
+      const onMessage = (_worker: Worker, m: FromWorker): void => {
+        if (m?.hopwise === 'startup-failed') fail(m.reason);
+        else if (m?.hopwise === 'listening' && ++listening === this.#count) {
+          clearTimeout(timer);
+          cluster.off('message', onMessage);
+          this.#onStartupExit = undefined;
+          this.#started = true;
+          resolve(m.info);
+        }
+      };
+      this.#onStartupExit = (why) => fail(why);
+      cluster.on('message', onMessage);
+      for (let i = 0; i < this.#count; i++) this.#fork();
+    });
+  }
+
+  #fork(): void {
+    const worker = cluster.fork();
+    this.#live.set(worker.id, { worker, last: undefined });
+  }
+
+  #onMessage(worker: Worker, m: FromWorker): void {
+    const tracked = this.#live.get(worker.id);
+    if (tracked === undefined) return;
+    if (m?.hopwise === 'stats') {
+      tracked.last = m.snapshot;
+      this.#pending.get(m.seq)?.();
+    } else if (m?.hopwise === 'final') {
+      tracked.last = m.snapshot;
+    }
+  }
+
+  #onExit(worker: Worker, code: number | null, signal: string | null): void {
+    const tracked = this.#live.get(worker.id);
+    this.#live.delete(worker.id);
+    if (tracked?.last !== undefined) {
+      this.#exited.push({ id: worker.id, pid: worker.process.pid ?? 0, state: 'exited', snapshot: tracked.last });
+    }
+    if (this.#stopping) {
+      if (this.#live.size === 0) this.#onAllExited?.();
+      return;
+    }
+    if (!this.#started) {
+      this.#onStartupExit?.(`worker ${worker.id} exited during startup (${signal ?? `code ${String(code)}`})`);
+      return;
+    }
+    this.#logger.error('worker-exited', { worker: worker.id, pid: worker.process.pid, code, signal });
+    const now = Date.now();
+    while (this.#restarts.length > 0 && now - this.#restarts[0]! > RESTART_WINDOW_MS) this.#restarts.shift();
+    if (this.#restarts.length < MAX_RESTARTS) {
+      this.#restarts.push(now);
+      this.#fork();
+      this.#logger.warn('worker-replaced', { worker: worker.id, restartsInWindow: this.#restarts.length });
+    } else {
+      this.#logger.error('worker-restarts-exhausted', { max: MAX_RESTARTS, windowMs: RESTART_WINDOW_MS, live: this.#live.size });
+      if (this.#live.size === 0) this.#onFatal('every worker exited and the restart budget is spent');
+    }
+  }
+
+  /** Asks every live worker for a fresh snapshot; bounded, a silent worker keeps its last one. */
+  async refresh(): Promise<void> {
+    await Promise.all(
+      [...this.#live.values()].map(
+        (t) =>
+          new Promise<void>((resolve) => {
+            const seq = ++this.#seq;
+            const done = (): void => {
+              clearTimeout(timer);
+              this.#pending.delete(seq);
+              resolve();
+            };
+            const timer = setTimeout(done, STATS_TIMEOUT_MS);
+            this.#pending.set(seq, done);
+            try {
+              t.worker.send({ hopwise: 'stats', seq } satisfies ToWorker);
+            } catch {
+              done();
+            }
+          }),
+      ),
+    );
+  }
+
+  /** The aggregate of every worker's latest snapshot (issue 8: counters summed, ratios recomputed). */
+  stats(): AggregatedSnapshot {
+    const live: WorkerSnapshot[] = [];
+    for (const [id, t] of this.#live) {
+      if (t.last !== undefined) live.push({ id, pid: t.worker.process.pid ?? 0, state: 'running', snapshot: t.last });
+    }
+    return aggregateStats([...live, ...this.#exited], this.#startedAt);
+  }
+
+  /** Drains every worker (graceful) or destroys them; resolves when all have exited (bounded). */
+  async stop(graceful: boolean): Promise<void> {
+    this.#stopping = true;
+    const all = new Promise<void>((resolve) => {
+      this.#onAllExited = resolve;
+      if (this.#live.size === 0) resolve();
+    });
+    for (const t of this.#live.values()) {
+      try {
+        t.worker.send({ hopwise: graceful ? 'shutdown' : 'destroy' } satisfies ToWorker);
+      } catch {
+        t.worker.process.kill('SIGKILL');
+      }
+    }
+    const deadline = setTimeout(() => {
+      for (const t of this.#live.values()) t.worker.process.kill('SIGKILL');
+    }, this.#config.shutdown.drainTimeout + EXIT_GRACE_MS);
+    await all;
+    clearTimeout(deadline);
+  }
+
+  /** Startup failed: the workers have served nothing, so they are killed at once. */
+  async abort(): Promise<void> {
+    this.#stopping = true;
+    const all = new Promise<void>((resolve) => {
+      this.#onAllExited = resolve;
+      if (this.#live.size === 0) resolve();
+    });
+    for (const t of this.#live.values()) t.worker.process.kill('SIGKILL');
+    await all;
+  }
+}
+
+function listenAdmin(server: Server, host: string, port: number): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+function hostPort(a: { host?: string; address?: string; port: number }): string {
+  const host = a.host ?? a.address ?? '';
+  return host.includes(':') ? `[${host}]:${a.port}` : `${host}:${a.port}`;
+}
+
+/**
+ * The primary of `--workers N`: forks N workers, serves the aggregated admin endpoints, logs the summaries, and on
+ * SIGTERM/SIGINT drains every worker, logs the final aggregated summary and resolves 0 (1 when startup failed or
+ * every worker kept crashing). A second signal destroys the workers at once.
+ */
+export async function runPrimary(config: Config, count: number, logger: Logger, configFile: string | undefined): Promise<number> {
+  let fatal: ((reason: string) => void) | undefined;
+  let failed = false;
+  const primary = new Primary(config, count, logger, (reason) => fatal?.(reason));
+  const summary = new StatsSummary(() => primary.stats(), logger, 0);
+  let info: ListenInfo;
+  try {
+    info = await primary.start();
+  } catch (err) {
+    logger.error('startup-failed', { reason: (err as Error).message });
+    await primary.abort();
+    await logger.close();
+    return 1;
+  }
+  const admin = config.admin.enabled ? createAdminServer({ stats: () => primary.stats(), refresh: () => primary.refresh() }) : undefined;
+  let adminAddr: AddressInfo | undefined;
+  try {
+    if (admin !== undefined) adminAddr = await listenAdmin(admin, config.admin.host, resolvedAdminPort(config));
+  } catch (err) {
+    logger.error('startup-failed', { reason: (err as Error).message, code: (err as NodeJS.ErrnoException).code });
+    await primary.abort();
+    await logger.close();
+    return 1;
+  }
+  logger.info('listening', {
+    mode: config.mode,
+    proxy: `http://${hostPort(info.proxy)}`,
+    admin: adminAddr === undefined ? 'disabled' : `http://${hostPort(adminAddr)}`,
+    workers: count,
+    config: configFile ?? 'embedded defaults',
+  });
+  const intervalMs = Math.round(config.stats.interval * 1000);
+  const ticker = intervalMs > 0 ? setInterval(() => void primary.refresh().then(() => summary.log(false)), intervalMs) : undefined;
+  ticker?.unref();
+  await new Promise<void>((resolve) => {
+    let signals = 0;
+    fatal = (reason) => {
+      failed = true;
+      logger.error('workers-failed', { reason });
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolve();
+    };
+    const onSignal = (signal: NodeJS.Signals): void => {
+      signals++;
+      if (signals > 1) {
+        logger.warn('shutdown-forced', { signal });
+        void primary.stop(false);
+        return;
+      }
+      logger.info('shutdown', { signal, graceful: true, workers: count });
+      void primary.stop(true).then(() => {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+        resolve();
+      });
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  clearInterval(ticker);
+  if (admin !== undefined) {
+    admin.closeAllConnections();
+    await new Promise<void>((resolve) => admin.close(() => resolve()));
+  }
+  // Every worker has exited and sent its final snapshot: this summary has the final numbers (SPEC §8.3).
+  summary.finish();
+  logger.info('stopped', { uptimeSeconds: primary.stats().uptimeSeconds, workers: count });
+  await logger.close();
+  return failed ? 1 : 0;
+}

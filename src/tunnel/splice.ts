@@ -1,0 +1,119 @@
+/**
+ * One established tunnel (SPEC §6.1, §7.1): the client socket and the origin socket, owned together after the
+ * hand-off (STYLE rule 2), with byte counts each way, an idle timer, the close reason, and exactly one
+ * `tunnel.open` / `tunnel.close` pair of telemetry events.
+ *
+ * With `splice: true` (CONNECT) the bytes are relayed here: `pipe()` both ways gives back-pressure, and a FIN from
+ * one side becomes `end()` towards the other (half-close), so a client that has finished sending still receives
+ * everything the origin has left to say. The tunnel is over when both sockets have closed: both sides ended, or
+ * either one failed (which takes the other down). With `splice: false` (Upgrade) someone else relays the bytes
+ * (http-proxy-3's `ws()`); the tunnel only counts, times out and closes.
+ */
+import type { Socket } from 'node:net';
+import type { Telemetry } from '../observability/events.js';
+import type { TunnelCloseReason, TunnelKind, TunnelMember, Tunnels } from './registry.js';
+
+export interface TunnelDeps {
+  readonly telemetry: Telemetry;
+  readonly tunnels: Tunnels;
+}
+
+export interface TunnelOptions {
+  readonly kind: TunnelKind;
+  /** Downstream connection id the client socket came from. */
+  readonly conn: number;
+  /** What the tunnel reaches, for logs: `host:port` or the upgraded URL. */
+  readonly target: string;
+  /** Milliseconds without a byte in either direction before both sockets are closed; 0 disables. */
+  readonly idleTimeout: number;
+  /** True: relay the bytes here (CONNECT). False: only watch a relay someone else set up (Upgrade). */
+  readonly splice: boolean;
+  /** Client bytes read together with the CONNECT head: sent to the origin first (splice mode only). */
+  readonly head?: Buffer;
+}
+
+export class Tunnel implements TunnelMember {
+  readonly id: number;
+  readonly #deps: TunnelDeps;
+  readonly #opts: TunnelOptions;
+  readonly #client: Socket;
+  readonly #origin: Socket;
+  readonly #started = performance.now();
+  #reason: TunnelCloseReason | undefined;
+  #bytesIn = 0;
+  #bytesOut = 0;
+  #open = 2;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(deps: TunnelDeps, client: Socket, origin: Socket, opts: TunnelOptions) {
+    this.#deps = deps;
+    this.#opts = opts;
+    this.#client = client;
+    this.#origin = origin;
+    this.id = deps.tunnels.nextId();
+    deps.telemetry.emit({ type: 'tunnel.open', tunnel: this.id, conn: opts.conn, kind: opts.kind, target: opts.target });
+    deps.tunnels.add(this);
+    if (opts.idleTimeout > 0) this.#timer = setTimeout(this.#onIdle, opts.idleTimeout);
+    this.#watch(client, origin, 'client-closed');
+    this.#watch(origin, client, 'origin-closed');
+    if (!opts.splice) return;
+    const head = opts.head;
+    if (head !== undefined && head.length > 0) {
+      this.#bytesIn += head.length;
+      origin.write(head);
+    }
+    // pipe() ends the destination when the source ends: that is the half-close propagation (SPEC §6.1).
+    client.pipe(origin);
+    origin.pipe(client);
+  }
+
+  /** Close both sockets now (idle timeout, shutdown). */
+  destroy(reason: TunnelCloseReason): void {
+    this.#reason ??= reason;
+    this.#client.destroy();
+    this.#origin.destroy();
+  }
+
+  #watch(socket: Socket, other: Socket, endReason: TunnelCloseReason): void {
+    const inbound = socket === this.#client;
+    socket.on('data', (chunk: Buffer) => {
+      if (inbound) this.#bytesIn += chunk.length;
+      else this.#bytesOut += chunk.length;
+      this.#timer?.refresh();
+    });
+    socket.on('end', () => {
+      this.#reason ??= endReason;
+    });
+    socket.on('error', () => {
+      this.#reason ??= 'error';
+    });
+    const onClose = (): void => {
+      // A side gone without a clean half-close (reset, error, destroy) takes the other with it; after a clean one
+      // the other side is left to flush what it still holds and close by itself.
+      if (this.#opts.splice && !(socket.readableEnded && socket.writableFinished)) other.destroy();
+      if (--this.#open === 0) this.#finish();
+    };
+    if (socket.closed) queueMicrotask(onClose);
+    else socket.once('close', onClose);
+  }
+
+  readonly #onIdle = (): void => {
+    this.destroy('idle-timeout');
+  };
+
+  #finish(): void {
+    clearTimeout(this.#timer);
+    this.#deps.tunnels.delete(this);
+    const opts = this.#opts;
+    this.#deps.telemetry.emit({
+      type: 'tunnel.close',
+      tunnel: this.id,
+      kind: opts.kind,
+      target: opts.target,
+      reason: this.#reason ?? 'error',
+      bytesIn: this.#bytesIn,
+      bytesOut: this.#bytesOut,
+      ms: Math.round((performance.now() - this.#started) * 100) / 100,
+    });
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * SPEC §10.2 through the real entry point (`main`): bad configuration fails fast with the offending key and exit 2;
+ * a port already in use is a runtime failure, exit 1.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function runMain(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const code = await main(argv, { env, stdout, stderr });
+  return { code, out, err };
+}
+
+function configFile(content: string, name = 'hopwise.json'): string {
+  const dir = mkdtempSync(join(tmpdir(), 'hopwise-cli-'));
+  dirs.push(dir);
+  const file = join(dir, name);
+  writeFileSync(file, content);
+  return file;
+}
+
+describe('exit codes (SPEC §10.2)', () => {
+  it.each([
+    [['--port', 'abc'], /--port/],
+    [['--mode', 'reverse'], /mode/],
+    [['--bogus'], /bogus/],
+  ])('%j → exit 2 naming the problem', async (argv, message) => {
+    const r = await runMain(argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+  });
+
+  it('an unknown nested key in the config file → exit 2 with its dotted path', async () => {
+    const r = await runMain(['--config', configFile('{"upstream": {"maxSocket": 4}}')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('upstream.maxSocket');
+  });
+
+  it('a wrongly typed value in a YAML file → exit 2 with the key and what was expected', async () => {
+    const r = await runMain(['--config', configFile('downstream:\n  keepAliveTimeout: "5s"\n', 'hopwise.yaml')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('downstream.keepAliveTimeout');
+  });
+
+  it('gateway mode without a target → exit 2', async () => {
+    const r = await runMain(['--mode', 'gateway']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('target');
+  });
+
+  it('a bad HOPWISE_* variable → exit 2', async () => {
+    const r = await runMain([], { HOPWISE_PORT: '99999' });
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('HOPWISE_PORT');
+  });
+
+  it('a port already in use → exit 1 with the cause logged', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const r = await runMain(['--port', String(port), '--no-admin', '--log-format', 'json']);
+      expect(r.code).toBe(1);
+      expect(r.out).toContain('EADDRINUSE');
+    } finally {
+      await new Promise<void>((r) => blocker.close(() => r()));
+    }
+  });
+
+  it('--help and --version exit 0', async () => {
+    const help = await runMain(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.out).toContain('--max-sockets');
+    const version = await runMain(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});

@@ -1,0 +1,165 @@
+/** The workshop's pure pieces (issue 6): parsing, labels, log lines, colour choice. Table-driven, no sockets. */
+import { describe, expect, it } from 'vitest';
+import { useColour } from '../../src/workshop/demo-command.js';
+import { upgradeProxyConnection } from '../../src/workshop/demos/naive-smart-proxy.js';
+import { wantsKeepAlive } from '../../src/workshop/demos/scripted-origin.js';
+import { newSince, timeWaitTuples } from '../../src/workshop/demos/time-wait.js';
+import { requestLabel, responseLabel } from '../../src/workshop/demos/wiring.js';
+import { describeDumbEvent } from '../../src/workshop/dumb-describe.js';
+import type { DumbEvent } from '../../src/workshop/dumb-events.js';
+import type { HeaderPair } from '../../src/workshop/dumb-head.js';
+import { fitLabel, xmlEscape } from '../../src/workshop/render-svg.js';
+
+describe('timeWaitTuples (/proc/net/tcp)', () => {
+  const header = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode';
+  // Port 0x1F90 = 8080; 0x94BF = 38079. 0100007F = 127.0.0.1 (little-endian), 0101A8C0 = 192.168.1.1.
+  const row = (local: string, remote: string, st: string): string =>
+    `   0: ${local} ${remote} ${st} 00000000:00000000 00:00000000 00000000     0        0 0 1 0000000000000000 100 0 0 10 0`;
+  it.each([
+    ['server side in TIME_WAIT', row('0100007F:1F90', '0100007F:94BF', '06'), 1],
+    ['client side in TIME_WAIT', row('0100007F:94BF', '0100007F:1F90', '06'), 1],
+    ['ESTABLISHED is not counted', row('0100007F:1F90', '0100007F:94BF', '01'), 0],
+    ['another port', row('0100007F:1F91', '0100007F:94BF', '06'), 0],
+    ['not loopback', row('0101A8C0:1F90', '0100007F:94BF', '06'), 0],
+    ['127.1.2.3 is loopback', row('0302017F:1F90', '0100007F:94BF', '06'), 1],
+    ['IPv6 ::1', row('00000000000000000000000001000000:1F90', '00000000000000000000000001000000:94BF', '06'), 1],
+    ['the header line', header, 0],
+    ['garbage', 'not a table row', 0],
+  ])('%s → %i', (_name, line, expected) => {
+    expect(timeWaitTuples(`${header}\n${line}\n`, 8080)).toHaveLength(expected);
+  });
+
+  it.each([
+    [[], ['a', 'b'], 2],
+    [['a'], ['a', 'b'], 1],
+    [['a', 'b'], ['b'], 0],
+  ])('newSince(%j, %j) = %i', (before, after, expected) => {
+    expect(newSince(new Set(before), new Set(after))).toBe(expected);
+  });
+
+  it('newSince is null when a snapshot is unavailable', () => {
+    expect(newSince(null, new Set())).toBeNull();
+    expect(newSince(new Set(), null)).toBeNull();
+  });
+});
+
+describe('scripted origin: keep-alive from Connection only (RFC 9112 §9.3)', () => {
+  it.each([
+    ['HTTP/1.1', [], true],
+    ['HTTP/1.1', [['Connection', 'close']], false],
+    ['HTTP/1.1', [['connection', 'Keep-Alive, CLOSE']], false],
+    ['HTTP/1.0', [], false],
+    ['HTTP/1.0', [['Connection', 'Keep-Alive']], true],
+    ['HTTP/1.0', [['Connection', 'x, keep-alive ']], true],
+    // Unlike llhttp, the book's origin does not know Proxy-Connection.
+    ['HTTP/1.0', [['Proxy-Connection', 'Keep-Alive']], false],
+  ] as [string, HeaderPair[], boolean][])('%s %j → %s', (version, headers, expected) => {
+    expect(wantsKeepAlive(version, headers)).toBe(expected);
+  });
+});
+
+describe('naive smart proxy: Proxy-Connection upgrade', () => {
+  it.each([
+    ['GET http://o/ HTTP/1.0\r\nProxy-Connection: Keep-Alive\r\n\r\n', 'GET http://o/ HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n', true],
+    ['GET http://o/ HTTP/1.0\r\nHost: o\r\nproxy-connection: keep-alive\r\nX: y\r\n\r\n', 'GET http://o/ HTTP/1.0\r\nHost: o\r\nX: y\r\nConnection: Keep-Alive\r\n\r\n', true],
+    ['GET http://o/ HTTP/1.0\r\nProxy-Connection: close\r\n\r\n', 'GET http://o/ HTTP/1.0\r\nProxy-Connection: close\r\n\r\n', false],
+    ['GET http://o/ HTTP/1.0\r\nHost: o\r\n\r\n', 'GET http://o/ HTTP/1.0\r\nHost: o\r\n\r\n', false],
+  ])('%j', (head, expected, upgraded) => {
+    expect(upgradeProxyConnection(head)).toEqual({ head: expected, upgraded });
+  });
+});
+
+describe('timeline labels', () => {
+  it.each([
+    ['GET http://127.0.0.1:9/first HTTP/1.0', [['Host', 'h'], ['Connection', 'Keep-Alive']], 'GET /first HTTP/1.0 · Connection: Keep-Alive'],
+    ['GET http://h HTTP/1.0', [['Proxy-Connection', 'Keep-Alive']], 'GET / HTTP/1.0 · Proxy-Connection: Keep-Alive'],
+    ['GET /x HTTP/1.1', [['connection', 'keep-alive'], ['Via', '1.0 hopwise'], ['X', 'y']], 'GET /x HTTP/1.1 · connection: keep-alive · Via: 1.0 hopwise'],
+  ] as [string, HeaderPair[], string][])('request %s', (line, headers, expected) => {
+    expect(requestLabel(line, headers)).toBe(expected);
+  });
+
+  it.each([
+    ['HTTP/1.1 200 OK', [['Connection', 'close'], ['Content-Length', '3']], '200 OK · Connection: close'],
+    ['HTTP/1.0 502 Bad Gateway', [], '502 Bad Gateway'],
+  ] as [string, HeaderPair[], string][])('response %s', (line, headers, expected) => {
+    expect(responseLabel(line, headers)).toBe(expected);
+  });
+
+  it.each([
+    ['short', 10, ['short']],
+    ['GET /first HTTP/1.0 · Connection: Keep-Alive', 30, ['GET /first HTTP/1.0', 'Connection: Keep-Alive']],
+    ['GET /first HTTP/1.0 · Connection: Keep-Alive', 60, ['GET /first HTTP/1.0 · Connection: Keep-Alive']],
+    ['ignores 93 bytes: a request it will never read', 30, ['ignores 93 bytes: a request it', 'will never read']],
+    ['a · b · c · d', 5, ['a · b', 'c · d']],
+    ['one two three four five six seven', 9, ['one two', 'three fo…']],
+  ])('fitLabel(%j, %i)', (label, max, expected) => {
+    expect(fitLabel(label, max)).toEqual(expected);
+  });
+
+  it.each([
+    ['a & b', 'a &amp; b'],
+    ['<svg>', '&lt;svg&gt;'],
+    [`"q" 'a'`, '&quot;q&quot; &apos;a&apos;'],
+  ])('xmlEscape(%j)', (raw, escaped) => {
+    expect(xmlEscape(raw)).toBe(escaped);
+  });
+});
+
+describe('dumb mode log lines', () => {
+  const at = (t: number, conn: number, body: object): DumbEvent => ({ t, conn, ...body }) as DumbEvent;
+  it.each([
+    [
+      at(1, 1, { type: 'request-head', method: 'GET', target: 'http://o/x', version: 'HTTP/1.0', headers: [['Connection', 'keep-alive']], bytes: 40 }),
+      'info',
+      'c1 → GET http://o/x HTTP/1.0 (Connection: keep-alive relayed)',
+    ],
+    [
+      at(1, 2, { type: 'request-head', method: 'GET', target: 'http://o/', version: 'HTTP/1.0', headers: [['Host', 'o']], bytes: 30 }),
+      'info',
+      'c2 → GET http://o/ HTTP/1.0 (no Connection header)',
+    ],
+    [
+      at(1, 1, { type: 'request-head', method: 'GET', target: 'http://o/', version: 'HTTP/1.0', headers: [['Proxy-Connection', 'Keep-Alive'], ['Keep-Alive', '300']], bytes: 30 }),
+      'info',
+      'c1 → GET http://o/ HTTP/1.0 (Proxy-Connection: Keep-Alive, Keep-Alive: 300 relayed)',
+    ],
+    [
+      at(1, 1, { type: 'client-bytes-ignored', n: 62, total: 62 }),
+      'info',
+      'c1 ✗ ignored 62 more bytes from the client (a next request?): a dumb proxy reads one request per connection',
+    ],
+    [at(1, 1, { type: 'client-connected', remoteAddress: '127.0.0.1', remotePort: 5000 }), 'debug', 'c1 connected from 127.0.0.1:5000'],
+    [at(1, 1, { type: 'client-closed', initiator: 'proxy', responseBytes: 10, ignoredBytes: 62 }), 'info', 'c1 client connection closed by the proxy; 62 client bytes were never read'],
+  ] as [DumbEvent, string, string][])('%o', (event, level, text) => {
+    expect(describeDumbEvent(event, new Map())).toEqual({ level, text });
+  });
+
+  it('reports how long the origin held on after the response started', () => {
+    const memory = new Map<number, number>();
+    describeDumbEvent(at(10, 3, { type: 'response-head', statusLine: 'HTTP/1.1 200 OK', status: 200, headers: [['Connection', 'keep-alive']] }), memory);
+    expect(describeDumbEvent(at(3010.4, 3, { type: 'origin-closed', initiator: 'origin', responseBytes: 100 }), memory)).toEqual({
+      level: 'info',
+      text: 'c3 origin closed, 3000 ms after the response started: response over (100 bytes)',
+    });
+  });
+
+  it.each([
+    [{ type: 'response-bytes', n: 1, total: 1 }],
+    [{ type: 'origin-connecting', host: 'o', port: 80 }],
+    [{ type: 'request-body-bytes', n: 1, total: 1, expected: 2 }],
+  ])('no line for %o', (body) => {
+    expect(describeDumbEvent(at(1, 1, body), new Map())).toBeUndefined();
+  });
+});
+
+describe('colour on a terminal only', () => {
+  it.each([
+    [true, {}, true],
+    [true, { NO_COLOR: '1' }, false],
+    [true, { NO_COLOR: '' }, true],
+    [false, {}, false],
+    [undefined, {}, false],
+  ] as const)('isTTY %s, env %o → %s', (isTTY, env, expected) => {
+    expect(useColour({ isTTY } as unknown as NodeJS.WritableStream, env)).toBe(expected);
+  });
+});
