@@ -2,8 +2,8 @@
 // hopwise soak (issue 7): `npm run soak [-- --duration 120 --seed 42 --clients 1 --json out.json --strict-rss]`.
 //
 // Runs the real CLI (dist/) as a child process behind a chaos origin (random resets, stalls, early closes, slow
-// bodies) and drives bounded mixed load through it: keep-alive clients, Connection: close clients and pipelining
-// clients. CONNECT is not exercised: src/tunnel is not on this branch yet (see docs/reliability.md).
+// bodies) and drives bounded mixed load through it: keep-alive clients, Connection: close clients, pipelining
+// clients and CONNECT tunnel clients.
 // Asserts: no crash, every request answered correctly or failed with a proper and explained status (nothing silently
 // truncated or duplicated), open fds back to baseline, RSS without a growth trend after warm-up. Exit 1 on failure.
 import { existsSync, writeFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { analyse } from './soak/analyse.js';
 import { httpClient, pipelineClient } from './soak/clients.js';
 import { startChaosOrigin } from './soak/origin.js';
+import { tunnelClient } from './soak/tunnel.js';
 import { openFds, rss, startProxyProcess } from './soak/proc.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -65,12 +66,13 @@ async function load(ctx, ms) {
   for (let i = 0; i < 4 * scale; i++) runs.push(httpClient(ctx, `k${ctx.phase}${i}`, true));
   for (let i = 0; i < 2 * scale; i++) runs.push(httpClient(ctx, `c${ctx.phase}${i}`, false));
   for (let i = 0; i < 2 * scale; i++) runs.push(pipelineClient(ctx, `p${ctx.phase}${i}`));
+  for (let i = 0; i < scale; i++) runs.push(tunnelClient(ctx, `t${ctx.phase}${i}`, 20_000));
   await Promise.all(runs);
 }
 
 async function main() {
   if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` (npm run soak does)');
-  console.log(`soak: seed=${seed} duration=${durationMs / 1000}s clients=${8 * scale} (reproduce: npm run soak -- --seed ${seed} --duration ${durationMs / 1000})`);
+  console.log(`soak: seed=${seed} duration=${durationMs / 1000}s clients=${9 * scale} (reproduce: npm run soak -- --seed ${seed} --duration ${durationMs / 1000})`);
   const origin = await startChaosOrigin(seed);
   const proxy = await startProxyProcess(root, CONFIG);
   const pid = proxy.child.pid;
@@ -132,7 +134,7 @@ function report({ seed: s, durationMs: d, sent, verdict, stats, warnings }) {
   const rate = (sent / (d / 1000)).toFixed(0);
   console.log(`soak: ${sent} requests (~${rate}/s incl. warm-up), outcomes ${JSON.stringify(verdict.counts)}, stale retries seen upstream ${verdict.retried}`);
   const ds = stats.downstream ?? {};
-  console.log(`soak: proxy counted ${ds.requests ?? '?'} requests on ${ds.connectionsAccepted ?? '?'} connections; closed by ${JSON.stringify(ds.connectionsClosed ?? {})}`);
+  console.log(`soak: proxy counted ${ds.requests ?? '?'} requests on ${ds.connectionsAccepted ?? '?'} connections, ${stats.tunnels?.opened ?? '?'} tunnels; closed by ${JSON.stringify(ds.connectionsClosed ?? {})}`);
   if (verdict.notes.length > 0) console.log(`soak: ${verdict.notes.length} proper-but-timing-dependent results, e.g. ${verdict.notes.slice(0, 3).join('; ')}`);
   if (warnings.length > 0) console.log(`soak: ${warnings.length} warn/error log lines, first: ${JSON.stringify(warnings[0])}`);
   for (const c of verdict.checks) console.log(`  ${c.ok ? 'PASS' : 'FAIL'}  ${c.name}${c.detail ? ` — ${c.detail}` : ''}`);

@@ -32,6 +32,7 @@ function explain(r, arrivals) {
   const seen = arrivals.get(r.id) ?? [];
   const last = seen.at(-1)?.behaviour;
   if (FAILURES.has(r.outcome)) return { fail: `${r.outcome} ${r.detail ?? ''}`.trim() };
+  if (r.tunnel === true) return explainTunnel(r, seen, last);
   switch (r.outcome) {
     case 'ok':
       return ['ok', 'close', 'slow'].includes(last) ? undefined : { fail: `ok but the origin did "${last}"` };
@@ -48,6 +49,23 @@ function explain(r, arrivals) {
       return { fail: `response lost (origin did "${last}")` };
     default:
       return { fail: `unknown outcome ${r.outcome}` };
+  }
+}
+
+/**
+ * Inside a CONNECT tunnel the proxy only relays bytes (SPEC §6.1): an origin reset or stall closes the tunnel before
+ * a response head, a truncation after it; there is no proxy status to expect.
+ */
+function explainTunnel(r, seen, last) {
+  switch (r.outcome) {
+    case 'ok':
+      return ['ok', 'close', 'slow'].includes(last) ? undefined : { fail: `tunnel: ok but the origin did "${last}"` };
+    case 'cut-before-head':
+      return seen.length === 0 || ['reset', 'stall', 'truncate'].includes(last) ? undefined : { fail: `tunnel: closed early while the origin did "${last}"` };
+    case 'cut-after-head':
+      return last === 'truncate' ? undefined : { fail: `tunnel: cut after the head while the origin did "${last}"` };
+    default:
+      return { fail: `tunnel: ${r.outcome} ${r.detail ?? ''}`.trim() };
   }
 }
 

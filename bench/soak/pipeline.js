@@ -4,7 +4,7 @@ import net from 'node:net';
 import { classify } from './classify.js';
 
 /** Parse one response from `buf`: { status, headers, body, used } or null when more bytes are needed. */
-function parseResponse(buf) {
+export function parseResponse(buf) {
   const end = buf.indexOf('\r\n\r\n');
   if (end < 0) return null;
   const lines = buf.subarray(0, end).toString('latin1').split('\r\n');

@@ -1,7 +1,8 @@
 /**
  * The downstream http.Server (SPEC §3): Node's strict parser (never the insecure one, SPEC §5.3), the configured
  * timeouts and limits, TCP keepalive and TCP_NODELAY on accepted sockets (SPEC §3.5), and the clientError answers
- * (400 malformed, 408 slow head, 431 oversized head). Every accepted socket is registered with the tracker.
+ * (400 malformed, 408 slow head, 431 oversized head). Every accepted socket is registered with the tracker, then
+ * admitted or refused at once (access.clients, connection limits: admission.ts).
  *
  * CONNECT and Upgrade requests (SPEC §6, §7) leave Node's HTTP parser: they are passed on with their connection.
  * An upgrade the handler declines is parsed again as an ordinary request, without its `Upgrade` field.

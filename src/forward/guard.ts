@@ -3,7 +3,8 @@
  * (`access.users`), and where to (`access.destinations` plus built-in protections), and loop detection. Every refusal
  * is a ProxyError with its status from the one table, and one `access.denied` telemetry event (logged as
  * `access-denied`). The decisions themselves are pure (policy/access.ts, policy/address.ts); this class holds the
- * compiled config, the proxy's own addresses (known after listen) and the DNS lookup for tunnels.
+ * compiled client list and the authenticator, and delegates destinations and loops by address to DestinationGuard
+ * (destinations.ts), which knows the proxy's own addresses (after listen) and does the DNS lookup for tunnels.
  *
  * Destinations are checked twice for plain HTTP: by name and literal address before dispatch
  * ({@link AccessGuard.precheckDestination}), and on the address actually connected to
@@ -12,15 +13,16 @@
  * ({@link AccessGuard.admitTunnel}).
  */
 import { randomBytes } from 'node:crypto';
-import { lookup } from 'node:dns/promises';
-import { networkInterfaces } from 'node:os';
 import type { DownstreamConnection } from '../downstream/connections.js';
 import { ProxyError } from '../errors/index.js';
 import type { DenialKind, Telemetry } from '../observability/events.js';
-import { DestinationRules, protectedReason, type DestinationRule } from '../policy/access.js';
-import { CidrList, formatIp, parseIp, type IpAddress } from '../policy/address.js';
+import type { DestinationRule } from '../policy/access.js';
+import { CidrList, parseIp, type IpAddress } from '../policy/address.js';
 import { viaContains, type RawHeaders } from '../policy/index.js';
 import { ProxyAuthenticator, type AuthOutcome, type UserEntry } from './authenticator.js';
+import { ALLOW, DestinationGuard, type Verdict } from './destinations.js';
+
+export type { Verdict } from './destinations.js';
 
 /** A refused request: the error (status from the table) and any headers its answer needs. */
 export interface Refusal {
@@ -28,8 +30,6 @@ export interface Refusal {
   /** Flat `[name, value, ...]`: `Proxy-Authenticate` on a `407`. */
   readonly headers: readonly string[];
 }
-
-export type Verdict = { readonly ok: true } | { readonly ok: false; readonly error: ProxyError };
 
 /** The outcome for a tunnel: the vetted address to connect to (never the name again), or the refusal. */
 export type TunnelVerdict = { readonly ok: true; readonly address: string } | { readonly ok: false; readonly refusal: Refusal };
@@ -51,10 +51,6 @@ export interface GuardOptions {
   readonly resolveAll?: (hostname: string) => Promise<string[]>;
 }
 
-const ALLOW: Verdict = Object.freeze({ ok: true });
-const UNSPECIFIED = new CidrList(['0.0.0.0', '::']);
-const LOOPBACK = new CidrList(['127.0.0.0/8', '::1']);
-
 /**
  * A fresh instance id for the `Via` comment (SPEC §2.4): `hw-` and 24 random bits, so two chained instances collide
  * with probability 2^-24 while the header stays short.
@@ -63,61 +59,32 @@ export function newInstanceId(): string {
   return `hw-${randomBytes(3).toString('hex')}`;
 }
 
-async function systemResolveAll(hostname: string): Promise<string[]> {
-  const all = await lookup(hostname, { all: true, verbatim: true });
-  return all.map((a) => a.address);
-}
-
-/** `localhost` is loopback by definition (RFC 6761 §6.3); an IP literal is itself; any other name needs DNS. */
-function literalAddresses(hostname: string): IpAddress[] | undefined {
-  if (hostname === 'localhost' || hostname === 'localhost.') return [parseIp('127.0.0.1')!, parseIp('::1')!];
-  const ip = parseIp(hostname);
-  return ip === null ? undefined : [ip];
-}
-
-function show(ip: IpAddress, port: number): string {
-  return ip.family === 6 ? `[${formatIp(ip)}]:${port}` : `${formatIp(ip)}:${port}`;
-}
-
 export class AccessGuard {
   readonly #o: GuardOptions;
   readonly #clients: CidrList;
-  readonly #rules: DestinationRules;
+  readonly #destinations: DestinationGuard;
   readonly #auth: ProxyAuthenticator;
-  readonly #ports = new Set<number>();
-  #bound = new CidrList([]);
-  #ownHost = new CidrList([]);
-  #anyInterface = false;
-  #exposed = false;
 
   /** Throws on malformed CIDRs or hashes: config validation reports those first, with the dotted path. */
   constructor(opts: GuardOptions) {
     this.#o = opts;
     this.#clients = new CidrList(opts.access.clients);
-    this.#rules = new DestinationRules(opts.access.destinations);
+    this.#destinations = new DestinationGuard({
+      rules: opts.access.destinations,
+      checkDestinations: opts.checkDestinations,
+      resolveAll: opts.resolveAll,
+    });
     this.#auth = new ProxyAuthenticator(opts.access.users, opts.access.realm);
   }
 
   /** Record the bound listeners (after `listen()`): loop detection and the beyond-loopback protections need them. */
   listening(addresses: readonly { readonly host: string; readonly port: number }[]): void {
-    const bound: string[] = [];
-    for (const a of addresses) {
-      this.#ports.add(a.port);
-      const ip = parseIp(a.host);
-      if (ip === null) continue;
-      if (UNSPECIFIED.has(ip)) this.#anyInterface = true;
-      else bound.push(formatIp(ip));
-      if (!LOOPBACK.has(ip)) this.#exposed = true;
-    }
-    this.#bound = new CidrList(bound);
-    const own: string[] = [];
-    for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) own.push(i.address);
-    this.#ownHost = new CidrList(own);
+    this.#destinations.listening(addresses);
   }
 
   /** True when some listener is reachable from beyond this host (the built-in protections apply). */
   get exposed(): boolean {
-    return this.#exposed;
+    return this.#destinations.exposed;
   }
 
   /** `access.clients` (default loopback only). Checked when a connection is accepted. */
@@ -143,66 +110,17 @@ export class AccessGuard {
 
   /** True if `ip:port` is one of this proxy's own listeners (SPEC §2.4). */
   isSelf(ip: IpAddress, port: number): boolean {
-    if (!this.#ports.has(port)) return false;
-    if (this.#bound.has(ip) || UNSPECIFIED.has(ip)) return true;
-    return this.#anyInterface && (LOOPBACK.has(ip) || this.#ownHost.has(ip));
-  }
-
-  /** The decision for a known address (literal target, resolved name, or the socket actually connected). */
-  checkAddress(hostname: string, ip: IpAddress, port: number, leg: 'downstream' | 'upstream' = 'downstream'): Verdict {
-    const phase = leg === 'upstream' ? 'connect' : 'target';
-    if (this.isSelf(ip, port)) {
-      return { ok: false, error: new ProxyError('LOOP_DETECTED', `${show(ip, port)} is this proxy's own listening address`, { leg, phase }) };
-    }
-    if (!this.#o.checkDestinations) return ALLOW;
-    const d = this.#rules.decide({ hostname, port, address: ip });
-    if (d.action === 'allow' && d.byCidr) return ALLOW;
-    const why = this.#exposed ? protectedReason(ip, this.#ownHost) : undefined;
-    if (why !== undefined) {
-      const reason = `destination ${hostname} (${show(ip, port)}) is ${why}, denied when hopwise listens beyond loopback`;
-      return { ok: false, error: new ProxyError('FORBIDDEN', reason, { leg, phase }) };
-    }
-    if (d.action === 'allow') return ALLOW;
-    return { ok: false, error: new ProxyError('FORBIDDEN', `destination ${hostname}:${port} denied by ${this.#rules.describe(d.rule)}`, { leg, phase }) };
+    return this.#destinations.isSelf(ip, port);
   }
 
   /** What can be decided before DNS: literal addresses, loops, name and port rules. The connector completes it. */
   precheckDestination(hostname: string, port: number): Verdict {
-    const literal = literalAddresses(hostname);
-    if (literal !== undefined) {
-      for (const ip of literal) {
-        const v = this.checkAddress(hostname, ip, port);
-        if (!v.ok) return v;
-      }
-      return ALLOW;
-    }
-    if (!this.#o.checkDestinations) return ALLOW;
-    const d = this.#rules.decide({ hostname, port });
-    if (d.action !== 'deny') return ALLOW;
-    const reason = `destination ${hostname}:${port} denied by ${this.#rules.describe(d.rule)}`;
-    return { ok: false, error: new ProxyError('FORBIDDEN', reason, { leg: 'downstream', phase: 'target' }) };
+    return this.#destinations.precheck(hostname, port);
   }
 
   /** Full check with resolution (tunnels): every address of the name must pass; returns the one to connect to. */
-  async checkDestination(hostname: string, port: number): Promise<Verdict & { readonly address?: string }> {
-    const pre = this.precheckDestination(hostname, port);
-    if (!pre.ok) return pre;
-    const literal = literalAddresses(hostname);
-    if (literal !== undefined) return { ok: true, address: hostname === 'localhost' || hostname === 'localhost.' ? '127.0.0.1' : hostname };
-    let addresses: string[];
-    try {
-      addresses = await (this.#o.resolveAll ?? systemResolveAll)(hostname);
-    } catch (err) {
-      const code = (err as { code?: string }).code ?? 'ENOTFOUND';
-      return { ok: false, error: new ProxyError('UPSTREAM_DNS', `${hostname}: name not resolved (${code})`, { leg: 'upstream', phase: 'connect', cause: err }) };
-    }
-    for (const a of addresses) {
-      const ip = parseIp(a);
-      const v = ip === null ? ALLOW : this.checkAddress(hostname, ip, port);
-      if (!v.ok) return v;
-    }
-    if (addresses.length === 0) return { ok: false, error: new ProxyError('UPSTREAM_DNS', `${hostname}: name not resolved`, { leg: 'upstream', phase: 'connect' }) };
-    return { ok: true, address: addresses[0]! };
+  checkDestination(hostname: string, port: number): Promise<Verdict & { readonly address?: string }> {
+    return this.#destinations.check(hostname, port);
   }
 
   /** Plain HTTP, before dispatch: auth (407), own Via (508), destination by name/literal (403, 508). */
@@ -237,7 +155,7 @@ export class AccessGuard {
   vetConnection(hostname: string, address: string | undefined, port: number): ProxyError | undefined {
     const ip = address === undefined ? null : parseIp(address);
     if (ip === null) return undefined;
-    const v = this.checkAddress(hostname, ip, port, 'upstream');
+    const v = this.#destinations.checkAddress(hostname, ip, port, 'upstream');
     if (v.ok) return undefined;
     this.#emit('upstream', v.error, undefined);
     return v.error;

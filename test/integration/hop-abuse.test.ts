@@ -6,7 +6,8 @@
  * - `Host` and `Content-Length` are owned by the proxy (routing and framing) and stay: the body is framed right;
  * - `Authorization`, `Cookie`, `X-Forwarded-For`, `Forwarded` sent by the client are its own end-to-end fields that it
  *   declared hop-by-hop: they are removed, as the RFC requires (a client that lists its credentials does not send them
- *   past the first hop). hopwise adds no X-Forwarded-For/Forwarded of its own in forward mode (`forwarded: auto`).
+ *   past the first hop). hopwise adds no X-Forwarded-For/Forwarded of its own in forward mode (`forwarded: auto`);
+ *   where it does (gateway mode), its own fields are added after stripping and survive.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startOrigin } from '../helpers/origin.js';
@@ -62,6 +63,22 @@ describe('a client listing end-to-end and proxy-owned headers in Connection', ()
     for (const gone of ['x-forwarded-for', 'forwarded', 'authorization', 'cookie', 'connection', 'transfer-encoding']) {
       expect(header(seen, gone)).toEqual(gone === 'connection' ? ['keep-alive'] : []);
     }
+  });
+});
+
+describe('a client listing X-Forwarded-For / Forwarded in Connection, where the proxy adds them (gateway mode)', () => {
+  it.each([
+    { forwarded: 'x-forwarded' as const, name: 'x-forwarded-for', expected: ['127.0.0.1'] },
+    { forwarded: 'rfc7239' as const, name: 'forwarded', expected: ['for=127.0.0.1;proto=http;host=svc.example'] },
+  ])('$forwarded: the client copy goes, the proxy-added field survives', async ({ forwarded, name, expected }) => {
+    origin = await startOrigin();
+    proxy = await startProxy({ mode: 'gateway', target: origin.url, forwarded, preserveHost: true });
+    client = await RawClient.connect(proxy.port);
+    client.write(`GET /g HTTP/1.1\r\nHost: svc.example\r\nConnection: X-Forwarded-For, Forwarded, Via\r\n${CLIENT_OWN}Content-Length: 0\r\n\r\n`);
+    expect((await client.readResponse()).status).toBe(200);
+    const seen = origin.seen[0]!;
+    expect(header(seen, name)).toEqual(expected);
+    expect(header(seen, 'via')).toEqual([`1.1 hopwise (${proxy.proxy.instanceId})`]);
   });
 });
 
