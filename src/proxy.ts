@@ -8,6 +8,7 @@ import type http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/schema.js';
+import { isLoopbackHost } from './config/validate.js';
 import { ConnectionTracker } from './downstream/connections.js';
 import { connectionLimits } from './downstream/admission.js';
 import type { ConnectionAdmission } from './downstream/admission.js';
@@ -248,7 +249,9 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
     server: createListener(shared, plan),
   }));
   const servers = listeners.map((l) => l.server);
-  const admin = config.admin.enabled ? createAdminServer({ stats: () => stats.snapshot() }) : undefined;
+  const admin = config.admin.enabled
+    ? createAdminServer({ stats: () => stats.snapshot() }, { loopbackOnly: isLoopbackHost(config.admin.host) })
+    : undefined;
   const summary = new StatsSummary(() => stats.snapshot(), logger, config.stats.interval);
   let listening = false;
   let closing: Promise<void> | undefined;

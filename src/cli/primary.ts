@@ -13,6 +13,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/schema.js';
 import { resolvedAdminPort } from '../config/validate.js';
+import { isLoopbackHost } from '../config/validate.js';
 import { createAdminServer } from '../observability/admin.js';
 import { aggregateStats } from '../observability/aggregate.js';
 import type { AggregatedSnapshot, WorkerSnapshot } from '../observability/aggregate.js';
@@ -235,7 +236,12 @@ export async function runPrimary(config: Config, count: number, logger: Logger, 
     await logger.close();
     return 1;
   }
-  const admin = config.admin.enabled ? createAdminServer({ stats: () => primary.stats(), refresh: () => primary.refresh() }) : undefined;
+  const admin = config.admin.enabled
+    ? createAdminServer(
+        { stats: () => primary.stats(), refresh: () => primary.refresh() },
+        { loopbackOnly: isLoopbackHost(config.admin.host) },
+      )
+    : undefined;
   let adminAddr: AddressInfo | undefined;
   try {
     if (admin !== undefined) adminAddr = await listenAdmin(admin, config.admin.host, resolvedAdminPort(config));

@@ -4,6 +4,7 @@
  * mistaken for admin requests (SPEC §2.2). Every route reads a fresh Stats snapshot; nothing here counts.
  */
 import http from 'node:http';
+import { isLoopbackHost } from '../config/validate.js';
 import { DASHBOARD_CSP, DASHBOARD_HTML } from './dashboard.js';
 import { Metrics } from './metrics.js';
 import type { StatsSnapshot } from './stats.js';
@@ -31,10 +32,31 @@ function send(res: http.ServerResponse, status: number, type: string, body: stri
 }
 
 /** The admin HTTP server for one proxy; its Prometheus registry belongs to it alone. */
-export function createAdminServer(sources: AdminSources): http.Server {
+/** The host name of a Host header value, without port or IPv6 brackets, lowercased. */
+function hostName(value: string | undefined): string {
+  if (value === undefined) return '';
+  const v = value.trim().toLowerCase();
+  if (v.startsWith('[')) return v.slice(1, v.indexOf(']') < 0 ? undefined : v.indexOf(']'));
+  const colon = v.indexOf(':');
+  return colon < 0 ? v : v.slice(0, colon);
+}
+
+export interface AdminOptions {
+  /**
+   * The listener is bound to loopback: answer only requests whose Host names loopback (a literal or `localhost`), so a
+   * web page that rebinds its own name to 127.0.0.1 cannot read the statistics through a developer's browser.
+   */
+  readonly loopbackOnly: boolean;
+}
+
+export function createAdminServer(sources: AdminSources, opts: AdminOptions = { loopbackOnly: true }): http.Server {
   const metrics = new Metrics(() => sources.stats());
   const fresh = (): Promise<void> => (sources.refresh === undefined ? Promise.resolve() : sources.refresh().catch(() => undefined));
   return http.createServer((req, res) => {
+    if (opts.loopbackOnly && !isLoopbackHost(hostName(req.headers.host))) {
+      send(res, 403, TEXT, 'forbidden: the admin listener answers only requests addressed to a loopback host\n');
+      return;
+    }
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       send(res, 405, TEXT, 'method not allowed\n', { Allow: 'GET, HEAD' });
