@@ -78,17 +78,22 @@ export class ForwardEngine {
       exchange.reject(new ProxyError('BAD_REQUEST_TARGET', resolved.reason, { leg: 'downstream', phase: 'target' }));
       return;
     }
-    const mf = applyMaxForwards(method, req.rawHeaders);
-    if (mf.action === 'answer') {
-      exchange.answer(200, () => answerMaxForwards(req, res));
-      return;
+    // Max-Forwards applies to OPTIONS and TRACE only (RFC 9110 §7.6.2): other requests skip the policy's copy.
+    let head: readonly string[] = req.rawHeaders;
+    if (method === 'OPTIONS' || method === 'TRACE') {
+      const mf = applyMaxForwards(method, head);
+      if (mf.action === 'answer') {
+        exchange.answer(200, () => answerMaxForwards(req, res));
+        return;
+      }
+      head = mf.headers;
     }
     const target = resolved.target;
     exchange.start({
       origin: target.origin,
       path: target.path,
       method,
-      headers: this.#deps.additions(req, upstreamHeaders(mf.headers, target.host)),
+      headers: this.#deps.additions(req, upstreamHeaders(head, target.host)),
       body: hasBody(req) ? this.#body(req, res, conn) : null,
     });
   }
