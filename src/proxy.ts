@@ -205,7 +205,7 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
   const stats = new Stats();
   telemetry.on((e) => stats.record(e));
   attachLogging(telemetry, logger, { access: config.log.access });
-  const tracker = new ConnectionTracker(telemetry);
+  const tracker = new ConnectionTracker(telemetry, { countPerClient: config.downstream.maxConnectionsPerClient > 0 });
   const tunnels = new Tunnels();
   // Issue 7: access control, proxy auth, loop detection; destinations are checked in forward mode only.
   const instanceId = opts.instanceId ?? newInstanceId();

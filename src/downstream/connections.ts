@@ -44,8 +44,12 @@ export class ConnectionTracker {
   #closing = false;
   #allClosed: (() => void) | undefined;
 
-  constructor(telemetry: Telemetry) {
+  /** False when nothing asks {@link connectionsFrom} (`downstream.maxConnectionsPerClient` = 0): no per-address map. */
+  readonly #countPerClient: boolean;
+
+  constructor(telemetry: Telemetry, opts: { readonly countPerClient?: boolean } = {}) {
     this.#telemetry = telemetry;
+    this.#countPerClient = opts.countPerClient ?? true;
   }
 
   /** Register an accepted socket (http.Server 'connection'). */
@@ -54,7 +58,8 @@ export class ConnectionTracker {
     (socket as TrackedSocket)[kConn] = conn;
     this.#sockets.set(conn, socket);
     this.#open++;
-    this.#perClient.set(conn.remoteAddress, (this.#perClient.get(conn.remoteAddress) ?? 0) + 1);
+    const perClient = this.#countPerClient;
+    if (perClient) this.#perClient.set(conn.remoteAddress, (this.#perClient.get(conn.remoteAddress) ?? 0) + 1);
     let errored = false;
     socket.on('error', () => {
       errored = true;
@@ -63,14 +68,17 @@ export class ConnectionTracker {
       // Node's server arms the socket timeout with keepAliveTimeout between requests (SPEC §3.1).
       if (conn.inFlight === 0) conn.reason ??= 'idle-timeout';
     });
-    socket.once('close', () => {
+    // 'close' is emitted once: `on` spares the once-wrapper (issue 8).
+    socket.on('close', () => {
       for (const w of conn.watchers) w();
       conn.watchers.clear();
       this.#sockets.delete(conn);
       this.#open--;
-      const n = (this.#perClient.get(conn.remoteAddress) ?? 1) - 1;
-      if (n === 0) this.#perClient.delete(conn.remoteAddress);
-      else this.#perClient.set(conn.remoteAddress, n);
+      if (perClient) {
+        const n = (this.#perClient.get(conn.remoteAddress) ?? 1) - 1;
+        if (n === 0) this.#perClient.delete(conn.remoteAddress);
+        else this.#perClient.set(conn.remoteAddress, n);
+      }
       if (!conn.handedOff) {
         const reason = conn.reason ?? (errored ? 'error' : 'client-closed');
         this.#telemetry.emit({ type: 'downstream.close', conn: conn.id, reason, requests: conn.requests });
@@ -133,8 +141,9 @@ export class ConnectionTracker {
     socket.once('close', () => clearTimeout(timer));
   }
 
-  /** Open client connections from `remoteAddress`, tunnels included. */
+  /** Open client connections from `remoteAddress`, tunnels included; throws when the tracker was built not to count. */
   connectionsFrom(remoteAddress: string): number {
+    if (!this.#countPerClient) throw new Error('ConnectionTracker: built with countPerClient: false');
     return this.#perClient.get(remoteAddress) ?? 0;
   }
 

@@ -21,6 +21,8 @@ export interface DestinationOptions {
 }
 
 export const ALLOW: Verdict = Object.freeze({ ok: true });
+/** Bound on the allowed-destination memo (a forward proxy may see many names): forget all and start again. */
+const ALLOWED_MAX = 4096;
 const UNSPECIFIED = new CidrList(['0.0.0.0', '::']);
 const LOOPBACK = new CidrList(['127.0.0.0/8', '::1']);
 
@@ -52,6 +54,11 @@ export class DestinationGuard {
   #ownHost = new CidrList([]);
   #anyInterface = false;
   #exposed = false;
+  /**
+   * `port hostname` pairs whose pre-DNS check allowed them (issue 8: every plain-HTTP request is prechecked, and the
+   * answer depends only on the rules and the bound listeners). Cleared when the listeners change; bounded.
+   */
+  readonly #allowed = new Set<string>();
 
   /** Throws on a malformed `cidr`: config validation reports those first, with the dotted path. */
   constructor(opts: DestinationOptions) {
@@ -70,6 +77,7 @@ export class DestinationGuard {
       else bound.push(formatIp(ip));
       if (!LOOPBACK.has(ip)) this.#exposed = true;
     }
+    this.#allowed.clear();
     this.#bound = new CidrList(bound);
     const own: string[] = [];
     for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) own.push(i.address);
@@ -109,6 +117,17 @@ export class DestinationGuard {
 
   /** What can be decided before DNS: literal addresses, loops, name and port rules. The connector completes it. */
   precheck(hostname: string, port: number): Verdict {
+    const key = `${port} ${hostname}`;
+    if (this.#allowed.has(key)) return ALLOW;
+    const verdict = this.#precheck(hostname, port);
+    if (verdict.ok) {
+      if (this.#allowed.size >= ALLOWED_MAX) this.#allowed.clear();
+      this.#allowed.add(key);
+    }
+    return verdict;
+  }
+
+  #precheck(hostname: string, port: number): Verdict {
     const literal = literalAddresses(hostname);
     if (literal !== undefined) {
       for (const ip of literal) {

@@ -59,11 +59,19 @@ export function newInstanceId(): string {
   return `hw-${randomBytes(3).toString('hex')}`;
 }
 
+/** Bound on the allowed-client memo: a proxy open to a large network forgets and re-parses rather than grow. */
+const ALLOWED_CLIENTS_MAX = 4096;
+
 export class AccessGuard {
   readonly #o: GuardOptions;
   readonly #clients: CidrList;
   readonly #destinations: DestinationGuard;
   readonly #auth: ProxyAuthenticator;
+  /**
+   * Client addresses already allowed (issue 8: a `Connection: close` client is checked on every connection, and the
+   * rules never change after start-up). Only allowed addresses are kept, and at most {@link ALLOWED_CLIENTS_MAX}.
+   */
+  readonly #allowedClients = new Set<string>();
 
   /** Throws on malformed CIDRs or hashes: config validation reports those first, with the dotted path. */
   constructor(opts: GuardOptions) {
@@ -89,8 +97,13 @@ export class AccessGuard {
 
   /** `access.clients` (default loopback only). Checked when a connection is accepted. */
   checkClient(remoteAddress: string | undefined): Verdict {
+    if (remoteAddress !== undefined && this.#allowedClients.has(remoteAddress)) return ALLOW;
     const ip = remoteAddress === undefined ? null : parseIp(remoteAddress);
-    if (ip !== null && this.#clients.has(ip)) return ALLOW;
+    if (ip !== null && this.#clients.has(ip)) {
+      if (this.#allowedClients.size >= ALLOWED_CLIENTS_MAX) this.#allowedClients.clear();
+      this.#allowedClients.add(remoteAddress!);
+      return ALLOW;
+    }
     const who = remoteAddress ?? 'an unknown address';
     return { ok: false, error: new ProxyError('FORBIDDEN', `client ${who} is not allowed by access.clients`, { leg: 'downstream', phase: 'request-head' }) };
   }
@@ -126,13 +139,15 @@ export class AccessGuard {
   /** Plain HTTP, before dispatch: auth (407), own Via (508), destination by name/literal (403, 508). */
   admitRequest(raw: RawHeaders, target: { hostname: string; port: number } | undefined, conn: DownstreamConnection): Refusal | undefined | Promise<Refusal | undefined> {
     const auth = this.checkAuth(raw);
-    const next = (a: AuthOutcome): Refusal | undefined => {
-      if (!a.ok) return this.#authRefusal(a.reason, conn);
-      const loop = this.#viaLoop(raw, conn);
-      if (loop !== undefined || target === undefined) return loop;
-      return this.#refusal(this.precheckDestination(target.hostname, target.port), conn);
-    };
-    return auth instanceof Promise ? auth.then(next) : next(auth);
+    // No closure on the synchronous path (issue 8: this runs for every request).
+    return auth instanceof Promise ? auth.then((a) => this.#afterAuth(a, raw, target, conn)) : this.#afterAuth(auth, raw, target, conn);
+  }
+
+  #afterAuth(auth: AuthOutcome, raw: RawHeaders, target: { hostname: string; port: number } | undefined, conn: DownstreamConnection): Refusal | undefined {
+    if (!auth.ok) return this.#authRefusal(auth.reason, conn);
+    const loop = this.#viaLoop(raw, conn);
+    if (loop !== undefined || target === undefined) return loop;
+    return this.#refusal(this.precheckDestination(target.hostname, target.port), conn);
   }
 
   /**

@@ -118,6 +118,40 @@ describe('checkClient', () => {
   ])('$remote → $ok', ({ remote, ok }) => {
     expect(guard().g.checkClient(remote).ok).toBe(ok);
   });
+
+  it('the same answers when asked again and again (the allowed-address memo, issue 8)', () => {
+    const { g } = guard();
+    for (let round = 0; round < 3; round++) {
+      expect(g.checkClient('127.0.0.1').ok).toBe(true);
+      expect(g.checkClient('10.0.0.1').ok).toBe(false);
+    }
+    // Beyond the memo's bound it forgets and starts again, with the same answers.
+    for (let i = 0; i < 5000; i++) expect(g.checkClient(`127.0.${i >> 8}.${i & 255}`).ok).toBe(true);
+    expect(g.checkClient('127.0.0.1').ok).toBe(true);
+    expect(g.checkClient('10.0.0.1').ok).toBe(false);
+  });
+});
+
+describe('precheckDestination (the pre-DNS check of every plain-HTTP request)', () => {
+  it('a destination allowed before listen() becomes a loop once it is the bound listener (the memo is cleared)', () => {
+    const { g } = guard();
+    expect(g.precheckDestination('127.0.0.1', 3128).ok).toBe(true);
+    expect(g.precheckDestination('127.0.0.1', 3128).ok).toBe(true);
+    g.listening([{ host: '127.0.0.1', port: 3128 }]);
+    const v = g.precheckDestination('127.0.0.1', 3128);
+    expect(v.ok ? 0 : v.error.status).toBe(508);
+    expect(g.precheckDestination('127.0.0.1', 3129).ok).toBe(true);
+  });
+
+  it('a denial is decided afresh each time, and never memoised as allowed', () => {
+    const { g } = guard({}, { destinations: [{ action: 'deny', ports: [25] }] });
+    g.listening([{ host: '127.0.0.1', port: 3128 }]);
+    for (let round = 0; round < 3; round++) {
+      const v = g.precheckDestination('mail.example', 25);
+      expect(v.ok ? 0 : v.error.status).toBe(403);
+      expect(g.precheckDestination('mail.example', 587).ok).toBe(true);
+    }
+  });
 });
 
 it('newInstanceId is short, prefixed and random', () => {
