@@ -1,11 +1,13 @@
 /**
  * Fixtures for the dumb-proxy tests: raw `net` clients that write exact bytes and timestamp what they see, scripted
- * origins, an event log with bounded waits, and a teardown list run in afterEach (STYLE rule 11).
+ * origins, an event log with bounded waits; what they open is registered with the test's cleanup list (useCleanup,
+ * run in afterEach: STYLE rule 11).
  */
 import { createServer as createHttpServer, type RequestListener, type Server as HttpServer } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { DumbEvent } from '../../src/workshop/dumb-proxy.js';
+import type { Cleanup } from './cleanup.js';
 
 /** Resolves with `p`, or rejects after `ms` naming what was awaited: every wait in these tests is bounded. */
 export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -14,21 +16,6 @@ export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
     timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Cleanup callbacks, run in reverse order of registration. */
-export class Teardown {
-  #fns: (() => void | Promise<void>)[] = [];
-
-  add(fn: () => void | Promise<void>): void {
-    this.#fns.push(fn);
-  }
-
-  async run(): Promise<void> {
-    const fns = this.#fns.reverse();
-    this.#fns = [];
-    for (const fn of fns) await fn();
-  }
 }
 
 /** Total length of the first response in `buf` when framed by Content-Length and complete, else -1. */
@@ -61,9 +48,9 @@ export class RawClient {
     });
   }
 
-  static async connect(port: number, teardown: Teardown): Promise<RawClient> {
+  static async connect(port: number, teardown: Cleanup): Promise<RawClient> {
     const socket = connect({ host: '127.0.0.1', port });
-    teardown.add(() => void socket.destroy());
+    teardown.defer(() => void socket.destroy());
     await within(
       new Promise((resolve, reject) => {
         socket.once('connect', resolve);
@@ -165,11 +152,11 @@ export class EventLog {
 export async function httpOrigin(
   handler: RequestListener,
   keepAliveTimeout: number,
-  teardown: Teardown,
+  teardown: Cleanup,
 ): Promise<{ server: HttpServer; port: number }> {
   const server = createHttpServer(handler);
   server.keepAliveTimeout = keepAliveTimeout;
-  teardown.add(
+  teardown.defer(
     () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -183,7 +170,7 @@ export async function httpOrigin(
 /** A raw TCP origin scripted per connection; every accepted socket is destroyed at teardown. */
 export async function rawOrigin(
   onConnection: (socket: Socket) => void,
-  teardown: Teardown,
+  teardown: Cleanup,
 ): Promise<{ server: Server; port: number }> {
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
@@ -192,7 +179,7 @@ export async function rawOrigin(
     socket.on('error', () => undefined);
     onConnection(socket);
   });
-  teardown.add(
+  teardown.defer(
     () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

@@ -3,15 +3,11 @@
  * web page that rebinds its own name to 127.0.0.1 cannot read /stats through a developer's browser.
  */
 import http from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useCleanup } from '../helpers/cleanup.js';
 import { startProxy } from '../helpers/proxy.js';
-import type { TestProxy } from '../helpers/proxy.js';
 
-let proxy: TestProxy | undefined;
-afterEach(async () => {
-  await proxy?.close();
-  proxy = undefined;
-});
+const { track } = useCleanup();
 
 function get(port: number, host: string, path = '/stats'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -28,7 +24,7 @@ function get(port: number, host: string, path = '/stats'): Promise<{ status: num
 
 describe('admin listener Host check', () => {
   it.each(['127.0.0.1', 'localhost', '[::1]', '127.0.0.1:PORT', 'localhost:PORT', 'LOCALHOST:PORT'])('Host %s is answered', async (host) => {
-    proxy = await startProxy();
+    const proxy = track(await startProxy());
     const port = proxy.adminPort!;
     const res = await get(port, host.replace('PORT', String(port)));
     expect(res.status).toBe(200);
@@ -36,7 +32,7 @@ describe('admin listener Host check', () => {
   });
 
   it.each(['attacker.example:PORT', 'attacker.example', '192.168.1.10:PORT', 'evil.localhost.example'])('Host "%s" gets 403 on every path', async (host) => {
-    proxy = await startProxy();
+    const proxy = track(await startProxy());
     const port = proxy.adminPort!;
     for (const path of ['/stats', '/metrics', '/']) {
       const res = await get(port, host.replace('PORT', String(port)), path);

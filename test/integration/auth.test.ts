@@ -2,17 +2,15 @@
  * Issue 7 proxy authentication over real sockets: 407 with the challenge, Basic credentials checked against salted
  * scrypt hashes, the header never forwarded and never logged.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/forward/password.js';
+import { useCleanup } from '../helpers/cleanup.js';
 import { startOrigin } from '../helpers/origin.js';
-import type { TestOrigin } from '../helpers/origin.js';
 import { startProxy } from '../helpers/proxy.js';
-import type { TestProxy } from '../helpers/proxy.js';
 import { RawClient, eventually, header } from '../helpers/raw.js';
 
-let origin: TestOrigin | undefined;
-let proxy: TestProxy | undefined;
-const clients: RawClient[] = [];
+const { track } = useCleanup();
+
 let users: { username: string; passwordHash: string }[] = [];
 
 const PASSWORD = 'corr3ct-h0rse';
@@ -23,23 +21,14 @@ beforeAll(async () => {
   users = [{ username: 'alice', passwordHash: await hashPassword(PASSWORD, { N: 1024, r: 8, p: 1 }) }];
 });
 
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await proxy?.close();
-  await origin?.close();
-  proxy = origin = undefined;
-});
-
 async function connect(port: number): Promise<RawClient> {
-  const c = await RawClient.connect(port);
-  clients.push(c);
-  return c;
+  return track(await RawClient.connect(port));
 }
 
 describe('Proxy-Authorization: Basic (enabled by access.users)', () => {
   it('no credentials → 407 with Proxy-Authenticate; right credentials on the same connection → 200', async () => {
-    origin = await startOrigin();
-    proxy = await startProxy({ access: { users, realm: 'staging proxy' } });
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy({ access: { users, realm: 'staging proxy' } }));
     const c = await connect(proxy.port);
     c.write(`GET ${origin.url}/x HTTP/1.1\r\nHost: x\r\n\r\n`);
     const challenge = await c.readResponse();
@@ -60,8 +49,8 @@ describe('Proxy-Authorization: Basic (enabled by access.users)', () => {
     { name: 'other scheme', value: () => 'Bearer abc' },
     { name: 'broken base64', value: () => 'Basic @@@' },
   ])('$name → 407, nothing upstream', async ({ value }) => {
-    origin = await startOrigin();
-    proxy = await startProxy({ access: { users } });
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy({ access: { users } }));
     const c = await connect(proxy.port);
     c.write(`GET ${origin.url}/x HTTP/1.1\r\nHost: x\r\nProxy-Authorization: ${value()}\r\n\r\n`);
     expect((await c.readResponse()).status).toBe(407);
@@ -69,8 +58,8 @@ describe('Proxy-Authorization: Basic (enabled by access.users)', () => {
   });
 
   it('a refused request with a body closes the connection instead of draining it', async () => {
-    origin = await startOrigin();
-    proxy = await startProxy({ access: { users } });
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy({ access: { users } }));
     const c = await connect(proxy.port);
     c.write(`POST ${origin.url}/x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello`);
     const res = await c.readResponse();
@@ -80,34 +69,33 @@ describe('Proxy-Authorization: Basic (enabled by access.users)', () => {
   });
 
   it('answers even Max-Forwards: 0 only after authentication (TRACE would echo the request)', async () => {
-    origin = await startOrigin();
-    proxy = await startProxy({ access: { users } });
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy({ access: { users } }));
     const c = await connect(proxy.port);
     c.write(`TRACE ${origin.url}/x HTTP/1.1\r\nHost: x\r\nMax-Forwards: 0\r\n\r\n`);
     expect((await c.readResponse()).status).toBe(407);
   });
 
   it('never logs the credentials, and logs the denial', async () => {
-    origin = await startOrigin();
-    proxy = await startProxy({ access: { users } });
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy({ access: { users } }));
     const c = await connect(proxy.port);
     const token = basic('alice', 'wrong-pass');
     c.write(`GET ${origin.url}/x HTTP/1.1\r\nHost: x\r\nProxy-Authorization: Basic ${token}\r\n\r\n`);
     await c.readResponse();
     c.write(`GET ${origin.url}/y HTTP/1.1\r\nHost: x\r\nProxy-Authorization: Basic ${basic('alice', PASSWORD)}\r\n\r\n`);
     await c.readResponse();
-    const p = proxy;
-    await eventually(() => p.logs.filter((l) => l.event === 'request').length === 2, 2000, 'two access-log entries');
-    const text = JSON.stringify(p.logs);
+    await eventually(() => proxy.logs.filter((l) => l.event === 'request').length === 2, 2000, 'two access-log entries');
+    const text = JSON.stringify(proxy.logs);
     for (const secret of [token, basic('alice', PASSWORD), 'wrong-pass', PASSWORD]) expect(text).not.toContain(secret);
-    expect(p.logs.filter((l) => l.event === 'access-denied')).toEqual([
+    expect(proxy.logs.filter((l) => l.event === 'access-denied')).toEqual([
       expect.objectContaining({ kind: 'auth', reason: 'invalid credentials', conn: 1, remote: '127.0.0.1' }),
     ]);
   });
 
   it('many connections sending the same new credentials at once all pass (one scrypt run shared)', async () => {
-    origin = await startOrigin();
-    proxy = await startProxy({ access: { users } });
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy({ access: { users } }));
     const port = proxy.port;
     const url = origin.url;
     const statuses = await Promise.all(

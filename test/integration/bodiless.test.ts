@@ -3,26 +3,18 @@
  * exact framing is visible. Each bodiless response is followed by another request on the same connection: a stray
  * body byte would corrupt it.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useCleanup } from '../helpers/cleanup.js';
 import { startOrigin } from '../helpers/origin.js';
 import type { TestOrigin } from '../helpers/origin.js';
 import { startProxy } from '../helpers/proxy.js';
 import type { TestProxy } from '../helpers/proxy.js';
 import { RawClient, header } from '../helpers/raw.js';
 
-let origin: TestOrigin | undefined;
-let proxy: TestProxy | undefined;
-let client: RawClient | undefined;
+const { track } = useCleanup();
 
-afterEach(async () => {
-  client?.close();
-  await proxy?.close();
-  await origin?.close();
-  client = proxy = origin = undefined;
-});
-
-async function setup(): Promise<void> {
-  origin = await startOrigin((req, res) => {
+async function setup(): Promise<{ origin: TestOrigin; proxy: TestProxy; client: RawClient }> {
+  const origin = track(await startOrigin((req, res) => {
     if (req.url === '/204') {
       res.writeHead(204, { 'X-Kind': 'no-content' });
       res.end();
@@ -38,64 +30,65 @@ async function setup(): Promise<void> {
       res.writeHead(200, { 'Content-Length': Buffer.byteLength(body), 'Content-Type': 'text/plain' });
       res.end(req.method === 'HEAD' ? undefined : body);
     }
-  });
-  proxy = await startProxy();
-  client = await RawClient.connect(proxy.port);
+  }));
+  const proxy = track(await startProxy());
+  const client = track(await RawClient.connect(proxy.port));
+  return { origin, proxy, client };
 }
 
-async function followUp(): Promise<void> {
-  client!.write(`GET ${origin!.url}/after HTTP/1.1\r\nHost: x\r\n\r\n`);
-  const next = await client!.readResponse();
+async function followUp(client: RawClient, origin: TestOrigin): Promise<void> {
+  client.write(`GET ${origin.url}/after HTTP/1.1\r\nHost: x\r\n\r\n`);
+  const next = await client.readResponse();
   expect(next.status).toBe(200);
   expect(next.body.toString()).toBe('twelve bytes');
 }
 
 describe('bodiless responses (SPEC §5.4)', () => {
   it('HEAD: the origin Content-Length is relayed, no body follows, the connection stays usable', async () => {
-    await setup();
-    client!.write(`HEAD ${origin!.url}/x HTTP/1.1\r\nHost: x\r\n\r\n`);
-    const res = await client!.readResponse({ head: true });
+    const { origin, proxy, client } = await setup();
+    client.write(`HEAD ${origin.url}/x HTTP/1.1\r\nHost: x\r\n\r\n`);
+    const res = await client.readResponse({ head: true });
     expect(res.status).toBe(200);
     expect(header(res, 'content-length')).toEqual(['12']);
-    await followUp();
+    await followUp(client, origin);
     // HEAD does not cost the pooled socket (undici's default would close it).
-    expect(proxy!.stats().upstream.totals.socketsCreated).toBe(1);
+    expect(proxy.stats().upstream.totals.socketsCreated).toBe(1);
   });
 
   it.each([
     ['/204', 204],
     ['/304', 304],
   ])('%s: no body, no chunked framing, the connection stays usable', async (path, status) => {
-    await setup();
-    client!.write(`GET ${origin!.url}${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
-    const res = await client!.readResponse();
+    const { origin, client } = await setup();
+    client.write(`GET ${origin.url}${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    const res = await client.readResponse();
     expect(res.status).toBe(status);
     expect(header(res, 'transfer-encoding')).toEqual([]);
     expect(res.body.length).toBe(0);
-    await followUp();
+    await followUp(client, origin);
   });
 
   it('a 103 Early Hints before the final response does not break framing', async () => {
-    await setup();
-    client!.write(`GET ${origin!.url}/hints HTTP/1.1\r\nHost: x\r\n\r\n`);
-    const res = await client!.readResponse();
+    const { origin, client } = await setup();
+    client.write(`GET ${origin.url}/hints HTTP/1.1\r\nHost: x\r\n\r\n`);
+    const res = await client.readResponse();
     // Interim responses are not relayed; the first response the client sees is the final one.
     expect(res.status).toBe(200);
     expect(res.body.toString()).toBe('hints');
-    await followUp();
+    await followUp(client, origin);
   });
 });
 
 describe('Expect: 100-continue (SPEC §5.4)', () => {
   it('hopwise answers 100 Continue before the body is sent, then relays the body; the origin never sees Expect', async () => {
-    await setup();
-    client!.write(`POST ${origin!.url}/upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n`);
-    const interim = await client!.readResponse();
+    const { origin, client } = await setup();
+    client.write(`POST ${origin.url}/upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n`);
+    const interim = await client.readResponse();
     expect(interim.status).toBe(100);
-    client!.write('hello');
-    const res = await client!.readResponse();
+    client.write('hello');
+    const res = await client.readResponse();
     expect(res.status).toBe(200);
-    const seen = origin!.seen[0]!;
+    const seen = origin.seen[0]!;
     expect(seen.bodyLength).toBe(5);
     expect(seen.headers.expect).toBeUndefined();
   });

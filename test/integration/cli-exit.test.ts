@@ -8,13 +8,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { useCleanup } from '../helpers/cleanup.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const { defer } = useCleanup();
 
 async function runMain(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
   const stdout = new PassThrough();
@@ -29,7 +27,7 @@ async function runMain(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ c
 
 function configFile(content: string, name = 'hopwise.json'): string {
   const dir = mkdtempSync(join(tmpdir(), 'hopwise-cli-'));
-  dirs.push(dir);
+  defer(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, name);
   writeFileSync(file, content);
   return file;

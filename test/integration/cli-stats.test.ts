@@ -1,30 +1,17 @@
 import http from 'node:http';
 import net from 'node:net';
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { statsCommand } from '../../src/cli/stats-command.js';
 import type { StatsSnapshot } from '../../src/observability/stats.js';
 import { fetchStats, settledStats } from '../helpers/admin.js';
+import { useCleanup } from '../helpers/cleanup.js';
 import { startOrigin } from '../helpers/origin.js';
 import type { TestOrigin } from '../helpers/origin.js';
 import { startProxy, viaProxy } from '../helpers/proxy.js';
-import type { TestProxy } from '../helpers/proxy.js';
 
-let origin: TestOrigin | undefined;
-let proxy: TestProxy | undefined;
-let agent: http.Agent | undefined;
-const servers: net.Server[] = [];
-
-afterEach(async () => {
-  agent?.destroy();
-  await proxy?.close();
-  await origin?.close();
-  for (const s of servers.splice(0)) await new Promise<void>((r) => s.close(() => r()));
-  agent = undefined;
-  proxy = undefined;
-  origin = undefined;
-});
+const { track, defer } = useCleanup();
 
 /** Fake stdout/stderr that collect what the command writes. */
 function io(): { stdout: PassThrough; stderr: PassThrough; out(): string; err(): string } {
@@ -37,13 +24,14 @@ function io(): { stdout: PassThrough; stderr: PassThrough; out(): string; err():
   return { stdout, stderr, out: () => o, err: () => e };
 }
 
-async function withTraffic(): Promise<{ admin: string; stats: StatsSnapshot }> {
-  origin = await startOrigin();
-  proxy = await startProxy({}, 'warn');
-  agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+async function withTraffic(): Promise<{ origin: TestOrigin; admin: string; stats: StatsSnapshot }> {
+  const origin = track(await startOrigin());
+  const proxy = track(await startProxy({}, 'warn'));
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  defer(() => agent.destroy());
   for (let i = 0; i < 5; i++) await viaProxy(proxy.port, `${origin.url}/${i}`, { agent });
   await settledStats(proxy.adminPort!, 5);
-  return { admin: `http://127.0.0.1:${proxy.adminPort}`, stats: await fetchStats(proxy.adminPort!) };
+  return { origin, admin: `http://127.0.0.1:${proxy.adminPort}`, stats: await fetchStats(proxy.adminPort!) };
 }
 
 /** A listener that answers every request with `status` and `body`. */
@@ -52,42 +40,42 @@ async function fakeAdmin(status: number, body: string): Promise<string> {
     res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
     res.end(body);
   });
-  servers.push(server);
+  defer(() => new Promise<void>((r) => server.close(() => r())));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
 }
 
 describe('hopwise stats against a real admin listener', () => {
   it('prints a table with the downstream numbers and one row per origin', async () => {
-    const { admin } = await withTraffic();
+    const { origin, admin } = await withTraffic();
     const t = io();
     expect(await statsCommand({ adminUrl: admin, json: false }, t)).toBe(0);
     const lines = t.out().split('\n');
     expect(lines[0]).toBe(`hopwise stats from ${admin}/stats · up ${lines[0]!.split(' · up ')[1]}`);
     expect(lines).toContain('  connections  1 accepted · 1 open · closed: none');
     expect(lines).toContain('  requests     5 · 5 per connection (max 5)');
-    const row = lines.find((l) => l.startsWith(`  ${origin!.origin}`))!.trim().split(/\s+/);
+    const row = lines.find((l) => l.startsWith(`  ${origin.origin}`))!.trim().split(/\s+/);
     // ORIGIN SOCKETS OPEN IDLE REQUESTS REUSED RATIO RETRIES ERRORS CLOSED
-    expect(row).toEqual([origin!.origin, '1', '1', '1', '5', '4', '80.0%', '0', '0', 'none']);
+    expect(row).toEqual([origin.origin, '1', '1', '1', '5', '4', '80.0%', '0', '0', 'none']);
     expect(t.err()).toBe('');
   });
 
   it('--json prints the /stats JSON', async () => {
-    const { admin, stats } = await withTraffic();
+    const { origin, admin, stats } = await withTraffic();
     const t = io();
     expect(await statsCommand({ adminUrl: `${admin}/`, json: true }, t)).toBe(0);
     const printed = JSON.parse(t.out()) as StatsSnapshot;
     expect(printed.downstream).toEqual(stats.downstream);
-    expect(printed.upstream.origins[origin!.origin]!.requests).toBe(5);
+    expect(printed.upstream.origins[origin.origin]!.requests).toBe(5);
     expect(printed.upstream.totals.reusedRequests).toBe(4);
   });
 
   it('is wired into main: `hopwise stats --admin <url>`', async () => {
-    const { admin } = await withTraffic();
+    const { origin, admin } = await withTraffic();
     const t = io();
     expect(await main(['stats', '--admin', admin], { env: {}, stdout: t.stdout, stderr: t.stderr })).toBe(0);
     expect(t.out()).toContain('Upstream (proxy → origins)');
-    expect(t.out()).toContain(origin!.origin);
+    expect(t.out()).toContain(origin.origin);
   });
 
   it('unreachable admin listener: a clear message and exit 1', async () => {

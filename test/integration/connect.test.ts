@@ -6,41 +6,39 @@ import https from 'node:https';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useCleanup } from '../helpers/cleanup.js';
 import { startProxy } from '../helpers/proxy.js';
-import type { TestProxy } from '../helpers/proxy.js';
 import { within } from '../helpers/raw.js';
 import { connectVia, nextEvent, readToEnd, selfSignedCert } from '../helpers/tunnel.js';
-import type { TestCert } from '../helpers/tunnel.js';
+import type { ConnectResult, TestCert } from '../helpers/tunnel.js';
 
 let cert: TestCert;
-let proxy: TestProxy | undefined;
-const servers: net.Server[] = [];
-const sockets: net.Socket[] = [];
 
 beforeAll(() => {
   cert = selfSignedCert();
 });
 
-afterEach(async () => {
-  for (const s of sockets.splice(0)) s.destroy();
-  await proxy?.close();
-  proxy = undefined;
-  await Promise.all(
-    servers.splice(0).map(
-      (s) =>
-        new Promise<void>((resolve) => {
-          (s as net.Server & { closeAllConnections?: () => void }).closeAllConnections?.();
-          s.close(() => resolve());
-        }),
-    ),
-  );
-});
+const { track, defer } = useCleanup();
 
+/** `server` listening on an ephemeral loopback port; closed (its connections too) after the test. */
 async function listen<T extends net.Server>(server: T): Promise<number> {
-  servers.push(server);
+  defer(
+    () =>
+      new Promise<void>((resolve) => {
+        (server as net.Server & { closeAllConnections?: () => void }).closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return (server.address() as AddressInfo).port;
+}
+
+/** connectVia, with the client socket destroyed after the test. */
+async function tunnelVia(...args: Parameters<typeof connectVia>): Promise<ConnectResult> {
+  const result = await connectVia(...args);
+  defer(() => result.socket.destroy());
+  return result;
 }
 
 /** A port with nothing listening on it. */
@@ -82,9 +80,8 @@ describe('CONNECT to a TLS origin', () => {
       res.end(`tls hello ${req.url ?? ''}`);
     });
     const port = await listen(origin);
-    proxy = await startProxy();
-    const tunnel = await connectVia(proxy.port, `127.0.0.1:${port}`);
-    sockets.push(tunnel.socket);
+    const proxy = track(await startProxy());
+    const tunnel = await tunnelVia(proxy.port, `127.0.0.1:${port}`);
     expect(tunnel.head).toBe('HTTP/1.1 200 Connection Established');
     const closed = nextEvent(proxy.proxy.telemetry, 'tunnel.close');
     const body = await within(
@@ -132,10 +129,9 @@ describe('relaying bytes', () => {
   it('a half-closed tunnel still delivers what the origin sends after the client FIN', async () => {
     const origin = halfCloseOrigin();
     const port = await listen(origin.server);
-    proxy = await startProxy();
+    const proxy = track(await startProxy());
     const closed = nextEvent(proxy.proxy.telemetry, 'tunnel.close');
-    const tunnel = await connectVia(proxy.port, `127.0.0.1:${port}`, { allowHalfOpen: true });
-    sockets.push(tunnel.socket);
+    const tunnel = await tunnelVia(proxy.port, `127.0.0.1:${port}`, { allowHalfOpen: true });
     tunnel.socket.end('hello');
     const got = await readToEnd(tunnel.socket, tunnel.rest);
     expect(got.toString()).toBe('after-fin:hello');
@@ -155,10 +151,9 @@ describe('relaying bytes', () => {
       socket.end('bye'); // FIN first, keep reading
     });
     const port = await listen(origin);
-    proxy = await startProxy();
+    const proxy = track(await startProxy());
     const closed = nextEvent(proxy.proxy.telemetry, 'tunnel.close');
-    const tunnel = await connectVia(proxy.port, `127.0.0.1:${port}`, { allowHalfOpen: true });
-    sockets.push(tunnel.socket);
+    const tunnel = await tunnelVia(proxy.port, `127.0.0.1:${port}`, { allowHalfOpen: true });
     const got = await readToEnd(tunnel.socket, tunnel.rest);
     expect(got.toString()).toBe('bye');
     tunnel.socket.end('late words');
@@ -171,13 +166,12 @@ describe('relaying bytes', () => {
   it('bytes sent with the CONNECT head are forwarded; Proxy-Authorization never leaves the proxy', async () => {
     const origin = halfCloseOrigin();
     const port = await listen(origin.server);
-    proxy = await startProxy();
-    const tunnel = await connectVia(proxy.port, `127.0.0.1:${port}`, {
+    const proxy = track(await startProxy());
+    const tunnel = await tunnelVia(proxy.port, `127.0.0.1:${port}`, {
       extra: 'Proxy-Authorization: Basic dXNlcjpwYXNz\r\nProxy-Connection: keep-alive\r\n',
       early: 'EARLY',
       allowHalfOpen: true,
     });
-    sockets.push(tunnel.socket);
     expect(tunnel.status).toBe(200);
     tunnel.socket.end('+more');
     expect((await readToEnd(tunnel.socket, tunnel.rest)).toString()).toBe('after-fin:EARLY+more');
@@ -187,11 +181,10 @@ describe('relaying bytes', () => {
   it('an idle tunnel is closed after tunnel.idleTimeout', async () => {
     const origin = halfCloseOrigin();
     const port = await listen(origin.server);
-    proxy = await startProxy({ tunnel: { idleTimeout: 200 } });
+    const proxy = track(await startProxy({ tunnel: { idleTimeout: 200 } }));
     const closed = nextEvent(proxy.proxy.telemetry, 'tunnel.close');
     const t0 = performance.now();
-    const tunnel = await connectVia(proxy.port, `127.0.0.1:${port}`);
-    sockets.push(tunnel.socket);
+    const tunnel = await tunnelVia(proxy.port, `127.0.0.1:${port}`);
     await readToEnd(tunnel.socket, tunnel.rest);
     expect((await closed).reason).toBe('idle-timeout');
     expect(performance.now() - t0).toBeGreaterThanOrEqual(150);
@@ -200,10 +193,9 @@ describe('relaying bytes', () => {
   it('shutdown closes open tunnels (reason shutdown)', async () => {
     const origin = halfCloseOrigin();
     const port = await listen(origin.server);
-    proxy = await startProxy({ shutdown: { drainTimeout: 100 } });
+    const proxy = track(await startProxy({ shutdown: { drainTimeout: 100 } }));
     const closed = nextEvent(proxy.proxy.telemetry, 'tunnel.close');
-    const tunnel = await connectVia(proxy.port, `127.0.0.1:${port}`);
-    sockets.push(tunnel.socket);
+    const tunnel = await tunnelVia(proxy.port, `127.0.0.1:${port}`);
     await within(5000, proxy.proxy.close(), 'graceful close');
     expect((await closed).reason).toBe('shutdown');
     expect(tunnel.socket.destroyed || tunnel.socket.readableEnded || (await readToEnd(tunnel.socket)).length === 0).toBe(true);
@@ -212,14 +204,13 @@ describe('relaying bytes', () => {
 
 describe('refusals before the tunnel exists', () => {
   async function refused(port: number, authority: string): Promise<{ status: number; head: string; body: string }> {
-    const r = await connectVia(port, authority);
-    sockets.push(r.socket);
+    const r = await tunnelVia(port, authority);
     const body = (await readToEnd(r.socket, r.rest)).toString();
     return { status: r.status, head: r.head, body };
   }
 
   it('a refused target gets 502 naming it and the cause, and the connection closes', async () => {
-    proxy = await startProxy();
+    const proxy = track(await startProxy());
     const port = await deadPort();
     const r = await refused(proxy.port, `127.0.0.1:${port}`);
     expect(r.status).toBe(502);
@@ -231,7 +222,7 @@ describe('refusals before the tunnel exists', () => {
   });
 
   it('an unresolvable name gets 502', async () => {
-    proxy = await startProxy();
+    const proxy = track(await startProxy());
     const r = await refused(proxy.port, 'no-such-host.invalid:443');
     expect(r.status).toBe(502);
     expect(r.body).toContain('name not resolved');
@@ -244,7 +235,7 @@ describe('refusals before the tunnel exists', () => {
       s.destroy();
     });
     const port = await listen(origin);
-    proxy = await startProxy({ tunnel: { allowedPorts: [443] } });
+    const proxy = track(await startProxy({ tunnel: { allowedPorts: [443] } }));
     const r = await refused(proxy.port, `127.0.0.1:${port}`);
     expect(r.status).toBe(403);
     expect(r.body).toContain(`port ${port} is not allowed`);
@@ -252,12 +243,12 @@ describe('refusals before the tunnel exists', () => {
   });
 
   it.each(['127.0.0.1', 'http://127.0.0.1:80/', '127.0.0.1:0'])('a malformed authority %j gets 400', async (authority) => {
-    proxy = await startProxy();
+    const proxy = track(await startProxy());
     expect((await refused(proxy.port, authority)).status).toBe(400);
   });
 
   it('a gateway refuses CONNECT with 501', async () => {
-    proxy = await startProxy({ mode: 'gateway', target: 'http://127.0.0.1:9' });
+    const proxy = track(await startProxy({ mode: 'gateway', target: 'http://127.0.0.1:9' }));
     const r = await refused(proxy.port, '127.0.0.1:443');
     expect(r.status).toBe(501);
     expect(r.body).toContain('gateway mode');

@@ -4,29 +4,21 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useCleanup } from '../helpers/cleanup.js';
 import { startOrigin } from '../helpers/origin.js';
-import type { TestOrigin } from '../helpers/origin.js';
 import { startProxy } from '../helpers/proxy.js';
-import type { TestProxy } from '../helpers/proxy.js';
 
 const run = promisify(execFile);
 const CURL = '/usr/bin/curl';
 const hasCurl = existsSync(CURL);
 
-let origin: TestOrigin | undefined;
-let proxy: TestProxy | undefined;
-
-afterEach(async () => {
-  await proxy?.close();
-  await origin?.close();
-  proxy = origin = undefined;
-});
+const { track } = useCleanup();
 
 describe.skipIf(!hasCurl)(`curl -x${hasCurl ? '' : ` (skipped: ${CURL} not installed)`}`, () => {
   it('fetches through the proxy; two URLs reuse one client connection and one upstream socket', async () => {
-    origin = await startOrigin();
-    proxy = await startProxy();
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy());
     const { stdout, stderr } = await run(
       CURL,
       ['-sS', '-v', '--max-time', '10', '-x', proxy.url, `${origin.url}/one`, `${origin.url}/two`],

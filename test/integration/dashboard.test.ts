@@ -2,21 +2,17 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useCleanup } from '../helpers/cleanup.js';
 import { startOrigin } from '../helpers/origin.js';
-import type { TestOrigin } from '../helpers/origin.js';
 import { startProxy, viaProxy } from '../helpers/proxy.js';
-import type { TestProxy } from '../helpers/proxy.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 const WAIT = { timeout: 15_000 } as const;
 
 let browser: Browser | undefined;
-let page: Page | undefined;
-let origin: TestOrigin | undefined;
-let proxy: TestProxy | undefined;
-let agent: http.Agent | undefined;
+const { track, defer } = useCleanup();
 
 beforeAll(async () => {
   if (!haveChromium) return;
@@ -28,17 +24,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-});
-
-afterEach(async () => {
-  await page?.close();
-  agent?.destroy();
-  await proxy?.close();
-  await origin?.close();
-  page = undefined;
-  agent = undefined;
-  proxy = undefined;
-  origin = undefined;
 });
 
 /** The number a dashboard field shows (its data-value attribute). */
@@ -55,10 +40,10 @@ describe('live dashboard (GET / on the admin listener) in headless Chromium', ()
   it.skipIf(!haveChromium)(
     `renders live numbers that change with traffic${haveChromium ? '' : ` (SKIPPED: ${CHROMIUM} not installed; apt-get install -y chromium)`}`,
     async () => {
-      origin = await startOrigin();
-      proxy = await startProxy({}, 'warn');
+      const origin = track(await startOrigin());
+      const proxy = track(await startProxy({}, 'warn'));
       const adminUrl = `http://127.0.0.1:${proxy.adminPort}`;
-      page = await browser!.newPage();
+      const page = track(await browser!.newPage());
       const requested: string[] = [];
       const problems: string[] = [];
       page.on('request', (r) => requested.push(r.url()));
@@ -74,7 +59,8 @@ describe('live dashboard (GET / on the admin listener) in headless Chromium', ()
       expect(await page.$$('[data-origin]')).toHaveLength(0);
 
       // Keep-alive client: one downstream connection, one upstream socket, 11 of 12 requests reused.
-      agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      defer(() => agent.destroy());
       for (let i = 0; i < 12; i++) expect((await viaProxy(proxy.port, `${origin.url}/${i}`, { agent })).status).toBe(200);
       const card = `[data-origin="${origin.origin}"]`;
       await waitForField(page, '[data-field="downstream-requests"]', 12);

@@ -5,23 +5,14 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useCleanup } from '../helpers/cleanup.js';
 import { startOrigin } from '../helpers/origin.js';
-import type { TestOrigin } from '../helpers/origin.js';
 import { startProxy } from '../helpers/proxy.js';
 import type { TestProxy } from '../helpers/proxy.js';
 import { RawClient, header, within } from '../helpers/raw.js';
 
-let origin: TestOrigin | undefined;
-let proxy: TestProxy | undefined;
-let client: RawClient | undefined;
-
-afterEach(async () => {
-  client?.close();
-  await proxy?.close();
-  await origin?.close();
-  client = proxy = origin = undefined;
-});
+const { track } = useCleanup();
 
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -35,12 +26,12 @@ async function closeReasons(p: TestProxy, n: number): Promise<Record<string, num
 describe('HTTP/1.0 clients (SPEC §3.2, RFC 9112 §9.3)', () => {
   it('are never kept alive, even with Connection: keep-alive, and never get chunked responses', async () => {
     // The origin answers chunked (no Content-Length).
-    origin = await startOrigin((_req, res) => {
+    const origin = track(await startOrigin((_req, res) => {
       res.write('part1-');
       res.end('part2');
-    });
-    proxy = await startProxy();
-    client = await RawClient.connect(proxy.port);
+    }));
+    const proxy = track(await startProxy());
+    const client = track(await RawClient.connect(proxy.port));
     client.write(`GET ${origin.url}/old HTTP/1.0\r\nConnection: keep-alive\r\n\r\n`);
     const res = await client.readResponse();
     expect(res.statusLine).toMatch(/^HTTP\/1\.1 200/);
@@ -58,9 +49,9 @@ describe('HTTP/1.0 clients (SPEC §3.2, RFC 9112 §9.3)', () => {
 
 describe('HTTP/1.1 clients (SPEC §3.1, §3.3)', () => {
   it('are kept alive by default and closed when they ask (client-asked)', async () => {
-    origin = await startOrigin();
-    proxy = await startProxy();
-    client = await RawClient.connect(proxy.port);
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy());
+    const client = track(await RawClient.connect(proxy.port));
     client.write(`GET ${origin.url}/1 HTTP/1.1\r\nHost: x\r\n\r\n`);
     const r1 = await client.readResponse();
     expect(header(r1, 'connection')).toEqual(['keep-alive']);
@@ -74,7 +65,7 @@ describe('HTTP/1.1 clients (SPEC §3.1, §3.3)', () => {
 
   it('answers pipelined requests in order on the same connection', async () => {
     // The origin answers /slow last, so order is the proxy's doing.
-    origin = await startOrigin((req, res) => {
+    const origin = track(await startOrigin((req, res) => {
       const body = `answer ${req.url}`;
       const send = (): void => {
         res.writeHead(200, { 'Content-Length': Buffer.byteLength(body) });
@@ -82,9 +73,9 @@ describe('HTTP/1.1 clients (SPEC §3.1, §3.3)', () => {
       };
       if (req.url === '/slow') setTimeout(send, 150);
       else send();
-    });
-    proxy = await startProxy();
-    client = await RawClient.connect(proxy.port);
+    }));
+    const proxy = track(await startProxy());
+    const client = track(await RawClient.connect(proxy.port));
     client.write(
       `GET ${origin.url}/slow HTTP/1.1\r\nHost: x\r\n\r\n` +
         `GET ${origin.url}/fast1 HTTP/1.1\r\nHost: x\r\n\r\n` +
@@ -99,9 +90,9 @@ describe('HTTP/1.1 clients (SPEC §3.1, §3.3)', () => {
   });
 
   it('closes an idle connection after downstream.keepAliveTimeout (idle-timeout)', async () => {
-    origin = await startOrigin();
-    proxy = await startProxy({ downstream: { keepAliveTimeout: 100 } });
-    client = await RawClient.connect(proxy.port);
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy({ downstream: { keepAliveTimeout: 100 } }));
+    const client = track(await RawClient.connect(proxy.port));
     client.write(`GET ${origin.url}/i HTTP/1.1\r\nHost: x\r\n\r\n`);
     const res = await client.readResponse();
     expect(header(res, 'keep-alive')).toEqual(['timeout=0']);
@@ -111,9 +102,9 @@ describe('HTTP/1.1 clients (SPEC §3.1, §3.3)', () => {
   });
 
   it('closes after downstream.maxRequestsPerConnection with Connection: close on the last response', async () => {
-    origin = await startOrigin();
-    proxy = await startProxy({ downstream: { maxRequestsPerConnection: 2 } });
-    client = await RawClient.connect(proxy.port);
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy({ downstream: { maxRequestsPerConnection: 2 } }));
+    const client = track(await RawClient.connect(proxy.port));
     client.write(`GET ${origin.url}/1 HTTP/1.1\r\nHost: x\r\n\r\n`);
     expect(header(await client.readResponse(), 'connection')).toEqual(['keep-alive']);
     client.write(`GET ${origin.url}/2 HTTP/1.1\r\nHost: x\r\n\r\n`);
@@ -125,8 +116,8 @@ describe('HTTP/1.1 clients (SPEC §3.1, §3.3)', () => {
 
 describe('slow and oversized request heads (SPEC §3.4)', () => {
   it('a head slower than downstream.headersTimeout gets 408 and a close', async () => {
-    proxy = await startProxy({ downstream: { headersTimeout: 300, requestTimeout: 600 } });
-    client = await RawClient.connect(proxy.port);
+    const proxy = track(await startProxy({ downstream: { headersTimeout: 300, requestTimeout: 600 } }));
+    const client = track(await RawClient.connect(proxy.port));
     const t0 = performance.now();
     client.write('GET http://127.0.0.1:1/x HTTP/1.1\r\nHost: x\r\nX-Slow: ');
     const res = await client.readResponse({ ms: 5000 });
@@ -137,9 +128,9 @@ describe('slow and oversized request heads (SPEC §3.4)', () => {
   });
 
   it('a head over downstream.maxHeaderSize gets 431 and a close; other connections are unaffected', async () => {
-    origin = await startOrigin();
-    proxy = await startProxy({ downstream: { maxHeaderSize: 2048 } });
-    client = await RawClient.connect(proxy.port);
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy({ downstream: { maxHeaderSize: 2048 } }));
+    const client = track(await RawClient.connect(proxy.port));
     client.write(`GET ${origin.url}/big HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(4096)}\r\n\r\n`);
     expect((await client.readResponse()).status).toBe(431);
     await client.waitClosed();
@@ -154,8 +145,8 @@ describe('slow and oversized request heads (SPEC §3.4)', () => {
   });
 
   it('garbage gets 400 and a close', async () => {
-    proxy = await startProxy();
-    client = await RawClient.connect(proxy.port);
+    const proxy = track(await startProxy());
+    const client = track(await RawClient.connect(proxy.port));
     client.write('\x16\x03\x01 not http at all\r\n\r\n');
     expect((await client.readResponse()).status).toBe(400);
     await client.waitClosed();
@@ -165,9 +156,9 @@ describe('slow and oversized request heads (SPEC §3.4)', () => {
 const SS = '/usr/bin/ss';
 describe.skipIf(!existsSync(SS))(`TCP options on accepted sockets (SPEC §3.5)${existsSync(SS) ? '' : ` (skipped: ${SS} missing)`}`, () => {
   it('sets SO_KEEPALIVE on client connections (seen as a keepalive timer by ss)', async () => {
-    origin = await startOrigin();
-    proxy = await startProxy({ downstream: { tcpKeepAliveInitialDelay: 30_000 } });
-    client = await RawClient.connect(proxy.port);
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy({ downstream: { tcpKeepAliveInitialDelay: 30_000 } }));
+    const client = track(await RawClient.connect(proxy.port));
     client.write(`GET ${origin.url}/k HTTP/1.1\r\nHost: x\r\n\r\n`);
     await client.readResponse();
     const { stdout } = await promisify(execFile)(SS, ['-tno', 'state', 'established', `( sport = :${proxy.port} )`]);

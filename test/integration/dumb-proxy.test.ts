@@ -5,24 +5,23 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDumbProxy, DUMB_BANNER, type DumbProxy } from '../../src/workshop/dumb-proxy.js';
+import { useCleanup } from '../helpers/cleanup.js';
 import {
   EventLog,
   RawClient,
-  Teardown,
   httpOrigin,
   rawOrigin,
   refusedPort,
   within,
 } from '../helpers/dumb-fixtures.js';
 
-const teardown = new Teardown();
-afterEach(() => teardown.run());
+const teardown = useCleanup();
 
 async function startProxy(log?: EventLog): Promise<{ proxy: DumbProxy; port: number }> {
   const proxy = createDumbProxy(log ? { onEvent: log.push } : {});
-  teardown.add(() => proxy.destroy());
+  teardown.defer(() => proxy.destroy());
   const { port } = await proxy.listen();
   return { proxy, port };
 }

@@ -4,24 +4,13 @@
  */
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useCleanup } from '../helpers/cleanup.js';
 import { startOrigin } from '../helpers/origin.js';
-import type { TestOrigin } from '../helpers/origin.js';
 import { startProxy, viaProxy } from '../helpers/proxy.js';
-import type { TestProxy } from '../helpers/proxy.js';
 import { RawClient, header, startRawOrigin } from '../helpers/raw.js';
-import type { RawOrigin } from '../helpers/raw.js';
 
-let origin: TestOrigin | undefined;
-let raw: RawOrigin | undefined;
-let proxy: TestProxy | undefined;
-
-afterEach(async () => {
-  await proxy?.close();
-  await origin?.close();
-  await raw?.close();
-  proxy = origin = raw = undefined;
-});
+const { track } = useCleanup();
 
 /** A port with nothing listening: bind, read the port, close. */
 async function deadPort(): Promise<number> {
@@ -34,8 +23,8 @@ async function deadPort(): Promise<number> {
 
 describe('upstream errors', () => {
   it('connection refused → 502 naming the origin and cause; the next request succeeds', async () => {
-    origin = await startOrigin();
-    proxy = await startProxy();
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy());
     const port = await deadPort();
     const res = await viaProxy(proxy.port, `http://127.0.0.1:${port}/x`);
     expect(res.status).toBe(502);
@@ -47,7 +36,7 @@ describe('upstream errors', () => {
   });
 
   it('unresolvable host → 502', async () => {
-    proxy = await startProxy();
+    const proxy = track(await startProxy());
     const res = await viaProxy(proxy.port, 'http://no-such-host.invalid/x');
     expect(res.status).toBe(502);
     expect(res.body.toString()).toContain('name not resolved');
@@ -55,10 +44,10 @@ describe('upstream errors', () => {
 
   it('no response head within upstream.responseTimeout → 504; the next request succeeds', async () => {
     // The origin reads the request and never answers the first one.
-    raw = await startRawOrigin((socket, all, index) => {
+    const raw = track(await startRawOrigin((socket, all, index) => {
       if (index > 0 && all.includes('\r\n\r\n')) socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
-    });
-    proxy = await startProxy({ upstream: { responseTimeout: 300 } });
+    }));
+    const proxy = track(await startProxy({ upstream: { responseTimeout: 300 } }));
     const t0 = performance.now();
     const res = await viaProxy(proxy.port, `${raw.origin}/slow`);
     expect(res.status).toBe(504);
@@ -70,11 +59,11 @@ describe('upstream errors', () => {
   });
 
   it('an invalid upstream response → 502, and the client connection stays usable', async () => {
-    raw = await startRawOrigin((socket, all) => {
+    const raw = track(await startRawOrigin((socket, all) => {
       if (all.includes('\r\n\r\n')) socket.end('HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd');
-    });
-    origin = await startOrigin();
-    proxy = await startProxy();
+    }));
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy());
     const client = await RawClient.connect(proxy.port);
     try {
       client.write(`GET ${raw.origin}/bad HTTP/1.1\r\nHost: x\r\n\r\n`);
@@ -89,7 +78,7 @@ describe('upstream errors', () => {
 
 describe('request target (SPEC §2)', () => {
   it('origin-form to the forward proxy → 400 explaining that an absolute URI is needed', async () => {
-    proxy = await startProxy();
+    const proxy = track(await startProxy());
     const res = await viaProxy(proxy.port, '/stats');
     expect(res.status).toBe(400);
     expect(res.body.toString()).toMatch(/absolute URI/);
@@ -97,8 +86,8 @@ describe('request target (SPEC §2)', () => {
   });
 
   it.each(['OPTIONS', 'TRACE'])('%s with Max-Forwards: 0 is answered by the proxy itself', async (method) => {
-    origin = await startOrigin();
-    proxy = await startProxy();
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy());
     const res = await viaProxy(proxy.port, `${origin.url}/mf`, { method, headers: { 'Max-Forwards': '0', Cookie: 'secret=1' } });
     expect(res.status).toBe(200);
     expect(origin.seen).toHaveLength(0);
@@ -112,16 +101,16 @@ describe('request target (SPEC §2)', () => {
   });
 
   it.each(['OPTIONS', 'TRACE'])('%s with Max-Forwards: 3 is forwarded with 2', async (method) => {
-    origin = await startOrigin();
-    proxy = await startProxy();
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy());
     const res = await viaProxy(proxy.port, `${origin.url}/mf`, { method, headers: { 'Max-Forwards': '3' } });
     expect(res.status).toBe(200);
     expect(header(origin.seen[0]!, 'max-forwards')).toEqual(['2']);
   });
 
   it('Max-Forwards on a GET is left alone', async () => {
-    origin = await startOrigin();
-    proxy = await startProxy();
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy());
     await viaProxy(proxy.port, `${origin.url}/mf`, { headers: { 'Max-Forwards': '0' } });
     expect(header(origin.seen[0]!, 'max-forwards')).toEqual(['0']);
   });

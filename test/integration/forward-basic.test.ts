@@ -1,23 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useCleanup } from '../helpers/cleanup.js';
 import { startOrigin } from '../helpers/origin.js';
-import type { TestOrigin } from '../helpers/origin.js';
 import { startProxy, viaProxy } from '../helpers/proxy.js';
-import type { TestProxy } from '../helpers/proxy.js';
 
-let origin: TestOrigin | undefined;
-let proxy: TestProxy | undefined;
-
-afterEach(async () => {
-  await proxy?.close();
-  await origin?.close();
-  proxy = undefined;
-  origin = undefined;
-});
+const { track } = useCleanup();
 
 describe('forward proxy basics', () => {
   it('relays an absolute-form GET and adds Via both ways', async () => {
-    origin = await startOrigin();
-    proxy = await startProxy();
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy());
     const res = await viaProxy(proxy.port, `${origin.url}/x?y=1`);
     expect(res.status).toBe(200);
     expect(res.body.toString()).toBe('hello GET /x?y=1\n');

@@ -3,41 +3,31 @@
  * hop-by-hop.test.ts), forwarded headers added after stripping (X-Forwarded-* and RFC 7239), Host preserved or
  * rewritten, and several routes to several origins in one process sharing pools and stats.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useCleanup } from '../helpers/cleanup.js';
 import { startOrigin } from '../helpers/origin.js';
 import type { TestOrigin } from '../helpers/origin.js';
 import { startProxy, viaProxy } from '../helpers/proxy.js';
 import type { TestProxy } from '../helpers/proxy.js';
 import { RawClient, header, startRawOrigin } from '../helpers/raw.js';
-import type { RawOrigin } from '../helpers/raw.js';
 
-let origins: TestOrigin[] = [];
-let raw: RawOrigin | undefined;
-let proxy: TestProxy | undefined;
-let client: RawClient | undefined;
-
-afterEach(async () => {
-  client?.close();
-  await proxy?.close();
-  await Promise.all(origins.map((o) => o.close()));
-  await raw?.close();
-  client = proxy = raw = undefined;
-  origins = [];
-});
+const { track } = useCleanup();
 
 async function origin(): Promise<TestOrigin> {
-  const o = await startOrigin();
-  origins.push(o);
-  return o;
+  return track(await startOrigin());
 }
 
 function names(rawHeaders: readonly string[]): string[] {
   return rawHeaders.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
 }
 
-/** Send one raw request to the proxy and read the response. */
+async function connect(port: number): Promise<RawClient> {
+  return track(await RawClient.connect(port));
+}
+
+/** Send one raw request to the proxy on a new connection and read the response. */
 async function send(port: number, head: string): Promise<Awaited<ReturnType<RawClient['readResponse']>>> {
-  client = await RawClient.connect(port);
+  const client = await connect(port);
   client.write(head);
   return client.readResponse();
 }
@@ -45,14 +35,14 @@ async function send(port: number, head: string): Promise<Awaited<ReturnType<RawC
 const REQUEST_HOP_HEADERS = ['x-listed', 'x-also-listed', 'proxy-connection', 'keep-alive', 'te', 'trailer', 'proxy-authorization', 'upgrade'];
 
 describe.each(['forward', 'gateway'] as const)('hop-by-hop policy in %s mode (SPEC §1)', (mode) => {
-  async function setup(o: { origin: string }): Promise<{ port: number; target: (path: string) => string }> {
-    proxy = await startProxy(mode === 'gateway' ? { mode, target: o.origin, forwarded: 'none' } : {});
-    return { port: proxy.port, target: (path) => (mode === 'gateway' ? path : `${o.origin}${path}`) };
+  async function setup(o: { origin: string }): Promise<{ proxy: TestProxy; port: number; target: (path: string) => string }> {
+    const proxy = track(await startProxy(mode === 'gateway' ? { mode, target: o.origin, forwarded: 'none' } : {}));
+    return { proxy, port: proxy.port, target: (path) => (mode === 'gateway' ? path : `${o.origin}${path}`) };
   }
 
   it('request: strips Connection, every listed header and the fixed list; keeps end-to-end headers in order and case', async () => {
     const o = await origin();
-    const { port, target } = await setup(o);
+    const { proxy, port, target } = await setup(o);
     const res = await send(
       port,
       `GET ${target('/a?q=1')} HTTP/1.1\r\nHost: 127.0.0.1:${o.port}\r\nX-First: 1\r\nConnection: keep-alive, X-Listed\r\n` +
@@ -70,44 +60,46 @@ describe.each(['forward', 'gateway'] as const)('hop-by-hop policy in %s mode (SP
     expect(e2e).toEqual(['X-First', 'Cookie', 'X-MiXeD-Case', 'Cookie']);
     expect(header(seen, 'cookie')).toEqual(['a=1', 'b=2']);
     expect(header(seen, 'x-mixed-case')).toEqual(['Value With  Spaces']);
-    expect(header(seen, 'via')).toEqual(['1.0 upstream-corp', `1.1 hopwise (${proxy!.proxy.instanceId})`]);
+    expect(header(seen, 'via')).toEqual(['1.0 upstream-corp', `1.1 hopwise (${proxy.proxy.instanceId})`]);
   });
 
   it('request: a client cannot strip Via via Connection (SPEC §1.2); framing stays intact', async () => {
     const o = await origin();
-    const { port, target } = await setup(o);
+    const { proxy, port, target } = await setup(o);
     const res = await send(port, `POST ${target('/p')} HTTP/1.1\r\nHost: x\r\nConnection: Via, Content-Length, Host\r\nContent-Length: 10\r\n\r\nabcdefghij`);
     expect(res.status).toBe(200);
-    expect(header(o.seen[0]!, 'via')).toEqual([`1.1 hopwise (${proxy!.proxy.instanceId})`]);
+    expect(header(o.seen[0]!, 'via')).toEqual([`1.1 hopwise (${proxy.proxy.instanceId})`]);
     expect(o.seen[0]!.bodyLength).toBe(10);
   });
 
   it('response: strips the hop-by-hop headers and adds Via; Set-Cookie duplicates stay; the client connection stays open', async () => {
-    raw = await startRawOrigin((socket, all) => {
+    const raw = track(await startRawOrigin((socket, all) => {
       if (!all.includes('\r\n\r\n')) return;
       socket.end(
         'HTTP/1.1 200 OK\r\nX-One: 1\r\nConnection: close, X-Hop\r\nX-Hop: internal\r\nKeep-Alive: timeout=30\r\n' +
           'Proxy-Authenticate: Basic realm="origin"\r\nProxy-Connection: close\r\nTrailer: X-Sum\r\nUpgrade: h2c\r\n' +
           'Set-Cookie: a=1\r\nSet-Cookie: b=2\r\nVia: 1.1 origin-cache\r\nContent-Length: 5\r\n\r\nhello',
       );
-    });
+    }));
     const { port, target } = await setup(raw);
-    const res = await send(port, `GET ${target('/r')} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    const client = await connect(port);
+    client.write(`GET ${target('/r')} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    const res = await client.readResponse();
     expect(res.body.toString()).toBe('hello');
     for (const h of ['x-hop', 'proxy-authenticate', 'proxy-connection', 'trailer', 'upgrade']) expect(names(res.rawHeaders)).not.toContain(h);
     expect(header(res, 'connection')).toEqual(['keep-alive']);
     expect(header(res, 'keep-alive')).toEqual(['timeout=5']);
     expect(header(res, 'set-cookie')).toEqual(['a=1', 'b=2']);
     expect(header(res, 'via')).toEqual(['1.1 origin-cache', '1.1 hopwise']);
-    client!.write(`GET ${target('/r2')} HTTP/1.1\r\nHost: x\r\n\r\n`);
-    expect((await client!.readResponse()).status).toBe(200);
+    client.write(`GET ${target('/r2')} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    expect((await client.readResponse()).status).toBe(200);
   });
 });
 
 describe('forwarded headers (added after stripping, SPEC §1.2)', () => {
   it('gateway default (x-forwarded): X-Forwarded-For appends to the client list in one line; proto and host are ours', async () => {
     const o = await origin();
-    proxy = await startProxy({ mode: 'gateway', target: o.origin });
+    const proxy = track(await startProxy({ mode: 'gateway', target: o.origin }));
     const res = await send(
       proxy.port,
       'GET /x HTTP/1.1\r\nHost: app.example:8080\r\nX-Forwarded-For: 203.0.113.9\r\nX-Forwarded-For: 198.51.100.7\r\n' +
@@ -123,7 +115,7 @@ describe('forwarded headers (added after stripping, SPEC §1.2)', () => {
 
   it('a client listing X-Forwarded-For in Connection drops its own list, not ours', async () => {
     const o = await origin();
-    proxy = await startProxy({ mode: 'gateway', target: o.origin });
+    const proxy = track(await startProxy({ mode: 'gateway', target: o.origin }));
     await send(proxy.port, 'GET /x HTTP/1.1\r\nHost: h\r\nConnection: X-Forwarded-For, X-Forwarded-Proto\r\nX-Forwarded-For: 6.6.6.6\r\n\r\n');
     expect(header(o.seen[0]!, 'x-forwarded-for')).toEqual(['127.0.0.1']);
     expect(header(o.seen[0]!, 'x-forwarded-proto')).toEqual(['http']);
@@ -131,7 +123,7 @@ describe('forwarded headers (added after stripping, SPEC §1.2)', () => {
 
   it('rfc7239: one Forwarded element appended to the existing list; no X-Forwarded-*', async () => {
     const o = await origin();
-    proxy = await startProxy({ mode: 'gateway', target: o.origin, forwarded: 'rfc7239' });
+    const proxy = track(await startProxy({ mode: 'gateway', target: o.origin, forwarded: 'rfc7239' }));
     await send(proxy.port, 'GET /x HTTP/1.1\r\nHost: app.example:8080\r\nForwarded: for=192.0.2.43\r\n\r\n');
     const seen = o.seen[0]!;
     expect(header(seen, 'forwarded')).toEqual(['for=192.0.2.43, for=127.0.0.1;proto=http;host="app.example:8080"']);
@@ -145,7 +137,7 @@ describe('forwarded headers (added after stripping, SPEC §1.2)', () => {
   ])('%s', async (_name, overrides, expected) => {
     const o = await origin();
     const gateway = 'forwarded' in overrides && overrides.forwarded === 'none';
-    proxy = await startProxy(gateway ? { mode: 'gateway', target: o.origin, ...overrides } : overrides);
+    const proxy = track(await startProxy(gateway ? { mode: 'gateway', target: o.origin, ...overrides } : overrides));
     await viaProxy(proxy.port, gateway ? '/x' : `${o.url}/x`);
     expect(names(o.seen[0]!.rawHeaders).includes('x-forwarded-for')).toBe(expected);
   });
@@ -157,7 +149,7 @@ describe('Host and routes', () => {
     [false, 'TARGET'],
   ])('preserveHost %s', async (preserveHost, expected) => {
     const o = await origin();
-    proxy = await startProxy({ mode: 'gateway', target: o.origin, preserveHost });
+    const proxy = track(await startProxy({ mode: 'gateway', target: o.origin, preserveHost }));
     await send(proxy.port, 'GET /h HTTP/1.1\r\nHost: app.example\r\n\r\n');
     expect(header(o.seen[0]!, 'host')).toEqual([expected === 'TARGET' ? `127.0.0.1:${o.port}` : expected]);
   });
@@ -165,14 +157,14 @@ describe('Host and routes', () => {
   it('two routes reach two origins from one process, each with its own Host policy; pools and stats are shared', async () => {
     const a = await origin();
     const b = await origin();
-    proxy = await startProxy({
+    const proxy = track(await startProxy({
       mode: 'gateway',
       target: null,
       routes: [
         { listen: { host: '127.0.0.1', port: 0 }, target: a.origin },
         { listen: { host: '127.0.0.1', port: 0 }, target: b.origin, preserveHost: false },
       ],
-    });
+    }));
     expect(proxy.routePorts).toHaveLength(2);
     const [portA, portB] = proxy.routePorts as [number, number];
     expect(proxy.port).toBe(portA);

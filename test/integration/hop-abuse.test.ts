@@ -9,26 +9,13 @@
  *   past the first hop). hopwise adds no X-Forwarded-For/Forwarded of its own in forward mode (`forwarded: auto`);
  *   where it does (gateway mode), its own fields are added after stripping and survive.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useCleanup } from '../helpers/cleanup.js';
 import { startOrigin } from '../helpers/origin.js';
-import type { TestOrigin } from '../helpers/origin.js';
 import { startProxy } from '../helpers/proxy.js';
-import type { TestProxy } from '../helpers/proxy.js';
 import { RawClient, header, startRawOrigin } from '../helpers/raw.js';
-import type { RawOrigin } from '../helpers/raw.js';
 
-let origin: TestOrigin | undefined;
-let raw: RawOrigin | undefined;
-let proxy: TestProxy | undefined;
-let client: RawClient | undefined;
-
-afterEach(async () => {
-  client?.close();
-  await proxy?.close();
-  await origin?.close();
-  await raw?.close();
-  client = proxy = origin = raw = undefined;
-});
+const { track } = useCleanup();
 
 const LISTED = 'Via, X-Forwarded-For, Forwarded, Authorization, Cookie, Host, Content-Length, Transfer-Encoding';
 const CLIENT_OWN = 'Via: 1.1 client-side\r\nX-Forwarded-For: 6.6.6.6\r\nForwarded: for=6.6.6.6\r\nAuthorization: Basic c2VjcmV0\r\nCookie: sid=1\r\n';
@@ -38,12 +25,12 @@ describe('a client listing end-to-end and proxy-owned headers in Connection', ()
     { framing: 'Content-Length', body: (b: string) => `Content-Length: ${b.length}\r\n\r\n${b}` },
     { framing: 'chunked', body: (b: string) => `Transfer-Encoding: chunked\r\n\r\n${b.length.toString(16)}\r\n${b}\r\n0\r\n\r\n` },
   ])('$framing body: proxy headers survive, listed client headers go, framing holds for a pipelined follower', async ({ body }) => {
-    origin = await startOrigin((req, res, b) => {
+    const origin = track(await startOrigin((req, res, b) => {
       res.writeHead(200, { 'Content-Length': String(b.length) });
       res.end(b);
-    });
-    proxy = await startProxy();
-    client = await RawClient.connect(proxy.port);
+    }));
+    const proxy = track(await startProxy());
+    const client = track(await RawClient.connect(proxy.port));
     const first = 'first-body-0123456789';
     const second = 'second';
     client.write(
@@ -71,9 +58,9 @@ describe('a client listing X-Forwarded-For / Forwarded in Connection, where the 
     { forwarded: 'x-forwarded' as const, name: 'x-forwarded-for', expected: ['127.0.0.1'] },
     { forwarded: 'rfc7239' as const, name: 'forwarded', expected: ['for=127.0.0.1;proto=http;host=svc.example'] },
   ])('$forwarded: the client copy goes, the proxy-added field survives', async ({ forwarded, name, expected }) => {
-    origin = await startOrigin();
-    proxy = await startProxy({ mode: 'gateway', target: origin.url, forwarded, preserveHost: true });
-    client = await RawClient.connect(proxy.port);
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy({ mode: 'gateway', target: origin.url, forwarded, preserveHost: true }));
+    const client = track(await RawClient.connect(proxy.port));
     client.write(`GET /g HTTP/1.1\r\nHost: svc.example\r\nConnection: X-Forwarded-For, Forwarded, Via\r\n${CLIENT_OWN}Content-Length: 0\r\n\r\n`);
     expect((await client.readResponse()).status).toBe(200);
     const seen = origin.seen[0]!;
@@ -84,16 +71,16 @@ describe('a client listing X-Forwarded-For / Forwarded in Connection, where the 
 
 describe('an origin listing headers in Connection', () => {
   it('cannot remove the proxy Via or break the framing of the relayed response', async () => {
-    raw = await startRawOrigin((socket, all) => {
+    const raw = track(await startRawOrigin((socket, all) => {
       const requests = all.toString('latin1').split('\r\n\r\n').length - 1;
       if (requests === 1) {
         socket.write('HTTP/1.1 200 OK\r\nConnection: Via, Content-Length, Set-Cookie\r\nVia: 1.1 origin-side\r\nSet-Cookie: a=1\r\nContent-Length: 5\r\n\r\nhello');
       } else if (requests === 2) {
         socket.write('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nbye');
       }
-    });
-    proxy = await startProxy();
-    client = await RawClient.connect(proxy.port);
+    }));
+    const proxy = track(await startProxy());
+    const client = track(await RawClient.connect(proxy.port));
     client.write(`GET ${raw.origin}/a HTTP/1.1\r\nHost: x\r\n\r\n`);
     const a = await client.readResponse();
     expect(a.body.toString()).toBe('hello');

@@ -1,26 +1,13 @@
 /**
  * SPEC §1 over real sockets: what crosses each hop, byte for byte (raw client → hopwise → raw or real origin).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useCleanup } from '../helpers/cleanup.js';
 import { startOrigin } from '../helpers/origin.js';
-import type { TestOrigin } from '../helpers/origin.js';
 import { startProxy } from '../helpers/proxy.js';
-import type { TestProxy } from '../helpers/proxy.js';
 import { RawClient, header, startRawOrigin } from '../helpers/raw.js';
-import type { RawOrigin } from '../helpers/raw.js';
 
-let origin: TestOrigin | undefined;
-let raw: RawOrigin | undefined;
-let proxy: TestProxy | undefined;
-let client: RawClient | undefined;
-
-afterEach(async () => {
-  client?.close();
-  await proxy?.close();
-  await origin?.close();
-  await raw?.close();
-  client = proxy = origin = raw = undefined;
-});
+const { track } = useCleanup();
 
 function names(rawHeaders: readonly string[]): string[] {
   const out: string[] = [];
@@ -32,9 +19,9 @@ const REQUEST_HOP_HEADERS = ['x-listed', 'x-also-listed', 'proxy-connection', 'k
 
 describe('request direction', () => {
   it('strips Connection, every listed header and the fixed list; keeps end-to-end headers in order and case', async () => {
-    origin = await startOrigin();
-    proxy = await startProxy();
-    client = await RawClient.connect(proxy.port);
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy());
+    const client = track(await RawClient.connect(proxy.port));
     client.write(
       `GET ${origin.url}/a HTTP/1.1\r\n` +
         `Host: ${`127.0.0.1:${origin.port}`}\r\n` +
@@ -71,9 +58,9 @@ describe('request direction', () => {
   });
 
   it('does not let a client strip Via by listing it in Connection (SPEC §1.2), and keeps framing intact', async () => {
-    origin = await startOrigin();
-    proxy = await startProxy();
-    client = await RawClient.connect(proxy.port);
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy());
+    const client = track(await RawClient.connect(proxy.port));
     const body = 'abcdefghij';
     client.write(
       `POST ${origin.url}/p HTTP/1.1\r\nHost: x\r\nConnection: Via, Content-Length, Host\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
@@ -87,9 +74,9 @@ describe('request direction', () => {
   });
 
   it('replaces Host with the absolute URI authority (SPEC §2.1)', async () => {
-    origin = await startOrigin();
-    proxy = await startProxy();
-    client = await RawClient.connect(proxy.port);
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy());
+    const client = track(await RawClient.connect(proxy.port));
     client.write(`GET ${origin.url}/h HTTP/1.1\r\nHost: evil.example\r\n\r\n`);
     await client.readResponse();
     expect(header(origin.seen[0]!, 'host')).toEqual([`127.0.0.1:${origin.port}`]);
@@ -99,7 +86,7 @@ describe('request direction', () => {
 
 describe('response direction', () => {
   it('strips the response-side hop-by-hop headers and adds Via; Set-Cookie duplicates stay', async () => {
-    raw = await startRawOrigin((socket, all) => {
+    const raw = track(await startRawOrigin((socket, all) => {
       if (!all.includes('\r\n\r\n')) return;
       socket.end(
         'HTTP/1.1 200 OK\r\n' +
@@ -117,9 +104,9 @@ describe('response direction', () => {
           'Content-Length: 5\r\n' +
           '\r\nhello',
       );
-    });
-    proxy = await startProxy();
-    client = await RawClient.connect(proxy.port);
+    }));
+    const proxy = track(await startProxy());
+    const client = track(await RawClient.connect(proxy.port));
     client.write(`GET ${raw.origin}/r HTTP/1.1\r\nHost: x\r\n\r\n`);
     const res = await client.readResponse();
     expect(res.status).toBe(200);

@@ -2,32 +2,22 @@
  * SPEC §5.2 and §4.5 over real sockets: truncation is never masked, and a client that goes away takes its upstream
  * socket with it (destroyed, never pooled).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useCleanup } from '../helpers/cleanup.js';
 import { startProxy, viaProxy } from '../helpers/proxy.js';
-import type { TestProxy } from '../helpers/proxy.js';
 import { RawClient, header, startRawOrigin, within } from '../helpers/raw.js';
-import type { RawOrigin } from '../helpers/raw.js';
 
-let raw: RawOrigin | undefined;
-let proxy: TestProxy | undefined;
-let client: RawClient | undefined;
-
-afterEach(async () => {
-  client?.close();
-  await proxy?.close();
-  await raw?.close();
-  client = proxy = raw = undefined;
-});
+const { track } = useCleanup();
 
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('truncated upstream responses (SPEC §5.2)', () => {
   it('short Content-Length: the client connection is destroyed before the promised length', async () => {
-    raw = await startRawOrigin((socket, all) => {
+    const raw = track(await startRawOrigin((socket, all) => {
       if (all.includes('\r\n\r\n')) socket.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly-20-bytes-here..');
-    });
-    proxy = await startProxy();
-    client = await RawClient.connect(proxy.port);
+    }));
+    const proxy = track(await startProxy());
+    const client = track(await RawClient.connect(proxy.port));
     client.write(`GET ${raw.origin}/t HTTP/1.1\r\nHost: x\r\n\r\n`);
     const res = await client.readResponse();
     expect(header(res, 'content-length')).toEqual(['100']);
@@ -43,11 +33,11 @@ describe('truncated upstream responses (SPEC §5.2)', () => {
   });
 
   it('missing last chunk: the client never receives a terminal chunk', async () => {
-    raw = await startRawOrigin((socket, all) => {
+    const raw = track(await startRawOrigin((socket, all) => {
       if (all.includes('\r\n\r\n')) socket.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n5\r\nworld\r\n');
-    });
-    proxy = await startProxy();
-    client = await RawClient.connect(proxy.port);
+    }));
+    const proxy = track(await startProxy());
+    const client = track(await RawClient.connect(proxy.port));
     client.write(`GET ${raw.origin}/t HTTP/1.1\r\nHost: x\r\n\r\n`);
     const res = await client.readResponse();
     expect(header(res, 'transfer-encoding')).toEqual(['chunked']);
@@ -56,10 +46,10 @@ describe('truncated upstream responses (SPEC §5.2)', () => {
   });
 
   it('the same truncation through a Node client surfaces as an error, not a short success', async () => {
-    raw = await startRawOrigin((socket, all) => {
+    const raw = track(await startRawOrigin((socket, all) => {
       if (all.includes('\r\n\r\n')) socket.end('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc');
-    });
-    proxy = await startProxy();
+    }));
+    const proxy = track(await startProxy());
     await expect(viaProxy(proxy.port, `${raw.origin}/t`)).rejects.toThrow(/aborted|socket hang up|ECONNRESET/);
   });
 });
@@ -67,7 +57,7 @@ describe('truncated upstream responses (SPEC §5.2)', () => {
 describe('client goes away mid-response (SPEC §4.5)', () => {
   it('the upstream socket is destroyed, not returned to the pool', async () => {
     let originSocketClosed = false;
-    raw = await startRawOrigin((socket, all) => {
+    const raw = track(await startRawOrigin((socket, all) => {
       if (all.includes('\r\n\r\n') && !socket.writableEnded) {
         socket.on('close', () => {
           originSocketClosed = true;
@@ -75,9 +65,9 @@ describe('client goes away mid-response (SPEC §4.5)', () => {
         // A head and part of a long body, then nothing: the exchange is in flight when the client leaves.
         socket.write('HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n' + 'x'.repeat(1000));
       }
-    });
-    proxy = await startProxy();
-    client = await RawClient.connect(proxy.port);
+    }));
+    const proxy = track(await startProxy());
+    const client = track(await RawClient.connect(proxy.port));
     client.write(`GET ${raw.origin}/long HTTP/1.1\r\nHost: x\r\n\r\n`);
     await within(5000, (async () => {
       while (proxy.stats().upstream.totals.socketsBusy === 0) await delay(5);
@@ -103,7 +93,7 @@ describe('client goes away mid-response (SPEC §4.5)', () => {
 
   it('a request still queued for a pool slot is dropped without touching the pooled socket', async () => {
     let release: (() => void) | undefined;
-    raw = await startRawOrigin((socket, all) => {
+    const raw = track(await startRawOrigin((socket, all) => {
       const requests = all.toString('latin1').split('\r\n\r\n').length - 1;
       const answer = (): void => {
         socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
@@ -111,13 +101,13 @@ describe('client goes away mid-response (SPEC §4.5)', () => {
       // Hold the first request until released; answer later ones at once.
       if (requests === 1) release = answer;
       else if (requests > 1) answer();
-    });
-    proxy = await startProxy({ upstream: { maxSockets: 1 } });
+    }));
+    const proxy = track(await startProxy({ upstream: { maxSockets: 1 } }));
     const first = viaProxy(proxy.port, `${raw.origin}/first`);
     await within(5000, (async () => {
       while (release === undefined) await delay(5);
     })(), 'first request at the origin');
-    client = await RawClient.connect(proxy.port);
+    const client = track(await RawClient.connect(proxy.port));
     client.write(`GET ${raw.origin}/queued HTTP/1.1\r\nHost: x\r\n\r\n`);
     await within(5000, (async () => {
       while (proxy.stats().downstream.connectionsAccepted < 2) await delay(5);
@@ -125,7 +115,7 @@ describe('client goes away mid-response (SPEC §4.5)', () => {
     await delay(50); // let the second request reach the pool queue (no event exposes undici's queue)
     client.close();
     await within(5000, (async () => {
-      while (!proxy.logs.some((l) => l.event === 'request' && l.target === `${raw!.origin}/queued`)) await delay(5);
+      while (!proxy.logs.some((l) => l.event === 'request' && l.target === `${raw.origin}/queued`)) await delay(5);
     })(), 'queued request logged');
     release!();
     expect((await first).status).toBe(200);

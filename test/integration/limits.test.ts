@@ -4,36 +4,18 @@
  */
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TelemetryEvent } from '../../src/observability/events.js';
+import { useCleanup } from '../helpers/cleanup.js';
 import { startOrigin } from '../helpers/origin.js';
-import type { TestOrigin } from '../helpers/origin.js';
 import { startProxy } from '../helpers/proxy.js';
 import type { TestProxy } from '../helpers/proxy.js';
 import { RawClient, eventually, header, within } from '../helpers/raw.js';
 
-let origin: TestOrigin | undefined;
-let proxy: TestProxy | undefined;
-let silent: net.Server | undefined;
-const silentSockets: net.Socket[] = [];
-const clients: RawClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await proxy?.close();
-  await origin?.close();
-  for (const s of silentSockets.splice(0)) s.destroy();
-  if (silent !== undefined) {
-    const s = silent;
-    await new Promise<void>((r) => s.close(() => r()));
-  }
-  proxy = origin = silent = undefined;
-});
+const { track, defer } = useCleanup();
 
 async function connect(port: number, localAddress?: string): Promise<RawClient> {
-  const c = await RawClient.connect(port, localAddress === undefined ? {} : { localAddress });
-  clients.push(c);
-  return c;
+  return track(await RawClient.connect(port, localAddress === undefined ? {} : { localAddress }));
 }
 
 /** Send one GET and read the answer; the connection stays open (keep-alive). */
@@ -55,8 +37,8 @@ function closed(p: TestProxy, conn: number): Promise<void> {
 
 describe('connection limits', () => {
   it('downstream.maxConnections: the connection over the limit gets a raw 503 and a close; a freed slot is reused', async () => {
-    origin = await startOrigin();
-    proxy = await startProxy({ downstream: { maxConnections: 2 } });
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy({ downstream: { maxConnections: 2 } }));
     const c1 = await connect(proxy.port);
     const c2 = await connect(proxy.port);
     expect([await ask(c1, `${origin.url}/1`), await ask(c2, `${origin.url}/2`)]).toEqual([200, 200]);
@@ -66,9 +48,8 @@ describe('connection limits', () => {
     expect(refused.body.toString()).toContain('downstream.maxConnections = 2');
     expect(header(refused, 'connection')).toEqual(['close']);
     await c3.waitClosed();
-    const p = proxy;
-    await eventually(() => p.logs.some((l) => l.event === 'connection-limit' && l.reason === 'max-connections' && l.conn === 3), 2000, 'the log');
-    const gone = closed(p, 1);
+    await eventually(() => proxy.logs.some((l) => l.event === 'connection-limit' && l.reason === 'max-connections' && l.conn === 3), 2000, 'the log');
+    const gone = closed(proxy, 1);
     c1.close();
     await gone;
     const c4 = await connect(proxy.port);
@@ -77,8 +58,8 @@ describe('connection limits', () => {
   });
 
   it('downstream.maxConnectionsPerClient counts per source address', async () => {
-    origin = await startOrigin();
-    proxy = await startProxy({ downstream: { maxConnectionsPerClient: 1 } });
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy({ downstream: { maxConnectionsPerClient: 1 } }));
     const a1 = await connect(proxy.port);
     expect(await ask(a1, `${origin.url}/a1`)).toBe(200);
     const a2 = await connect(proxy.port);
@@ -87,29 +68,27 @@ describe('connection limits', () => {
     expect(refused.body.toString()).toContain('downstream.maxConnectionsPerClient = 1');
     const b1 = await connect(proxy.port, '127.0.0.2');
     expect(await ask(b1, `${origin.url}/b1`)).toBe(200);
-    const p = proxy;
-    await eventually(() => p.logs.some((l) => l.event === 'connection-limit' && l.reason === 'max-connections-per-client'), 2000, 'the log');
+    await eventually(() => proxy.logs.some((l) => l.event === 'connection-limit' && l.reason === 'max-connections-per-client'), 2000, 'the log');
   });
 });
 
 describe('request heads', () => {
   it('a head over downstream.maxHeaderSize → 431, nothing upstream', async () => {
-    origin = await startOrigin();
-    proxy = await startProxy({ downstream: { maxHeaderSize: 1024 } });
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy({ downstream: { maxHeaderSize: 1024 } }));
     const c = await connect(proxy.port);
     c.write(`GET ${origin.url}/big HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(2000)}\r\n\r\n`);
     const res = await c.readResponse();
     expect(res.status).toBe(431);
     await c.waitClosed();
     expect(origin.connections()).toBe(0);
-    const p = proxy;
-    await eventually(() => p.logs.some((l) => l.event === 'bad-request' && l.status === 431), 2000, 'the log');
+    await eventually(() => proxy.logs.some((l) => l.event === 'bad-request' && l.status === 431), 2000, 'the log');
   });
 
   it('a slowloris head (one byte at a time) → 408 within headersTimeout plus the check interval', async () => {
-    origin = await startOrigin();
+    const origin = track(await startOrigin());
     const headersTimeout = 600;
-    proxy = await startProxy({ downstream: { headersTimeout, requestTimeout: 5000 } });
+    const proxy = track(await startProxy({ downstream: { headersTimeout, requestTimeout: 5000 } }));
     const c = await connect(proxy.port);
     const t0 = performance.now();
     c.write(`GET ${origin.url}/slow HTTP/1.1\r\nHost: x\r\n`);
@@ -133,8 +112,8 @@ describe('downstream.maxBodySize', () => {
   const max = 1000;
 
   it('a declared Content-Length over the limit → 413 before the body is sent, then close', async () => {
-    origin = await startOrigin();
-    proxy = await startProxy({ downstream: { maxBodySize: max } });
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy({ downstream: { maxBodySize: max } }));
     const c = await connect(proxy.port);
     // Only the head: the answer must not wait for a body it will never read.
     c.write(`POST ${origin.url}/up HTTP/1.1\r\nHost: x\r\nContent-Length: ${max + 1}\r\n\r\n`);
@@ -147,8 +126,8 @@ describe('downstream.maxBodySize', () => {
   });
 
   it('a chunked body that crosses the limit → 413, upstream aborted (no complete request), then close', async () => {
-    origin = await startOrigin();
-    proxy = await startProxy({ downstream: { maxBodySize: max } });
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy({ downstream: { maxBodySize: max } }));
     const c = await connect(proxy.port);
     const chunk = 'x'.repeat(400);
     c.write(`POST ${origin.url}/up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n`);
@@ -158,16 +137,15 @@ describe('downstream.maxBodySize', () => {
     expect(header(res, 'connection')).toEqual(['close']);
     await c.waitClosed();
     expect(origin.seen).toHaveLength(0);
-    const p = proxy;
-    await eventually(() => p.logs.some((l) => l.event === 'request' && l.status === 413 && l.error === 'PAYLOAD_TOO_LARGE'), 2000, 'the access log');
+    await eventually(() => proxy.logs.some((l) => l.event === 'request' && l.status === 413 && l.error === 'PAYLOAD_TOO_LARGE'), 2000, 'the access log');
   });
 
   it.each([
     { framing: 'Content-Length', head: `Content-Length: ${max}`, body: 'y'.repeat(max) },
     { framing: 'chunked', head: 'Transfer-Encoding: chunked', body: `${max.toString(16)}\r\n${'y'.repeat(max)}\r\n0\r\n\r\n` },
   ])('a $framing body of exactly the limit passes', async ({ head, body }) => {
-    origin = await startOrigin();
-    proxy = await startProxy({ downstream: { maxBodySize: max } });
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy({ downstream: { maxBodySize: max } }));
     const c = await connect(proxy.port);
     c.write(`POST ${origin.url}/up HTTP/1.1\r\nHost: x\r\n${head}\r\n\r\n${body}`);
     expect((await c.readResponse()).status).toBe(200);
@@ -179,13 +157,18 @@ describe('upstream.connectTimeout', () => {
   it('a connect that does not complete in time → 504 naming the phase', async () => {
     // What is tested: the TCP connect succeeds on loopback, but the TLS handshake (part of undici's connect phase)
     // never completes because this server never answers the ClientHello. No non-routable address is needed.
-    silent = net.createServer((s) => {
+    const silentSockets: net.Socket[] = [];
+    const silent = net.createServer((s) => {
       silentSockets.push(s);
       s.on('error', () => undefined);
     });
-    await new Promise<void>((r) => silent!.listen(0, '127.0.0.1', r));
+    defer(() => {
+      for (const s of silentSockets) s.destroy();
+      return new Promise<void>((r) => silent.close(() => r()));
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     const port = (silent.address() as AddressInfo).port;
-    proxy = await startProxy({ upstream: { connectTimeout: 300, responseTimeout: 10_000 } });
+    const proxy = track(await startProxy({ upstream: { connectTimeout: 300, responseTimeout: 10_000 } }));
     const c = await connect(proxy.port);
     const t0 = performance.now();
     c.write(`GET https://127.0.0.1:${port}/ HTTP/1.1\r\nHost: x\r\n\r\n`);
@@ -195,7 +178,6 @@ describe('upstream.connectTimeout', () => {
     expect(res.body.toString()).toContain('connect timed out');
     expect(elapsed).toBeGreaterThanOrEqual(250);
     expect(elapsed).toBeLessThan(3000);
-    const p = proxy;
-    await eventually(() => p.logs.some((l) => l.event === 'request' && l.error === 'UPSTREAM_CONNECT_TIMEOUT'), 2000, 'the access log');
+    await eventually(() => proxy.logs.some((l) => l.event === 'request' && l.error === 'UPSTREAM_CONNECT_TIMEOUT'), 2000, 'the access log');
   });
 });

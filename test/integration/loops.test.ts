@@ -2,40 +2,28 @@
  * SPEC §2.4 over real sockets: a request carrying this instance's Via member, or addressed to the proxy's own
  * listening address, is answered 508 at once; chained instances with different ids work.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useCleanup } from '../helpers/cleanup.js';
 import { startOrigin } from '../helpers/origin.js';
-import type { TestOrigin } from '../helpers/origin.js';
 import { startProxy } from '../helpers/proxy.js';
 import type { TestProxy } from '../helpers/proxy.js';
 import { RawClient, eventually, header } from '../helpers/raw.js';
 
-let origin: TestOrigin | undefined;
-const proxies: TestProxy[] = [];
-const clients: RawClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const p of proxies.splice(0)) await p.close();
-  await origin?.close();
-  origin = undefined;
-});
+const { track } = useCleanup();
 
 async function proxyWith(...args: Parameters<typeof startProxy>): Promise<TestProxy> {
-  const p = await startProxy(...args);
-  proxies.push(p);
-  return p;
+  return track(await startProxy(...args));
 }
 
 async function get(port: number, target: string, extra = ''): Promise<Awaited<ReturnType<RawClient['readResponse']>>> {
-  const c = await RawClient.connect(port);
-  clients.push(c);
+  const c = track(await RawClient.connect(port));
   c.write(`GET ${target} HTTP/1.1\r\nHost: x\r\n${extra}\r\n`);
   return c.readResponse();
 }
 
 describe('Via carrying this instance', () => {
   it('→ 508 at once, nothing upstream; the same pseudonym with another id passes', async () => {
-    origin = await startOrigin();
+    const origin = track(await startOrigin());
     const p = await proxyWith({}, 'debug', { instanceId: 'hw-aaaaaa' });
     const looped = await get(p.port, `${origin.url}/x`, 'Via: 1.1 corp-cache, 1.1 hopwise (hw-aaaaaa)\r\n');
     expect(looped.status).toBe(508);
@@ -63,7 +51,7 @@ describe("the proxy's own listening address as the target", () => {
 
 describe('chained instances', () => {
   it('forward → gateway → origin works; the origin sees both Via members', async () => {
-    origin = await startOrigin();
+    const origin = track(await startOrigin());
     const b = await proxyWith({ mode: 'gateway', target: origin.url });
     const a = await proxyWith();
     expect(a.proxy.instanceId).not.toBe(b.proxy.instanceId);
@@ -74,7 +62,7 @@ describe('chained instances', () => {
   });
 
   it('two instances that share an id detect each other (the id, not the pseudonym, is what counts)', async () => {
-    origin = await startOrigin();
+    const origin = track(await startOrigin());
     const b = await proxyWith({ mode: 'gateway', target: origin.url }, 'debug', { instanceId: 'hw-same00' });
     const a = await proxyWith({}, 'debug', { instanceId: 'hw-same00' });
     expect((await get(a.port, `http://127.0.0.1:${b.port}/chain`)).status).toBe(508);

@@ -1,26 +1,16 @@
 import http from 'node:http';
 import net from 'node:net';
 import { register as globalRegistry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StatsSnapshot } from '../../src/observability/stats.js';
 import { adminGet, eventually, fetchStats, settledStats } from '../helpers/admin.js';
+import { useCleanup } from '../helpers/cleanup.js';
 import { startOrigin } from '../helpers/origin.js';
-import type { TestOrigin } from '../helpers/origin.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prom-text.js';
 import type { PromFamily } from '../helpers/prom-text.js';
 import { startProxy, viaProxy } from '../helpers/proxy.js';
-import type { TestProxy } from '../helpers/proxy.js';
 
-const origins: TestOrigin[] = [];
-const proxies: TestProxy[] = [];
-let agent: http.Agent | undefined;
-
-afterEach(async () => {
-  agent?.destroy();
-  agent = undefined;
-  for (const p of proxies.splice(0)) await p.close();
-  for (const o of origins.splice(0)) await o.close();
-});
+const { track, defer } = useCleanup();
 
 /** A loopback port with nothing listening on it (bound, then released). */
 async function deadPort(): Promise<number> {
@@ -77,12 +67,11 @@ function expectedSeries(s: StatsSnapshot): [string, Record<string, string>, numb
 
 describe('GET /metrics (Prometheus text exposition)', () => {
   it('parses, names every family with HELP and TYPE, and its counters equal /stats', async () => {
-    const a = await startOrigin();
-    const b = await startOrigin();
-    origins.push(a, b);
-    const p = await startProxy({ upstream: { maxSockets: 2 } }, 'warn');
-    proxies.push(p);
-    agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const a = track(await startOrigin());
+    const b = track(await startOrigin());
+    const p = track(await startProxy({ upstream: { maxSockets: 2 } }, 'warn'));
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    defer(() => agent.destroy());
     for (let i = 0; i < 8; i++) expect((await viaProxy(p.port, `${a.url}/${i}`, { agent })).status).toBe(200);
     for (let i = 0; i < 3; i++) expect((await viaProxy(p.port, `${b.url}/${i}`, { headers: { connection: 'close' } })).status).toBe(200);
     const dead = `http://127.0.0.1:${await deadPort()}`;
@@ -119,11 +108,9 @@ describe('GET /metrics (Prometheus text exposition)', () => {
   });
 
   it('keeps a registry per proxy: two proxies in one process do not share counters, the global registry stays empty', async () => {
-    const o = await startOrigin();
-    origins.push(o);
-    const busy = await startProxy({}, 'warn');
-    const quiet = await startProxy({}, 'warn');
-    proxies.push(busy, quiet);
+    const o = track(await startOrigin());
+    const busy = track(await startProxy({}, 'warn'));
+    const quiet = track(await startProxy({}, 'warn'));
     for (let i = 0; i < 3; i++) await viaProxy(busy.port, `${o.url}/${i}`);
     await settledStats(busy.adminPort!, 3);
     expect(sampleValue(await scrape(busy.adminPort!), 'hopwise_downstream_requests_total')).toBe(3);
@@ -142,8 +129,7 @@ describe('admin routes', () => {
     { method: 'GET', path: '/nope', status: 404, type: /^text\/plain/, body: /try \/ \(dashboard\), \/stats, \/metrics or \/healthz/ },
     { method: 'POST', path: '/stats', status: 405, type: /^text\/plain/, body: /method not allowed/ },
   ])('$method $path → $status', async ({ method, path, status, type, body }) => {
-    const p = await startProxy({}, 'warn');
-    proxies.push(p);
+    const p = track(await startProxy({}, 'warn'));
     const res = await fetch(`http://127.0.0.1:${p.adminPort}${path}`, { method, signal: AbortSignal.timeout(5000) });
     expect(res.status).toBe(status);
     expect(res.headers.get('content-type')).toMatch(type);

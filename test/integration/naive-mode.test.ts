@@ -4,45 +4,36 @@
  * http-proxy-3 fixes one of them, the naive expectation here fails and says which behaviour changed.
  */
 import type { Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createNaiveProxy, NAIVE_BANNER } from '../../src/forward/naive.js';
+import { useCleanup } from '../helpers/cleanup.js';
 import { startOrigin } from '../helpers/origin.js';
 import type { TestOrigin } from '../helpers/origin.js';
 import { startProxy } from '../helpers/proxy.js';
 import { RawClient, header, startRawOrigin } from '../helpers/raw.js';
 import type { RawOrigin } from '../helpers/raw.js';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
+const { track, defer } = useCleanup();
 
 /** Both proxies under test, each on its own ephemeral loopback port. */
 async function bothProxies(): Promise<{ naive: number; hopwise: number; instanceId: string }> {
   const naive = createNaiveProxy();
-  cleanups.push(() => naive.destroy());
+  defer(() => naive.destroy());
   const { port } = await naive.listen();
-  const hopwise = await startProxy({}, 'error');
-  cleanups.push(() => hopwise.close());
+  const hopwise = track(await startProxy({}, 'error'));
   return { naive: port, hopwise: hopwise.port, instanceId: hopwise.proxy.instanceId };
 }
 
 async function rawOrigin(onData: Parameters<typeof startRawOrigin>[0]): Promise<RawOrigin> {
-  const origin = await startRawOrigin(onData);
-  cleanups.push(() => origin.close());
-  return origin;
+  return track(await startRawOrigin(onData));
 }
 
 async function nodeOrigin(): Promise<TestOrigin> {
-  const origin = await startOrigin();
-  cleanups.push(() => origin.close());
-  return origin;
+  return track(await startOrigin());
 }
 
 async function client(port: number): Promise<RawClient> {
-  const c = await RawClient.connect(port);
-  cleanups.push(() => c.close());
-  return c;
+  return track(await RawClient.connect(port));
 }
 
 /** Header lines of the first request head in `buf`, as [lower-case name, value] pairs. */

@@ -5,29 +5,19 @@ import diagnostics from 'node:diagnostics_channel';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Client } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fixPausedFinish } from '../../src/upstream/paused-finish.js';
+import { useCleanup } from '../helpers/cleanup.js';
 import { startOrigin } from '../helpers/origin.js';
-import type { TestOrigin } from '../helpers/origin.js';
 import { startProxy } from '../helpers/proxy.js';
-import type { TestProxy } from '../helpers/proxy.js';
 import { RawClient, eventually, within } from '../helpers/raw.js';
 
-let origin: TestOrigin | undefined;
-let proxy: TestProxy | undefined;
-let client: RawClient | undefined;
-
-afterEach(async () => {
-  client?.close();
-  await proxy?.close();
-  await origin?.close();
-  client = proxy = origin = undefined;
-});
+const { track, defer } = useCleanup();
 
 describe('a client connection cut while pipelined responses are queued', () => {
   it('aborts the queued exchanges upstream: no upstream socket stays busy, graceful close completes', async () => {
     const big = Buffer.alloc(4 * 1024 * 1024, 0x61);
-    origin = await startOrigin((req, res) => {
+    const origin = track(await startOrigin((req, res) => {
       if (req.url === '/trunc') {
         // Promise 1000 bytes, send 10, die: the proxy must cut the client connection (SPEC §5.2).
         res.writeHead(200, { 'Content-Length': '1000' });
@@ -37,25 +27,24 @@ describe('a client connection cut while pipelined responses are queued', () => {
       }
       res.writeHead(200, { 'Content-Length': String(big.length) });
       res.end(big);
-    });
-    proxy = await startProxy({ shutdown: { drainTimeout: 10_000 } });
-    client = await RawClient.connect(proxy.port);
+    }));
+    const proxy = track(await startProxy({ shutdown: { drainTimeout: 10_000 } }));
+    const client = track(await RawClient.connect(proxy.port));
     // /trunc is answered first; /big and /big2 wait behind it, buffered in their queued responses (back-pressure).
     client.write(
       `GET ${origin.url}/trunc HTTP/1.1\r\nHost: x\r\n\r\nGET ${origin.url}/big HTTP/1.1\r\nHost: x\r\n\r\nGET ${origin.url}/big2 HTTP/1.1\r\nHost: x\r\n\r\n`,
     );
     await client.waitClosed();
-    const p = proxy;
-    await eventually(() => p.stats().upstream.totals.socketsBusy === 0, 3000, 'upstream sockets to be released');
-    expect(p.stats().downstream.connectionsActive).toBe(0);
+    await eventually(() => proxy.stats().upstream.totals.socketsBusy === 0, 3000, 'upstream sockets to be released');
+    expect(proxy.stats().downstream.connectionsActive).toBe(0);
     // Before the fix, the queued exchanges never saw their client go away and a graceful close waited for ever.
-    await within(3000, p.proxy.close(), 'a graceful close');
+    await within(3000, proxy.proxy.close(), 'a graceful close');
   });
 });
 
 describe('a pipelined response truncated upstream while an earlier one is still pending', () => {
   it('delivers the earlier response first, then cuts the connection (never out of order, never masked)', async () => {
-    origin = await startOrigin((req, res) => {
+    const origin = track(await startOrigin((req, res) => {
       if (req.url === '/slow') {
         setTimeout(() => {
           res.writeHead(200, { 'Content-Length': '9' });
@@ -66,9 +55,9 @@ describe('a pipelined response truncated upstream while an earlier one is still 
       res.writeHead(200, { 'Content-Length': '1000' });
       res.write('0123456789');
       setTimeout(() => req.socket.destroy(), 20);
-    });
-    proxy = await startProxy();
-    client = await RawClient.connect(proxy.port);
+    }));
+    const proxy = track(await startProxy());
+    const client = track(await RawClient.connect(proxy.port));
     client.write(`GET ${origin.url}/slow HTTP/1.1\r\nHost: x\r\n\r\nGET ${origin.url}/trunc HTTP/1.1\r\nHost: x\r\n\r\n`);
     const first = await client.readResponse();
     expect([first.status, first.body.toString(), first.complete]).toEqual([200, 'slow-body', true]);
@@ -89,33 +78,24 @@ describe('a pipelined response truncated upstream while an earlier one is still 
  */
 describe('origin ends a Connection: close response while the upstream parser is paused', () => {
   const BODY = Buffer.alloc(256 * 1024, 0x61);
-  const servers: net.Server[] = [];
-  const undiciClients: Client[] = [];
-  let unsubscribe: (() => void) | undefined;
-
-  afterEach(async () => {
-    unsubscribe?.();
-    for (const c of undiciClients.splice(0)) await c.destroy();
-    for (const s of servers.splice(0)) await new Promise<void>((r) => s.close(() => r()));
-  });
 
   async function scripted(respond: (socket: net.Socket) => void): Promise<string> {
     const server = net.createServer((socket) => {
       socket.on('error', () => undefined);
       socket.once('data', () => respond(socket));
     });
-    servers.push(server);
+    defer(() => new Promise<void>((r) => server.close(() => r())));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
   /** GET with a handler that always reports back-pressure and resumes every 10 ms. */
   function slowGet(origin: string): Promise<{ bytes: number; error?: string }> {
+    const client = new Client(origin);
+    defer(() => client.destroy());
     const onSend = ({ socket }: { socket: net.Socket }): void => fixPausedFinish(socket);
     diagnostics.subscribe('undici:client:sendHeaders', onSend as (m: unknown) => void);
-    unsubscribe = () => diagnostics.unsubscribe('undici:client:sendHeaders', onSend as (m: unknown) => void);
-    const client = new Client(origin);
-    undiciClients.push(client);
+    defer(() => diagnostics.unsubscribe('undici:client:sendHeaders', onSend as (m: unknown) => void));
     return within(5000, new Promise((resolve) => {
       let bytes = 0;
       let timer: NodeJS.Timeout | undefined;

@@ -1,22 +1,13 @@
 import http from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventually, fetchStats, settledStats } from '../helpers/admin.js';
+import { useCleanup } from '../helpers/cleanup.js';
 import { startOrigin } from '../helpers/origin.js';
 import type { TestOrigin } from '../helpers/origin.js';
 import { startProxy, viaProxy } from '../helpers/proxy.js';
 import type { TestProxy } from '../helpers/proxy.js';
 
-let origin: TestOrigin | undefined;
-let proxy: TestProxy | undefined;
-const agents: http.Agent[] = [];
-
-afterEach(async () => {
-  for (const a of agents.splice(0)) a.destroy();
-  await proxy?.close();
-  await origin?.close();
-  proxy = undefined;
-  origin = undefined;
-});
+const { track, defer } = useCleanup();
 
 /** `clients` concurrent clients, each sending `perClient` requests one after another. */
 async function traffic(
@@ -31,7 +22,7 @@ async function traffic(
     Array.from({ length: clients }, async (_, c) => {
       // One keep-alive connection per client (issue 4 acceptance), or a fresh connection per request.
       const agent = opts.keepAlive ? new http.Agent({ keepAlive: true, maxSockets: 1 }) : false;
-      if (agent !== false) agents.push(agent);
+      if (agent !== false) defer(() => agent.destroy());
       for (let r = 0; r < perClient; r++) {
         const headers = opts.keepAlive ? {} : { connection: 'close' };
         const res = await viaProxy(p.port, `${o.url}/c${c}/r${r}`, { agent, headers });
@@ -52,10 +43,10 @@ const entries = (p: TestProxy, event: string): Entry[] => p.logs.filter((e) => e
 
 describe('connection-reuse statistics over real sockets', () => {
   it('10 keep-alive clients × 10 requests: 10 downstream connections, 100 requests, upstream reuse > 0.9', async () => {
-    origin = await startOrigin();
+    const origin = track(await startOrigin());
     // Four upstream sockets at most: the first wave of ten concurrent requests cannot open ten sockets, so the ratio
     // is at least 96/100 whatever the interleaving (with ten sockets it would sit exactly on the 0.9 boundary).
-    proxy = await startProxy({ upstream: { maxSockets: 4 } }, 'info');
+    const proxy = track(await startProxy({ upstream: { maxSockets: 4 } }, 'info'));
     const statuses = await traffic(proxy, origin, 10, 10, { keepAlive: true });
     expect(statuses.filter((s) => s === 200)).toHaveLength(100);
 
@@ -80,12 +71,12 @@ describe('connection-reuse statistics over real sockets', () => {
   });
 
   it('access-log entries carry conn, connReq, upstream, reused, socketReq, status, bytes, ms', async () => {
-    origin = await startOrigin();
-    proxy = await startProxy({ upstream: { maxSockets: 2 } }, 'info');
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy({ upstream: { maxSockets: 2 } }, 'info'));
     await traffic(proxy, origin, 3, 4, { keepAlive: true });
     const s = await settledStats(proxy.adminPort!, 12);
     const log = await eventually(
-      () => entries(proxy!, 'request'),
+      () => entries(proxy, 'request'),
       (l) => l.length >= 12,
     );
     expect(log).toHaveLength(12);
@@ -110,13 +101,13 @@ describe('connection-reuse statistics over real sockets', () => {
   });
 
   it('100 requests with Connection: close: 100 downstream connections, upstream sockets stay ≤ maxSockets', async () => {
-    origin = await startOrigin();
-    proxy = await startProxy({ upstream: { maxSockets: 4 } }, 'info');
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy({ upstream: { maxSockets: 4 } }, 'info'));
     const statuses = await traffic(proxy, origin, 10, 10, { keepAlive: false });
     expect(statuses.filter((s) => s === 200)).toHaveLength(100);
 
     const s = await eventually(
-      () => fetchStats(proxy!.adminPort!),
+      () => fetchStats(proxy.adminPort!),
       (v) => v.downstream.requests === 100 && v.downstream.connectionsActive === 0,
     );
     expect(s.downstream.connectionsAccepted).toBe(100);
@@ -134,14 +125,12 @@ describe('connection-reuse statistics over real sockets', () => {
   });
 
   it('logs one final stats-downstream and stats-upstream entry at close (interval 0: no periodic ones)', async () => {
-    origin = await startOrigin();
-    const p = await startProxy({}, 'info');
-    proxy = p;
+    const origin = track(await startOrigin());
+    const p = track(await startProxy({}, 'info'));
     await traffic(p, origin, 2, 3, { keepAlive: true });
     await settledStats(p.adminPort!, 6);
     expect(entries(p, 'stats-downstream')).toHaveLength(0);
-    await p.close();
-    proxy = undefined;
+    await p.close(); // closing it again after the test is a no-op
 
     const down = entries(p, 'stats-downstream');
     const up = entries(p, 'stats-upstream');
@@ -160,11 +149,11 @@ describe('connection-reuse statistics over real sockets', () => {
   });
 
   it('logs periodic summaries every stats.interval seconds', async () => {
-    origin = await startOrigin();
-    proxy = await startProxy({ stats: { interval: 0.05 } }, 'info');
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy({ stats: { interval: 0.05 } }, 'info'));
     await viaProxy(proxy.port, `${origin.url}/one`);
     const down = await eventually(
-      () => entries(proxy!, 'stats-downstream'),
+      () => entries(proxy, 'stats-downstream'),
       (l) => l.length >= 2 && l.at(-1)!.requests === 1,
     );
     expect(down.length).toBeGreaterThanOrEqual(2);

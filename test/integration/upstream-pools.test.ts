@@ -8,7 +8,8 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useCleanup } from '../helpers/cleanup.js';
 import { startOrigin } from '../helpers/origin.js';
 import type { TestOrigin } from '../helpers/origin.js';
 import { startProxy, viaProxy } from '../helpers/proxy.js';
@@ -17,25 +18,14 @@ import { DESTROY, okResponse, startScriptedOrigin } from '../helpers/scripted-or
 import type { ScriptedOrigin } from '../helpers/scripted-origin.js';
 import { within } from '../helpers/raw.js';
 
-let proxy: TestProxy | undefined;
-const origins: { close(): Promise<void> }[] = [];
-
-afterEach(async () => {
-  await proxy?.close();
-  proxy = undefined;
-  await Promise.all(origins.splice(0).map((o) => o.close()));
-});
+const { track, defer } = useCleanup();
 
 async function origin(): Promise<TestOrigin> {
-  const o = await startOrigin();
-  origins.push(o);
-  return o;
+  return track(await startOrigin());
 }
 
 async function scripted(...args: Parameters<typeof startScriptedOrigin>): Promise<ScriptedOrigin> {
-  const o = await startScriptedOrigin(...args);
-  origins.push(o);
-  return o;
+  return track(await startScriptedOrigin(...args));
 }
 
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -50,7 +40,7 @@ async function statsUntil(p: TestProxy, pred: (s: ReturnType<TestProxy['stats']>
 describe('decoupling (SPEC §4.1, §4.6)', () => {
   it('200 client connections with Connection: close reach the origin over at most maxSockets connections', async () => {
     const o = await origin();
-    proxy = await startProxy({ upstream: { maxSockets: 4 }, log: { access: false } }, 'error');
+    const proxy = track(await startProxy({ upstream: { maxSockets: 4 }, log: { access: false } }, 'error'));
     for (let i = 0; i < 200; i++) {
       const res = await viaProxy(proxy.port, `${o.url}/r${i}`, { headers: { Connection: 'close' } });
       expect(res.status).toBe(200);
@@ -68,7 +58,7 @@ describe('decoupling (SPEC §4.1, §4.6)', () => {
 
   it("an origin's Connection: close never closes the client: one client connection across 20 origin connections", async () => {
     const o = await scripted(() => okResponse('bye', 'Connection: close\r\n'));
-    proxy = await startProxy({ log: { access: false } }, 'error');
+    const proxy = track(await startProxy({ log: { access: false } }, 'error'));
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     try {
       for (let i = 0; i < 20; i++) {
@@ -92,7 +82,7 @@ describe('keep-alive hints (SPEC §4.2)', () => {
     [2, 'reuses within the hint and retires the socket before the origin closes it'],
   ])('Keep-Alive: timeout=%i — %s', async (hintSeconds) => {
     const o = await scripted(() => okResponse('ok', `Keep-Alive: timeout=${hintSeconds}\r\n`), { idleCloseMs: hintSeconds * 1000 });
-    proxy = await startProxy({ upstream: { keepAliveHintMargin: 1000 }, log: { access: false } }, 'error');
+    const proxy = track(await startProxy({ upstream: { keepAliveHintMargin: 1000 }, log: { access: false } }, 'error'));
     // Requests spread over 2.5 hint periods, with pauses that straddle the origin's idle deadline.
     const gaps = hintSeconds === 1 ? [0, 200, 600, 980, 1020, 30] : [0, 400, 950, 1990, 2010, 20];
     for (const gap of gaps) {
@@ -117,7 +107,7 @@ describe('stale-connection retry (SPEC §4.3)', () => {
 
   it('retries an idempotent bodyless GET once on a new connection', async () => {
     const o = await closesOnSecond();
-    proxy = await startProxy();
+    const proxy = track(await startProxy());
     expect((await viaProxy(proxy.port, `${o.origin}/a`)).status).toBe(200);
     const res = await viaProxy(proxy.port, `${o.origin}/b`);
     expect(res.status).toBe(200);
@@ -134,7 +124,7 @@ describe('stale-connection retry (SPEC §4.3)', () => {
 
   it.each(['POST', 'PATCH'])('never retries %s: the origin sees it at most once and the client gets 502', async (method) => {
     const o = await closesOnSecond();
-    proxy = await startProxy();
+    const proxy = track(await startProxy());
     expect((await viaProxy(proxy.port, `${o.origin}/a`)).status).toBe(200);
     const res = await viaProxy(proxy.port, `${o.origin}/b`, { method, body: 'payload', headers: { 'Content-Type': 'text/plain' } });
     expect(res.status).toBe(502);
@@ -145,7 +135,7 @@ describe('stale-connection retry (SPEC §4.3)', () => {
 
   it('never retries a PUT with a body', async () => {
     const o = await closesOnSecond();
-    proxy = await startProxy();
+    const proxy = track(await startProxy());
     await viaProxy(proxy.port, `${o.origin}/a`);
     const res = await viaProxy(proxy.port, `${o.origin}/b`, { method: 'PUT', body: 'x' });
     expect(res.status).toBe(502);
@@ -154,7 +144,7 @@ describe('stale-connection retry (SPEC §4.3)', () => {
 
   it('retries at most once: a GET that fails on the fresh connection too gets 502', async () => {
     const o = await scripted((req) => (req.conn === 1 && req.connReq === 1 ? okResponse() : DESTROY));
-    proxy = await startProxy();
+    const proxy = track(await startProxy());
     await viaProxy(proxy.port, `${o.origin}/a`);
     const res = await viaProxy(proxy.port, `${o.origin}/b`);
     expect(res.status).toBe(502);
@@ -164,7 +154,7 @@ describe('stale-connection retry (SPEC §4.3)', () => {
 
   it('a failure on a NEW socket is not retried', async () => {
     const o = await scripted(() => DESTROY);
-    proxy = await startProxy();
+    const proxy = track(await startProxy());
     const res = await viaProxy(proxy.port, `${o.origin}/a`);
     expect(res.status).toBe(502);
     expect(o.connections()).toBe(1);
@@ -174,7 +164,7 @@ describe('stale-connection retry (SPEC §4.3)', () => {
 describe('limits and close reasons (SPEC §4.1)', () => {
   it('upstream.maxRequestsPerSocket retires a socket after N requests', async () => {
     const o = await origin();
-    proxy = await startProxy({ upstream: { maxRequestsPerSocket: 3 } });
+    const proxy = track(await startProxy({ upstream: { maxRequestsPerSocket: 3 } }));
     for (let i = 0; i < 7; i++) await viaProxy(proxy.port, `${o.url}/m${i}`);
     expect(o.connections()).toBe(3);
     await statsUntil(proxy, (s) => (s.upstream.totals.socketsClosed['max-requests'] ?? 0) === 2, 'max-requests closes');
@@ -183,7 +173,7 @@ describe('limits and close reasons (SPEC §4.1)', () => {
 
   it('upstream.maxRequestsPerSocket = 1 opens one connection per request', async () => {
     const o = await origin();
-    proxy = await startProxy({ upstream: { maxRequestsPerSocket: 1 } });
+    const proxy = track(await startProxy({ upstream: { maxRequestsPerSocket: 1 } }));
     for (let i = 0; i < 3; i++) await viaProxy(proxy.port, `${o.url}/m${i}`);
     expect(o.connections()).toBe(3);
     expect(proxy.stats().upstream.totals.reusedRequests).toBe(0);
@@ -191,7 +181,7 @@ describe('limits and close reasons (SPEC §4.1)', () => {
 
   it('upstream.idleTimeout retires idle sockets (reason idle-timeout)', async () => {
     const o = await origin();
-    proxy = await startProxy({ upstream: { idleTimeout: 200 } });
+    const proxy = track(await startProxy({ upstream: { idleTimeout: 200 } }));
     await viaProxy(proxy.port, `${o.url}/i`);
     await statsUntil(proxy, (s) => (s.upstream.totals.socketsClosed['idle-timeout'] ?? 0) === 1, 'idle-timeout close');
     await viaProxy(proxy.port, `${o.url}/i2`);
@@ -200,7 +190,7 @@ describe('limits and close reasons (SPEC §4.1)', () => {
 
   it('an origin closing an idle socket is recorded as origin-closed and the next request opens a new one', async () => {
     const o = await scripted(() => okResponse(), { idleCloseMs: 50 });
-    proxy = await startProxy();
+    const proxy = track(await startProxy());
     await viaProxy(proxy.port, `${o.origin}/a`);
     await statsUntil(proxy, (s) => (s.upstream.totals.socketsClosed['origin-closed'] ?? 0) === 1, 'origin-closed');
     expect((await viaProxy(proxy.port, `${o.origin}/b`)).status).toBe(200);
@@ -209,7 +199,7 @@ describe('limits and close reasons (SPEC §4.1)', () => {
 
   it('upstream.maxOrigins evicts the least recently used idle pool', async () => {
     const [a, b, c] = [await origin(), await origin(), await origin()];
-    proxy = await startProxy({ upstream: { maxOrigins: 2 } });
+    const proxy = track(await startProxy({ upstream: { maxOrigins: 2 } }));
     await viaProxy(proxy.port, `${a.url}/1`);
     await viaProxy(proxy.port, `${b.url}/1`);
     await viaProxy(proxy.port, `${c.url}/1`);
@@ -223,7 +213,7 @@ describe('limits and close reasons (SPEC §4.1)', () => {
 
   it('each upstream socket has an id; the access log says which socket served a request and whether it was reused', async () => {
     const o = await origin();
-    proxy = await startProxy();
+    const proxy = track(await startProxy());
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     try {
       for (let i = 0; i < 3; i++) await viaProxy(proxy.port, `${o.url}/l${i}`, { agent });
@@ -248,15 +238,15 @@ describe('connect phase', () => {
       s.on('error', () => undefined);
     });
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-    origins.push({
-      close: () =>
+    defer(
+      () =>
         new Promise<void>((r) => {
           for (const s of accepted) s.destroy();
           silent.close(() => r());
         }),
-    });
+    );
     const port = (silent.address() as AddressInfo).port;
-    proxy = await startProxy({ upstream: { connectTimeout: 300 } });
+    const proxy = track(await startProxy({ upstream: { connectTimeout: 300 } }));
     const t0 = performance.now();
     const res = await viaProxy(proxy.port, `https://127.0.0.1:${port}/tls`);
     expect(res.status).toBe(504);
@@ -266,7 +256,7 @@ describe('connect phase', () => {
 
   it.skipIf(!existsSync('/usr/bin/ss'))('sets SO_KEEPALIVE on upstream sockets (seen as a keepalive timer by ss)', async () => {
     const o = await origin();
-    proxy = await startProxy({ upstream: { tcpKeepAliveInitialDelay: 30_000 } });
+    const proxy = track(await startProxy({ upstream: { tcpKeepAliveInitialDelay: 30_000 } }));
     await viaProxy(proxy.port, `${o.url}/k`);
     const { stdout } = await promisify(execFile)('/usr/bin/ss', ['-tno', 'state', 'established', `( dport = :${o.port} )`]);
     expect(stdout).toMatch(/timer:\(keepalive,/);

@@ -7,24 +7,15 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { ProxyServer } from 'http-proxy-3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
+import { useCleanup } from '../helpers/cleanup.js';
 import { startOrigin } from '../helpers/origin.js';
-import type { TestOrigin } from '../helpers/origin.js';
 import { startProxy } from '../helpers/proxy.js';
-import type { TestProxy } from '../helpers/proxy.js';
 import { RawClient, header, startRawOrigin, within } from '../helpers/raw.js';
-import type { RawOrigin } from '../helpers/raw.js';
 import { nextEvent } from '../helpers/tunnel.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-let proxy: TestProxy | undefined;
-
-afterEach(async () => {
-  for (const f of cleanups.splice(0).reverse()) await f();
-  await proxy?.close();
-  proxy = undefined;
-});
+const { track, defer } = useCleanup();
 
 interface WsOrigin {
   readonly port: number;
@@ -51,7 +42,7 @@ async function startWsOrigin(): Promise<WsOrigin> {
   });
   wss.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanups.push(
+  defer(
     () =>
       new Promise<void>((resolve) => {
         for (const c of wss.clients) c.terminate();
@@ -86,7 +77,7 @@ function openWs(url: string, forwardProxy?: number): Promise<{ ws: WebSocket; re
       req.end();
     },
   });
-  cleanups.push(() => ws.terminate());
+  defer(() => ws.terminate());
   return within(
     5000,
     new Promise((resolve, reject) => {
@@ -141,7 +132,7 @@ const MESSAGES = Array.from({ length: 1000 }, (_, i) => `message ${i} ${'x'.repe
 describe('WebSocket relay', () => {
   it('forward mode: ws:// absolute-form, 1,000 messages round-trip, clean handshake both ways, counted as a tunnel', async () => {
     const origin = await startWsOrigin();
-    proxy = await startProxy();
+    const proxy = track(await startProxy());
     const url = `ws://127.0.0.1:${origin.port}/echo?room=1`;
     const { ws, res } = await openWs(url, proxy.port);
     expect(origin.seen).toHaveLength(1);
@@ -164,7 +155,7 @@ describe('WebSocket relay', () => {
 
   it('gateway mode: the same relay to the fixed target, with X-Forwarded-For', async () => {
     const origin = await startWsOrigin();
-    proxy = await startProxy({ mode: 'gateway', target: `http://127.0.0.1:${origin.port}` });
+    const proxy = track(await startProxy({ mode: 'gateway', target: `http://127.0.0.1:${origin.port}` }));
     const { ws, res } = await openWs(`ws://127.0.0.1:${proxy.port}/echo`);
     expectCleanHandshake(origin.seen[0]!, proxy.proxy.instanceId);
     expect(header({ rawHeaders: origin.seen[0]! }, 'x-forwarded-for')).toEqual(['127.0.0.1']);
@@ -181,7 +172,7 @@ describe('WebSocket relay', () => {
     const server = http.createServer();
     server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => bare.ws(req, socket, head));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    cleanups.push(() => {
+    defer(() => {
       server.closeAllConnections();
       server.close();
     });
@@ -193,7 +184,7 @@ describe('WebSocket relay', () => {
     for (const h of ['proxy-connection', 'keep-alive', 'proxy-authorization']) expect(names(viaBare)).toContain(h);
     expect(names(viaBare)).not.toContain('via');
 
-    proxy = await startProxy({ mode: 'gateway', target: `http://127.0.0.1:${origin.port}` });
+    const proxy = track(await startProxy({ mode: 'gateway', target: `http://127.0.0.1:${origin.port}` }));
     await openWs(`ws://127.0.0.1:${proxy.port}/echo`);
     expectCleanHandshake(origin.seen[1]!, proxy.proxy.instanceId);
   });
@@ -205,8 +196,7 @@ describe('WebSocket errors and refusals', () => {
     'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
 
   async function rawUpgrade(port: number, target: string): Promise<{ status: number; rawHeaders: readonly string[]; body: string; client: RawClient }> {
-    const client = await RawClient.connect(port);
-    cleanups.push(() => client.close());
+    const client = track(await RawClient.connect(port));
     client.write(handshake(target));
     const res = await client.readResponse();
     return { status: res.status, rawHeaders: res.rawHeaders, body: res.body.toString(), client };
@@ -217,7 +207,7 @@ describe('WebSocket errors and refusals', () => {
     await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
     const port = (s.address() as AddressInfo).port;
     await new Promise<void>((r) => s.close(() => r()));
-    proxy = await startProxy();
+    const proxy = track(await startProxy());
     const r = await rawUpgrade(proxy.port, `ws://127.0.0.1:${port}/x`);
     expect(r.status).toBe(502);
     expect(r.body).toContain('connection refused');
@@ -226,9 +216,8 @@ describe('WebSocket errors and refusals', () => {
   });
 
   it('no 101 within upstream.responseTimeout gets 504', async () => {
-    const silent: RawOrigin = await startRawOrigin(() => undefined);
-    cleanups.push(() => silent.close());
-    proxy = await startProxy({ upstream: { responseTimeout: 300 } });
+    const silent = track(await startRawOrigin(() => undefined));
+    const proxy = track(await startProxy({ upstream: { responseTimeout: 300 } }));
     const t0 = performance.now();
     const r = await rawUpgrade(proxy.port, `ws://127.0.0.1:${silent.port}/x`);
     expect(r.status).toBe(504);
@@ -238,7 +227,7 @@ describe('WebSocket errors and refusals', () => {
   });
 
   it('origin-form to a forward proxy gets 400', async () => {
-    proxy = await startProxy();
+    const proxy = track(await startProxy());
     expect((await rawUpgrade(proxy.port, '/chat')).status).toBe(400);
   });
 
@@ -248,11 +237,11 @@ describe('WebSocket errors and refusals', () => {
       res.end('upgrade required\n');
     });
     await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
-    cleanups.push(() => {
+    defer(() => {
       plain.closeAllConnections();
       plain.close();
     });
-    proxy = await startProxy();
+    const proxy = track(await startProxy());
     const r = await rawUpgrade(proxy.port, `ws://127.0.0.1:${(plain.address() as AddressInfo).port}/x`);
     expect(r.status).toBe(426);
     expect(r.body).toBe('upgrade required\n');
@@ -265,20 +254,16 @@ describe('WebSocket errors and refusals', () => {
 });
 
 describe('non-WebSocket upgrade offers are served as ordinary requests (Upgrade stripped, SPEC §1.1)', () => {
-  let origin: TestOrigin;
-
   it.each([
     ['forward', 'GET', 'h2c', ''],
     ['forward', 'POST', 'h2c', '5\r\nhello\r\n0\r\n\r\n'],
     ['gateway', 'POST', 'h2c', '5\r\nhello\r\n0\r\n\r\n'],
     ['gateway', 'POST', 'websocket', '5\r\nhello\r\n0\r\n\r\n'],
   ])('%s mode, %s with Upgrade: %s', async (mode, method, protocol, body) => {
-    origin = await startOrigin();
-    cleanups.push(() => origin.close());
-    proxy = await startProxy(mode === 'gateway' ? { mode: 'gateway', target: origin.origin } : {});
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy(mode === 'gateway' ? { mode: 'gateway', target: origin.origin } : {}));
     const target = mode === 'gateway' ? '/h2' : `${origin.url}/h2`;
-    const client = await RawClient.connect(proxy.port);
-    cleanups.push(() => client.close());
+    const client = track(await RawClient.connect(proxy.port));
     const framing = body === '' ? '' : 'Transfer-Encoding: chunked\r\n';
     client.write(
       `${method} ${target} HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\nConnection: Upgrade, HTTP2-Settings\r\n` +

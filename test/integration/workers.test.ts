@@ -4,29 +4,25 @@
  * summary, and a crashed worker is replaced without losing the requests it had counted.
  */
 import http from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AggregatedSnapshot } from '../../src/observability/aggregate.js';
 import { adminGet, eventually } from '../helpers/admin.js';
+import { useCleanup } from '../helpers/cleanup.js';
 import { portOf, startCli } from '../helpers/cli.js';
 import type { CliProcess } from '../helpers/cli.js';
 import { startOrigin } from '../helpers/origin.js';
-import type { TestOrigin } from '../helpers/origin.js';
 
-let cli: CliProcess | undefined;
-let origin: TestOrigin | undefined;
+const { track, defer } = useCleanup();
 
-afterEach(async () => {
-  // SIGKILL of the primary: its workers see the IPC channel close and drain themselves.
-  if (cli !== undefined && cli.child.exitCode === null) cli.child.kill('SIGKILL');
-  await origin?.close();
-  cli = origin = undefined;
-});
-
-async function startWorkers(n: number): Promise<{ port: number; admin: number }> {
-  cli = startCli(['--workers', String(n), '--port', '0', '--admin-port', '0', '--log-format', 'json', '--stats-interval', '0']);
+async function startWorkers(n: number): Promise<{ cli: CliProcess; port: number; admin: number }> {
+  const cli = startCli(['--workers', String(n), '--port', '0', '--admin-port', '0', '--log-format', 'json', '--stats-interval', '0']);
+  defer(() => {
+    // SIGKILL of the primary: its workers see the IPC channel close and drain themselves.
+    if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
+  });
   const line = await cli.waitFor((l) => l.event === 'listening', 15_000);
   expect(line.workers).toBe(n);
-  return { port: portOf(line.proxy), admin: portOf(line.admin) };
+  return { cli, port: portOf(line.proxy), admin: portOf(line.admin) };
 }
 
 /** One absolute-form GET through the proxy on a new connection (so the cluster spreads them over the workers). */
@@ -51,8 +47,8 @@ async function stats(admin: number): Promise<AggregatedSnapshot> {
 
 describe('--workers 2', () => {
   it('both workers serve, /stats and /metrics aggregate both, SIGTERM drains them and logs the final aggregate', async () => {
-    origin = await startOrigin();
-    const { port, admin } = await startWorkers(2);
+    const origin = track(await startOrigin());
+    const { cli, port, admin } = await startWorkers(2);
     const sent = 24;
     for (let i = 0; i < sent; i++) {
       const r = await get(port, `${origin.url}/n${i}`);
@@ -74,26 +70,26 @@ describe('--workers 2', () => {
     const metrics = await adminGet(admin, '/metrics');
     expect(metrics.body).toMatch(new RegExp(`^hopwise_downstream_requests_total ${sent}$`, 'm'));
 
-    cli!.child.kill('SIGTERM');
-    expect(await cli!.exited(15_000)).toBe(0);
-    const final = cli!.lines.find((l) => l.event === 'stats-downstream' && l.final === true);
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited(15_000)).toBe(0);
+    const final = cli.lines.find((l) => l.event === 'stats-downstream' && l.final === true);
     expect(final).toMatchObject({ requests: sent, connectionsAccepted: sent, connectionsActive: 0 });
     // One final summary (the primary's), not one per worker.
-    expect(cli!.lines.filter((l) => l.event === 'stats-downstream')).toHaveLength(1);
-    expect(cli!.lines.filter((l) => l.event === 'request')).toHaveLength(sent);
+    expect(cli.lines.filter((l) => l.event === 'stats-downstream')).toHaveLength(1);
+    expect(cli.lines.filter((l) => l.event === 'request')).toHaveLength(sent);
   });
 
   it('replaces a crashed worker and keeps counting what it served', async () => {
-    origin = await startOrigin();
-    const { port, admin } = await startWorkers(2);
+    const origin = track(await startOrigin());
+    const { cli, port, admin } = await startWorkers(2);
     for (let i = 0; i < 6; i++) expect((await get(port, `${origin.url}/before${i}`)).status).toBe(200);
     const before = await eventually(() => stats(admin), (v) => v.downstream.requests >= 6);
     const victim = before.workers[0]!;
     expect(victim.requests).toBeGreaterThan(0);
     process.kill(victim.pid, 'SIGKILL');
-    const replaced = await cli!.waitFor((l) => l.event === 'worker-replaced', 10_000);
+    const replaced = await cli.waitFor((l) => l.event === 'worker-replaced', 10_000);
     expect(replaced.worker).toBe(victim.id);
-    expect(cli!.lines.find((l) => l.event === 'worker-exited')).toMatchObject({ worker: victim.id, signal: 'SIGKILL' });
+    expect(cli.lines.find((l) => l.event === 'worker-exited')).toMatchObject({ worker: victim.id, signal: 'SIGKILL' });
     // The replacement listens on the shared port: every request is served again.
     const after = await eventually(
       () => stats(admin),

@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { Config } from '../../src/config/schema.js';
 import { NAIVE_BANNER } from '../../src/forward/naive.js';
@@ -14,13 +14,11 @@ import { createLogger } from '../../src/observability/logger.js';
 import { DUMB_BANNER } from '../../src/workshop/dumb-proxy.js';
 import { ScriptedOrigin } from '../../src/workshop/demos/scripted-origin.js';
 import { runWorkshopMode } from '../../src/workshop/run-mode.js';
+import { useCleanup } from '../helpers/cleanup.js';
 import { RawClient, within } from '../helpers/raw.js';
 import { testConfig } from '../helpers/proxy.js';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
+const { track, defer } = useCleanup();
 
 interface Running {
   readonly port: number;
@@ -67,7 +65,7 @@ async function start(config: Config): Promise<Running> {
   let bound!: (port: number) => void;
   const listening = new Promise<number>((resolve) => (bound = resolve));
   const exit = runWorkshopMode(config, { logger, stderr: stderrStream, env: {}, signals, onListening: (a) => bound(a.port) });
-  cleanups.push(async () => {
+  defer(async () => {
     signals.emit('SIGTERM', 'SIGTERM');
     signals.emit('SIGTERM', 'SIGTERM');
     await within(5000, exit, 'workshop mode exit');
@@ -79,8 +77,7 @@ async function start(config: Config): Promise<Running> {
 async function origin(idleTimeoutMs: number): Promise<ScriptedOrigin> {
   const o = new ScriptedOrigin({ idleTimeoutMs });
   await o.listen();
-  cleanups.push(() => o.close());
-  return o;
+  return track(o);
 }
 
 const lines = (logs: Record<string, unknown>[], event: string): string[] =>
@@ -93,8 +90,7 @@ describe('--mode dumb', () => {
     expect(running.stderr()).toContain(DUMB_BANNER);
     expect(running.stderr()).not.toContain('\u001b[');
 
-    const client = await RawClient.connect(running.port);
-    cleanups.push(() => client.close());
+    const client = track(await RawClient.connect(running.port));
     client.write(`GET http://127.0.0.1:${o.port}/x HTTP/1.0\r\nHost: 127.0.0.1:${o.port}\r\nConnection: Keep-Alive\r\n\r\n`);
     expect((await client.readResponse()).status).toBe(200);
     await client.waitClosed(3000);
@@ -116,8 +112,7 @@ describe('--mode dumb', () => {
   it('a graceful stop waits for a response in flight no longer than shutdown.drainTimeout', async () => {
     const o = await origin(10_000);
     const running = await start(testConfig({ mode: 'dumb', shutdown: { drainTimeout: 200 } }));
-    const client = await RawClient.connect(running.port);
-    cleanups.push(() => client.close());
+    const client = track(await RawClient.connect(running.port));
     client.write(`GET http://127.0.0.1:${o.port}/held HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n`);
     await client.readResponse();
 
@@ -134,7 +129,7 @@ describe('--mode dumb', () => {
   it('exits 1 when the port is taken', async () => {
     const taken: Server = createServer();
     await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
-    cleanups.push(() => new Promise<void>((r) => taken.close(() => r())));
+    defer(() => new Promise<void>((r) => taken.close(() => r())));
     const port = (taken.address() as { port: number }).port;
     const logStream = new PassThrough();
     let log = '';
@@ -154,8 +149,7 @@ describe('--mode naive', () => {
     const o = await origin(5000);
     const running = await start(testConfig({ mode: 'naive' }));
     expect(running.stderr()).toContain(NAIVE_BANNER);
-    const client = await RawClient.connect(running.port);
-    cleanups.push(() => client.close());
+    const client = track(await RawClient.connect(running.port));
     client.write(`GET http://127.0.0.1:${o.port}/n HTTP/1.1\r\nHost: 127.0.0.1:${o.port}\r\n\r\n`);
     expect((await client.readResponse()).status).toBe(200);
     await running.waitLog((l) => l.event === 'naive', 'the naive log line');
