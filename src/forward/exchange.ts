@@ -84,7 +84,8 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
     this.#res = res;
     this.#conn = conn;
     this.#connReq = connReq;
-    res.once('close', this.#onDownstreamClose);
+    // A response emits 'close' once, and #onDownstreamClose runs once anyway: `on` spares the once-wrapper (issue 8).
+    res.on('close', this.#onDownstreamClose);
     // A pipelined response still queued behind another gets no 'close' when the connection dies (Node emits it only
     // for the response attached to the socket), so the connection is watched too; else its upstream request would
     // stay paused on back-pressure for ever (found by the soak run, issue 7).
