@@ -190,13 +190,7 @@ export async function rawOrigin(
   return { server, port };
 }
 
-/** A loopback port nobody listens on (bound, then released). */
-export async function refusedPort(): Promise<number> {
-  const server = createServer();
-  const port = await listenPort(server);
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { refusedPort } from './ports.js';
 
 async function listenPort(server: Server | HttpServer): Promise<number> {
   await within(new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve)), 2000, 'listen');

@@ -12,6 +12,7 @@ import { startProxy } from '../helpers/proxy.js';
 import { within } from '../helpers/raw.js';
 import { connectVia, nextEvent, readToEnd, selfSignedCert } from '../helpers/tunnel.js';
 import type { ConnectResult, TestCert } from '../helpers/tunnel.js';
+import { refusedPort } from '../helpers/ports.js';
 
 let cert: TestCert;
 
@@ -39,15 +40,6 @@ async function tunnelVia(...args: Parameters<typeof connectVia>): Promise<Connec
   const result = await connectVia(...args);
   defer(() => result.socket.destroy());
   return result;
-}
-
-/** A port with nothing listening on it. */
-async function deadPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 /**
@@ -211,7 +203,7 @@ describe('refusals before the tunnel exists', () => {
 
   it('a refused target gets 502 naming it and the cause, and the connection closes', async () => {
     const proxy = track(await startProxy());
-    const port = await deadPort();
+    const port = await refusedPort();
     const r = await refused(proxy.port, `127.0.0.1:${port}`);
     expect(r.status).toBe(502);
     expect(r.head).toMatch(/\r\nConnection: close(\r\n|$)/);

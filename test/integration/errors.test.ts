@@ -2,30 +2,20 @@
  * SPEC §4.4 and §2: the proxy answers errors itself with the right status and a one-line body naming the target and
  * cause, and keeps working afterwards.
  */
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { useCleanup } from '../helpers/cleanup.js';
 import { startOrigin } from '../helpers/origin.js';
 import { startProxy, viaProxy } from '../helpers/proxy.js';
 import { RawClient, header, startRawOrigin } from '../helpers/raw.js';
+import { refusedPort } from '../helpers/ports.js';
 
 const { track } = useCleanup();
-
-/** A port with nothing listening: bind, read the port, close. */
-async function deadPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('upstream errors', () => {
   it('connection refused → 502 naming the origin and cause; the next request succeeds', async () => {
     const origin = track(await startOrigin());
     const proxy = track(await startProxy());
-    const port = await deadPort();
+    const port = await refusedPort();
     const res = await viaProxy(proxy.port, `http://127.0.0.1:${port}/x`);
     expect(res.status).toBe(502);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);

@@ -1,5 +1,4 @@
 import http from 'node:http';
-import net from 'node:net';
 import { register as globalRegistry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { StatsSnapshot } from '../../src/observability/stats.js';
@@ -9,17 +8,9 @@ import { startOrigin } from '../helpers/origin.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prom-text.js';
 import type { PromFamily } from '../helpers/prom-text.js';
 import { startProxy, viaProxy } from '../helpers/proxy.js';
+import { refusedPort } from '../helpers/ports.js';
 
 const { track, defer } = useCleanup();
-
-/** A loopback port with nothing listening on it (bound, then released). */
-async function deadPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 async function scrape(adminPort: number): Promise<Map<string, PromFamily>> {
   const r = await adminGet(adminPort, '/metrics');
@@ -74,7 +65,7 @@ describe('GET /metrics (Prometheus text exposition)', () => {
     defer(() => agent.destroy());
     for (let i = 0; i < 8; i++) expect((await viaProxy(p.port, `${a.url}/${i}`, { agent })).status).toBe(200);
     for (let i = 0; i < 3; i++) expect((await viaProxy(p.port, `${b.url}/${i}`, { headers: { connection: 'close' } })).status).toBe(200);
-    const dead = `http://127.0.0.1:${await deadPort()}`;
+    const dead = `http://127.0.0.1:${await refusedPort()}`;
     expect((await viaProxy(p.port, `${dead}/`)).status).toBe(502);
 
     // Quiet: all 12 answered, nothing upstream busy, only the keep-alive agent's connection still open.
