@@ -36,6 +36,14 @@ const route = z.strictObject({
   preserveHost: z.boolean().optional(),
 });
 
+/** Per-origin upstream settings: the upstream defaults, overridden for one origin (e.g. a legacy next hop). */
+const originSettings = z.strictObject({
+  origin: originUrl.describe('the origin these settings apply to, e.g. http://10.0.0.5:3128'),
+  maxSockets: positiveInt.optional().describe('connections to this origin'),
+  idleTimeout: ms.optional().describe('idle sockets to this origin are retired after this'),
+  maxRequestsPerSocket: z.number().int().min(0).optional().describe('1 = a new connection for every request; 0 = unlimited'),
+});
+
 const destinationRule = z.strictObject({
   action: z.enum(['allow', 'deny']),
   host: z.string().optional().describe('host glob, e.g. *.internal'),
@@ -91,6 +99,7 @@ export const configSchema = z.strictObject({
     tcpKeepAlive: z.boolean(),
     tcpKeepAliveInitialDelay: ms,
     noDelay: z.boolean(),
+    origins: z.array(originSettings).describe('per-origin overrides of maxSockets, idleTimeout and maxRequestsPerSocket'),
   }),
   tunnel: z.strictObject({
     allowedPorts: z.array(port).describe('CONNECT ports allowed; empty = all'),

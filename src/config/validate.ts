@@ -5,6 +5,7 @@
 import { BlockList, isIP } from 'node:net';
 import { parseCidr } from '../policy/address.js';
 import { parsePasswordHash } from '../policy/credentials.js';
+import { originKey } from '../policy/target.js';
 import type { Config } from './schema.js';
 
 /** One configuration problem: the dotted key (`routes[1].listen.port`) and what was expected there. */
@@ -40,7 +41,7 @@ export function resolvedAdminPort(c: Config): number {
 
 /** Every cross-key problem in `c`, in a stable order; empty when the configuration is coherent. */
 export function semanticIssues(c: Config): ConfigIssue[] {
-  return [...modeIssues(c), ...exposureIssues(c), ...clientRuleIssues(c), ...accessIssues(c), ...portIssues(c)];
+  return [...modeIssues(c), ...exposureIssues(c), ...clientRuleIssues(c), ...accessIssues(c), ...portIssues(c), ...upstreamOriginIssues(c)];
 }
 
 function modeIssues(c: Config): ConfigIssue[] {
@@ -148,6 +149,27 @@ function portIssues(c: Config): ConfigIssue[] {
       claim(adminPort, 'admin.port', c.admin.port === null ? ' (listen.port + 1, as admin.port is null)' : '');
     }
   }
+  return issues;
+}
+
+/**
+ * `upstream.origins`: each entry must name an origin the way requests are pooled (the same parser as the request
+ * target, so `http://Example.com` and `http://example.com:80` are one origin), and no origin may be listed twice.
+ */
+function upstreamOriginIssues(c: Config): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const seen = new Map<string, number>();
+  c.upstream.origins.forEach((entry, i) => {
+    const key = originKey(entry.origin);
+    const path = `upstream.origins[${i}].origin`;
+    if (key === undefined) {
+      issues.push({ path, message: `expected an origin URL such as http://10.0.0.5:3128, got ${JSON.stringify(entry.origin)}` });
+      return;
+    }
+    const first = seen.get(key);
+    if (first !== undefined) issues.push({ path, message: `${key} is already configured by upstream.origins[${first}]` });
+    else seen.set(key, i);
+  });
   return issues;
 }
 

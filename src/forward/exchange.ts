@@ -128,7 +128,7 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
         body: up.body,
         // undici closes a socket after every HEAD by default; its parser frames HEAD responses correctly, so we
         // keep the socket unless the pool policy says every request closes its socket.
-        ...(this.#deps.pools.resetEachRequest ? { reset: true } : up.method === 'HEAD' ? { reset: false } : {}),
+        ...(this.#deps.pools.resetsEachRequest(up.origin) ? { reset: true } : up.method === 'HEAD' ? { reset: false } : {}),
       },
       this,
     );

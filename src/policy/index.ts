@@ -18,6 +18,7 @@ export {
   authorityTarget,
   forwardTarget,
   gatewayTarget,
+  originKey,
   type TargetResult,
   type UpstreamTarget,
 } from './target.js';

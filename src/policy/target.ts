@@ -150,6 +150,19 @@ export function gatewayTarget(
   return result;
 }
 
+/**
+ * The pool key (SPEC §4.1: `scheme://host:port`, explicit port, lowercased host, IPv6 in brackets) under which
+ * requests to `originUrl` are pooled, spelt exactly as {@link forwardTarget} and {@link gatewayTarget} key them;
+ * undefined when it is not an http(s) origin URL. `upstream.origins` entries are matched by this key.
+ */
+export function originKey(originUrl: string): string | undefined {
+  if (!/^https?:\/\//i.test(originUrl)) return undefined;
+  const parsed = parseAbsolute(originUrl, 'expected an origin URL');
+  if (!parsed.ok || (parsed.value.rest !== '' && parsed.value.rest !== '/')) return undefined;
+  const result = build(parsed.value.scheme, parsed.value.authority, '/');
+  return result.ok ? result.target.origin : undefined;
+}
+
 /** CONNECT authority-form (RFC 9112 §3.2.3): `host:port` or `[v6]:port`, port required (SPEC §6.1). */
 export function authorityTarget(
   requestTarget: string,

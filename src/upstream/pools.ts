@@ -6,11 +6,15 @@
  * Keep-alive hints (SPEC §4.2) are undici's: `keepAliveTimeoutThreshold` (our `keepAliveHintMargin`) is subtracted
  * from an origin's `Keep-Alive: timeout=N`, capped by `keepAliveMaxTimeout` (our `idleTimeout`), so a socket is retired
  * before the origin would close it, and never kept longer than our own idle timeout.
+ *
+ * `upstream.origins` overrides `maxSockets`, `idleTimeout` and `maxRequestsPerSocket` for single origins (a legacy
+ * next hop that mishandles persistent connections gets `maxRequestsPerSocket: 1`, the rest keep pooling).
  */
 import { Client, Pool, buildConnector } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config/schema.js';
 import type { Telemetry } from '../observability/events.js';
+import { originKey } from '../policy/target.js';
 import { UpstreamSocket, closeReason, tagSocket } from './sockets.js';
 
 type UpstreamConfig = Config['upstream'];
@@ -20,6 +24,13 @@ type UpstreamConfig = Config['upstream'];
  * protection that no DNS answer can dodge). Returns the error to fail the request with, or undefined to use it.
  */
 export type ConnectionVetter = (hostname: string, address: string | undefined, port: number) => Error | undefined;
+
+/** The settings one origin's pool uses: the upstream defaults, or its `upstream.origins` entry where it has one. */
+interface OriginLimits {
+  readonly maxSockets: number;
+  readonly idleTimeout: number;
+  readonly maxRequestsPerSocket: number;
+}
 
 interface PoolEntry {
   readonly pool: Pool;
@@ -37,13 +48,24 @@ export class UpstreamPools {
   /** The most recently used entry: the last one in Map (LRU) order. */
   #newest: PoolEntry | undefined;
   #closing = false;
-  /** True when every request must close its socket (upstream.maxRequestsPerSocket = 1): pass `reset: true`. */
-  readonly resetEachRequest: boolean;
+  readonly #defaults: OriginLimits;
+  /** `upstream.origins`, by pool key (`scheme://host:port`, as requests are keyed: policy/target.ts `originKey`). */
+  readonly #perOrigin = new Map<string, OriginLimits>();
 
   constructor(cfg: UpstreamConfig, telemetry: Telemetry, vet?: ConnectionVetter) {
     this.#cfg = cfg;
     this.#telemetry = telemetry;
-    this.resetEachRequest = cfg.maxRequestsPerSocket === 1;
+    this.#defaults = { maxSockets: cfg.maxSockets, idleTimeout: cfg.idleTimeout, maxRequestsPerSocket: cfg.maxRequestsPerSocket };
+    for (const o of cfg.origins) {
+      // Validated at load (config/validate.ts): every entry has a key and no key appears twice.
+      const key = originKey(o.origin);
+      if (key === undefined) throw new Error(`upstream.origins: not an origin URL: ${JSON.stringify(o.origin)}`);
+      this.#perOrigin.set(key, {
+        maxSockets: o.maxSockets ?? cfg.maxSockets,
+        idleTimeout: o.idleTimeout ?? cfg.idleTimeout,
+        maxRequestsPerSocket: o.maxRequestsPerSocket ?? cfg.maxRequestsPerSocket,
+      });
+    }
     this.#vet = vet;
     this.#connect = buildConnector({
       timeout: cfg.connectTimeout,
@@ -51,6 +73,14 @@ export class UpstreamPools {
       keepAliveInitialDelay: cfg.tcpKeepAliveInitialDelay,
       noDelay: cfg.noDelay,
     });
+  }
+
+  /**
+   * True when every request to `origin` must close its socket (its `maxRequestsPerSocket` is 1, e.g. a legacy next
+   * hop): the engine then dispatches with `reset: true`.
+   */
+  resetsEachRequest(origin: string): boolean {
+    return this.#limits(origin).maxRequestsPerSocket === 1;
   }
 
   /** The dispatcher for an origin, created on first use (least-recently-used idle pools are evicted). */
@@ -75,7 +105,7 @@ export class UpstreamPools {
    */
   freshClient(origin: string): Client {
     const sockets = new Set<UpstreamSocket>();
-    return new Client(origin, { ...this.#clientOptions(), connect: this.#connector(origin, sockets) });
+    return new Client(origin, { ...this.#clientOptions(origin), connect: this.#connector(origin, sockets) });
   }
 
   /** Number of origins with a pool. */
@@ -97,34 +127,40 @@ export class UpstreamPools {
     this.#pools.clear();
   }
 
-  #clientOptions(): Pool.Options {
+  #limits(origin: string): OriginLimits {
+    return this.#perOrigin.size === 0 ? this.#defaults : (this.#perOrigin.get(origin) ?? this.#defaults);
+  }
+
+  #clientOptions(origin: string): Pool.Options {
     const c = this.#cfg;
+    const l = this.#limits(origin);
     return {
       pipelining: 1,
-      keepAliveTimeout: Math.max(1, c.idleTimeout),
-      keepAliveMaxTimeout: Math.max(1, c.idleTimeout),
+      keepAliveTimeout: Math.max(1, l.idleTimeout),
+      keepAliveMaxTimeout: Math.max(1, l.idleTimeout),
       keepAliveTimeoutThreshold: c.keepAliveHintMargin,
       headersTimeout: c.responseTimeout,
       bodyTimeout: c.bodyTimeout,
       strictContentLength: true,
       // undici lets maxRequestsPerClient + 1 requests through (it marks the socket for reset when its counter, read
-      // before incrementing, reaches the limit), so N requests per socket is N - 1 here; N = 1 is `resetEachRequest`.
-      ...(c.maxRequestsPerSocket > 1 ? { maxRequestsPerClient: c.maxRequestsPerSocket - 1 } : {}),
+      // before incrementing, reaches the limit), so N requests per socket is N - 1 here; N = 1 is `resetsEachRequest`.
+      ...(l.maxRequestsPerSocket > 1 ? { maxRequestsPerClient: l.maxRequestsPerSocket - 1 } : {}),
     };
   }
 
   #createEntry(origin: string): PoolEntry {
     const sockets = new Set<UpstreamSocket>();
     const pool = new Pool(origin, {
-      ...this.#clientOptions(),
-      connections: this.#cfg.maxSockets,
+      ...this.#clientOptions(origin),
+      connections: this.#limits(origin).maxSockets,
       connect: this.#connector(origin, sockets),
     });
     return { pool, sockets };
   }
 
   #connector(origin: string, sockets: Set<UpstreamSocket>): buildConnector.connector {
-    const limits = { maxRequests: this.#cfg.maxRequestsPerSocket, idleTimeout: this.#cfg.idleTimeout };
+    const l = this.#limits(origin);
+    const limits = { maxRequests: l.maxRequestsPerSocket, idleTimeout: l.idleTimeout };
     return (opts, callback) => {
       const started = performance.now();
       this.#connect(opts, (err, socket) => {

@@ -71,6 +71,12 @@ describe('semanticIssues', () => {
     ['two routes on one port', { mode: 'gateway', routes: [route(9001), route(9001, '127.0.0.2')] }, ['routes[1].listen.port']],
     ['a route on the main port', { mode: 'gateway', routes: [route(8080)] }, ['routes[0].listen.port']],
     ['routes on port 0 never clash', { mode: 'gateway', routes: [route(0), route(0)] }, []],
+    ['per-origin upstream settings', { upstream: { origins: [{ origin: 'http://10.0.0.5:3128', maxRequestsPerSocket: 1 }, { origin: 'https://api.internal', idleTimeout: 500 }] } }, []],
+    ['one origin listed twice in another spelling', { upstream: { origins: [{ origin: 'http://Legacy.internal' }, { origin: 'http://legacy.internal:80/' }] } }, [
+      'upstream.origins[1].origin',
+    ]],
+    ['http and https of one host are two origins', { upstream: { origins: [{ origin: 'http://a.internal' }, { origin: 'https://a.internal' }] } }, []],
+    ['an origin with userinfo is refused', { upstream: { origins: [{ origin: 'http://user@a.internal' }] } }, ['upstream.origins[0].origin']],
   ])('%s', (_name, patch, paths) => {
     expect(semanticIssues(cfg(patch)).map((i) => i.path)).toEqual(paths);
   });
@@ -82,6 +88,7 @@ describe('semanticIssues', () => {
     ['exposure asks for an explicit access rule', { listen: { host: '0.0.0.0' } }, /listening on 0\.0\.0\.0 .*explicit access rule.*access\.clients.*SPEC §10\.3/],
     ['port clash names the other listener', { admin: { port: 8080 } }, /port 8080 is already used by listen\.port/],
     ['implicit admin port says where it came from', { mode: 'gateway', routes: [route(8081)] }, /listen\.port \+ 1/],
+    ['a duplicate origin names the first entry and the pool key', { upstream: { origins: [{ origin: 'http://A' }, { origin: 'http://a:80' }] } }, /http:\/\/a:80 is already configured by upstream\.origins\[0\]/],
   ])('message: %s', (_name, patch, message) => {
     const issues = semanticIssues(cfg(patch));
     expect(issues[0]?.message).toMatch(message);

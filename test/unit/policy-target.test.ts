@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { authorityTarget, forwardTarget, gatewayTarget, type UpstreamTarget } from '../../src/policy/index.js';
+import { authorityTarget, forwardTarget, gatewayTarget, originKey, type UpstreamTarget } from '../../src/policy/index.js';
 
 function t(origin: string, hostname: string, port: number, path: string, host: string): UpstreamTarget {
   const protocol = origin.startsWith('https:') ? 'https:' : 'http:';
@@ -233,5 +233,31 @@ describe('authorityTarget (CONNECT)', () => {
     const result = authorityTarget(target);
     expect(result).toMatchObject({ ok: false, status: 400 });
     if (!result.ok) expect(result.reason).toMatch(reason);
+  });
+});
+
+describe('originKey (upstream.origins entries are matched by the pool key)', () => {
+  it.each<[string, string | undefined]>([
+    ['http://127.0.0.1:9000', 'http://127.0.0.1:9000'],
+    ['http://127.0.0.1:9000/', 'http://127.0.0.1:9000'],
+    ['http://Example.COM', 'http://example.com:80'],
+    ['HTTPS://example.com', 'https://example.com:443'],
+    ['https://example.com:8443/', 'https://example.com:8443'],
+    ['http://[::1]:8080', 'http://[::1]:8080'],
+    ['http://[::1]', 'http://[::1]:80'],
+    ['http://example.com/path', undefined],
+    ['http://user@example.com', undefined],
+    ['ws://example.com', undefined],
+    ['ftp://example.com', undefined],
+    ['example.com:80', undefined],
+  ])('%s → %s', (url, key) => {
+    expect(originKey(url)).toBe(key);
+  });
+
+  it('is the key forwardTarget and gatewayTarget pool a request under', () => {
+    const fwd = forwardTarget('http://Example.COM/x?y', 'GET');
+    const gw = gatewayTarget('/x', 'GET', 'http://example.com:80', undefined, false);
+    expect(fwd.ok && fwd.target.origin).toBe(originKey('http://example.com/'));
+    expect(gw.ok && gw.target.origin).toBe(originKey('http://EXAMPLE.com'));
   });
 });

@@ -29,15 +29,20 @@ export interface ProxyConnectionDemoOptions {
   /** The origin's keep-alive idle timeout; 3000 ms by default. */
   readonly idleTimeoutMs?: number;
   /**
-   * Chain (b): configure hopwise for a legacy next hop, i.e. never reuse a connection to it
-   * (`upstream.maxRequestsPerSocket: 1`, so every upstream request carries `Connection: close`). True by default;
+   * Chain (b): configure hopwise for a legacy next hop, i.e. never reuse a connection to it (an `upstream.origins`
+   * entry with `maxRequestsPerSocket: 1`, so every upstream request carries `Connection: close`). True by default;
    * false shows what default pooling does through a dumb hop (one stall, then the stale retry).
    */
   readonly legacyNextHop?: boolean;
 }
 
-/** What hopwise needs to be told about a next hop it cannot recognise as pre-HTTP/1.1 (see chain (b)). */
-export const LEGACY_NEXT_HOP = { upstream: { maxRequestsPerSocket: 1 } } as const;
+/**
+ * What hopwise needs to be told about a next hop it cannot recognise as pre-HTTP/1.1 (see chain (b)): no reuse of a
+ * connection to that one origin; every other origin keeps pooling.
+ */
+export function legacyNextHopSettings(origin: string): { upstream: { origins: [{ origin: string; maxRequestsPerSocket: 1 }] } } {
+  return { upstream: { origins: [{ origin, maxRequestsPerSocket: 1 }] } };
+}
 
 type Chain = 'a' | 'b' | 'c';
 
@@ -105,9 +110,10 @@ async function startChain(
   const dumbPort = (await dumb.listen()).port;
   const common = { originPort, origin, saw, dumbConnections: () => dumbConnections };
   if (chain === 'b') {
+    const dumbOrigin = `http://127.0.0.1:${dumbPort}`;
     const hopwise = await startDemoHopwise(
       config,
-      { mode: 'gateway', target: `http://127.0.0.1:${dumbPort}`, ...(legacyNextHop ? LEGACY_NEXT_HOP : {}) },
+      { mode: 'gateway', target: dumbOrigin, ...(legacyNextHop ? legacyNextHopSettings(dumbOrigin) : {}) },
       hopwiseEvents(rec, { hopwise: 'hopwise', next: 'dumb proxy', drawReused: true }),
     );
     stops.push(() => hopwise.close());
@@ -230,7 +236,8 @@ export async function runProxyConnectionDemo(opts: ProxyConnectionDemoOptions): 
       '(b) hopwise strips Proxy-Connection and never keeps an HTTP/1.0 client alive, so the client never waits on a ' +
         'connection it wrongly believes persistent. Its own upstream hop needs one more thing: a dumb proxy breaks ' +
         'every persistent connection that crosses it, and no proxy can recognise one from outside (it relays the ' +
-        "origin's HTTP/1.1 status line). hopwise is told so — upstream.maxRequestsPerSocket: 1 for this next hop — " +
+        "origin's HTTP/1.1 status line). hopwise is told so — an upstream.origins entry for this next hop with " +
+        'maxRequestsPerSocket: 1 — ' +
         'and sends Connection: close upstream, so the dumb proxy sees a close after every response. ' +
         (legacy
           ? 'With default pooling instead, the request on the reused socket would wait for the idle timeout and be ' +
