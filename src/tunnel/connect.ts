@@ -19,7 +19,7 @@ import { unpooledRecord } from '../observability/events.js';
 import { authorityTarget } from '../policy/index.js';
 import { refuseAndClose } from './linger.js';
 import type { TunnelCloseReason, TunnelMember, Tunnels } from './registry.js';
-import { Tunnel } from './splice.js';
+import { ReusedReadBuffer, Tunnel } from './splice.js';
 
 export interface ConnectDeps {
   readonly telemetry: Telemetry;
@@ -136,7 +136,9 @@ class ConnectAttempt implements TunnelMember {
     const client = this.#client;
     deps.tunnels.add(this);
     // allowHalfOpen: the origin's FIN must not end our sending side; the client may still be talking (SPEC §6.1).
-    const origin = net.connect({ host: hostname, port, allowHalfOpen: true, noDelay: true });
+    // The download direction reads into one reused buffer (splice.ts ReusedReadBuffer, issue 8).
+    const reads = new ReusedReadBuffer();
+    const origin = net.connect({ host: hostname, port, allowHalfOpen: true, noDelay: true, onread: reads.onread });
     this.#origin = origin;
     const settle = (): void => {
       clearTimeout(this.#timer);
@@ -160,7 +162,7 @@ class ConnectAttempt implements TunnelMember {
       this.#record(200, undefined);
       const opts = { kind: 'connect', conn: this.#conn, target: this.target, idleTimeout: deps.tunnel.idleTimeout } as const;
       // The tunnel registers itself before this attempt leaves the registry: shutdown never misses the sockets.
-      new Tunnel(deps, client, origin, { ...opts, splice: true, head });
+      new Tunnel(deps, client, origin, { ...opts, splice: true, head, originReads: reads });
       settle();
     };
     client.once('close', onClientClose);

@@ -3,9 +3,11 @@
  * hand-off (STYLE rule 2), with byte counts each way, an idle timer, the close reason, and exactly one
  * `tunnel.open` / `tunnel.close` pair of telemetry events.
  *
- * With `splice: true` (CONNECT) the bytes are relayed here: `pipe()` both ways gives back-pressure, and a FIN from
- * one side becomes `end()` towards the other (half-close), so a client that has finished sending still receives
- * everything the origin has left to say. The tunnel is over when both sockets have closed: both sides ended, or
+ * With `splice: true` (CONNECT) the bytes are relayed here with back-pressure both ways, and a FIN from one side
+ * becomes `end()` towards the other (half-close), so a client that has finished sending still receives everything
+ * the origin has left to say. Client to origin is a `pipe()`. Origin to client, the download direction, reads into
+ * one reused buffer when the origin socket was opened with {@link ReusedReadBuffer}'s `onread` (issue 8: a fresh
+ * 64 KiB Buffer per read, and the garbage collection of them, cost a fifth of the tunnel's CPU). The tunnel is over when both sockets have closed: both sides ended, or
  * either one failed (which takes the other down). With `splice: false` (Upgrade) someone else relays the bytes
  * (http-proxy-3's `ws()`); the tunnel only counts, times out and closes.
  */
@@ -30,6 +32,36 @@ export interface TunnelOptions {
   readonly splice: boolean;
   /** Client bytes read together with the CONNECT head: sent to the origin first (splice mode only). */
   readonly head?: Buffer;
+  /** The reused read buffer the origin socket was opened with (splice mode); without it, `origin.pipe(client)`. */
+  readonly originReads?: ReusedReadBuffer;
+}
+
+/**
+ * One buffer that an origin socket reads into (`net.connect({ onread })`), handed to the tunnel once it exists. A
+ * handler that returns false pauses the socket (it must `resume()` it): the tunnel does so while the client has not
+ * yet taken a chunk, since the next read would overwrite the bytes still waiting to be written.
+ */
+export class ReusedReadBuffer {
+  readonly #buffer = Buffer.allocUnsafe(64 * 1024);
+  #handler: ((chunk: Buffer) => boolean) | undefined;
+  /** Bytes read before a handler was attached (none in practice: the tunnel attaches on 'connect'), copied. */
+  #early: Buffer[] = [];
+  readonly onread = { buffer: this.#buffer, callback: (n: number): boolean => this.#deliver(n) };
+
+  #deliver(n: number): boolean {
+    const chunk = this.#buffer.subarray(0, n);
+    if (this.#handler !== undefined) return this.#handler(chunk);
+    this.#early.push(Buffer.from(chunk));
+    return true;
+  }
+
+  /** From now on every read goes to `handler`; returns (copies of) what was read before. */
+  attach(handler: (chunk: Buffer) => boolean): Buffer[] {
+    this.#handler = handler;
+    const early = this.#early;
+    this.#early = [];
+    return early;
+  }
 }
 
 export class Tunnel implements TunnelMember {
@@ -54,8 +86,9 @@ export class Tunnel implements TunnelMember {
     deps.telemetry.emit({ type: 'tunnel.open', tunnel: this.id, conn: opts.conn, kind: opts.kind, target: opts.target });
     deps.tunnels.add(this);
     if (opts.idleTimeout > 0) this.#timer = setTimeout(this.#onIdle, opts.idleTimeout);
-    this.#watch(client, origin, 'client-closed');
-    this.#watch(origin, client, 'origin-closed');
+    const reads = opts.splice ? opts.originReads : undefined;
+    this.#watch(client, origin, 'client-closed', true);
+    this.#watch(origin, client, 'origin-closed', reads === undefined);
     if (!opts.splice) return;
     const head = opts.head;
     if (head !== undefined && head.length > 0) {
@@ -64,8 +97,26 @@ export class Tunnel implements TunnelMember {
     }
     // pipe() ends the destination when the source ends: that is the half-close propagation (SPEC §6.1).
     client.pipe(origin);
-    origin.pipe(client);
+    if (reads === undefined) {
+      origin.pipe(client);
+      return;
+    }
+    for (const early of reads.attach(this.#relayDown)) client.write(early);
+    origin.once('end', () => client.end());
   }
+
+  /** Origin to client from the reused buffer: counted, written, and no further read until the client has taken it. */
+  readonly #relayDown = (chunk: Buffer): boolean => {
+    this.#bytesOut += chunk.length;
+    this.#timer?.refresh();
+    const client = this.#client;
+    if (client.destroyed) return false;
+    client.write(chunk);
+    if (client.writableLength === 0) return true;
+    // The kernel did not take it all: the write still points into the shared buffer, so read on only after 'drain'.
+    client.once('drain', () => this.#origin.resume());
+    return false;
+  };
 
   /** Close both sockets now (idle timeout, shutdown). */
   destroy(reason: TunnelCloseReason): void {
@@ -74,13 +125,16 @@ export class Tunnel implements TunnelMember {
     this.#origin.destroy();
   }
 
-  #watch(socket: Socket, other: Socket, endReason: TunnelCloseReason): void {
+  #watch(socket: Socket, other: Socket, endReason: TunnelCloseReason, countData: boolean): void {
     const inbound = socket === this.#client;
-    socket.on('data', (chunk: Buffer) => {
-      if (inbound) this.#bytesIn += chunk.length;
-      else this.#bytesOut += chunk.length;
-      this.#timer?.refresh();
-    });
+    // A socket reading into a reused buffer emits no 'data': its bytes are counted by #relayDown.
+    if (countData) {
+      socket.on('data', (chunk: Buffer) => {
+        if (inbound) this.#bytesIn += chunk.length;
+        else this.#bytesOut += chunk.length;
+        this.#timer?.refresh();
+      });
+    }
     socket.on('end', () => {
       this.#reason ??= endReason;
     });

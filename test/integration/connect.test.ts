@@ -2,6 +2,7 @@
  * SPEC §6.1 over real sockets: CONNECT tunnels to a real TLS origin, half-close in both directions, refusals through
  * the one error table (400/403/501/502), idle timeout, shutdown, and the tunnel counters in stats.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import https from 'node:https';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -131,6 +132,47 @@ describe('relaying bytes', () => {
     const event = await closed;
     expect(event).toMatchObject({ reason: 'client-closed', bytesIn: 5, bytesOut: 'after-fin:hello'.length });
     expect(proxy.stats().tunnels).toMatchObject({ opened: 1, active: 0, bytesIn: 5, bytesOut: 15, closed: { 'client-closed': 1 } });
+  });
+
+  it('a 16 MiB download to a slow reader arrives intact and counted: no read overwrites bytes still being written', async () => {
+    // The origin-to-client direction reads into one reused buffer (splice.ts ReusedReadBuffer): if the relay read on
+    // while the client still held a chunk, later bytes would overwrite it and the digest would differ.
+    const payload = randomBytes(16 * 1024 * 1024);
+    const origin = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.end(payload);
+    });
+    const port = await listen(origin);
+    const proxy = track(await startProxy());
+    const closed = nextEvent(proxy.proxy.telemetry, 'tunnel.close');
+    const tunnel = await tunnelVia(proxy.port, `127.0.0.1:${port}`);
+    const socket = tunnel.socket;
+    const digest = createHash('sha256').update(tunnel.rest);
+    let bytes = tunnel.rest.length;
+    let chunks = 0;
+    await within(
+      20_000,
+      new Promise<void>((resolve, reject) => {
+        socket.on('data', (chunk: Buffer) => {
+          digest.update(chunk);
+          bytes += chunk.length;
+          // A slow reader: every 8th chunk it stops reading for a moment, so the proxy's writes back up.
+          if (++chunks % 8 === 0) {
+            socket.pause();
+            setTimeout(() => socket.resume(), 2);
+          }
+        });
+        socket.once('end', resolve);
+        socket.once('error', reject);
+        socket.resume(); // connectVia leaves the socket paused after the CONNECT response
+      }),
+      'the whole download',
+    );
+    expect(bytes).toBe(payload.length);
+    expect(digest.digest('hex')).toBe(createHash('sha256').update(payload).digest('hex'));
+    socket.end();
+    const event = await closed;
+    expect(event).toMatchObject({ bytesOut: payload.length, bytesIn: 0 });
   });
 
   it('the origin closing first ends the client side, and the client can still send until it closes', async () => {
