@@ -105,6 +105,7 @@ export const configSchema = z.strictObject({
     allowedPorts: z.array(port).describe('CONNECT ports allowed; empty = all'),
     idleTimeout: ms.describe('0 disables'),
     connectTimeout: ms,
+    readBufferSize: bytes.describe('bytes; one reused read buffer per CONNECT tunnel for the download direction; 0 = a fresh buffer per read'),
   }),
   stats: z.strictObject({
     interval: z.number().min(0).meta({ unit: 'seconds' }).describe('seconds between summaries; 0 disables'),

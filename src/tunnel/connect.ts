@@ -136,9 +136,10 @@ class ConnectAttempt implements TunnelMember {
     const client = this.#client;
     deps.tunnels.add(this);
     // allowHalfOpen: the origin's FIN must not end our sending side; the client may still be talking (SPEC §6.1).
-    // The download direction reads into one reused buffer (splice.ts ReusedReadBuffer, issue 8).
-    const reads = new ReusedReadBuffer();
-    const origin = net.connect({ host: hostname, port, allowHalfOpen: true, noDelay: true, onread: reads.onread });
+    // The download direction reads into one reused buffer (splice.ts ReusedReadBuffer, issue 8), unless disabled.
+    const size = deps.tunnel.readBufferSize;
+    const reads = size > 0 ? new ReusedReadBuffer(size) : undefined;
+    const origin = net.connect({ host: hostname, port, allowHalfOpen: true, noDelay: true, ...(reads === undefined ? {} : { onread: reads.onread }) });
     this.#origin = origin;
     const settle = (): void => {
       clearTimeout(this.#timer);
@@ -162,7 +163,7 @@ class ConnectAttempt implements TunnelMember {
       this.#record(200, undefined);
       const opts = { kind: 'connect', conn: this.#conn, target: this.target, idleTimeout: deps.tunnel.idleTimeout } as const;
       // The tunnel registers itself before this attempt leaves the registry: shutdown never misses the sockets.
-      new Tunnel(deps, client, origin, { ...opts, splice: true, head, originReads: reads });
+      new Tunnel(deps, client, origin, { ...opts, splice: true, head, ...(reads === undefined ? {} : { originReads: reads }) });
       settle();
     };
     client.once('close', onClientClose);

@@ -7,7 +7,8 @@
  * becomes `end()` towards the other (half-close), so a client that has finished sending still receives everything
  * the origin has left to say. Client to origin is a `pipe()`. Origin to client, the download direction, reads into
  * one reused buffer when the origin socket was opened with {@link ReusedReadBuffer}'s `onread` (issue 8: a fresh
- * 64 KiB Buffer per read, and the garbage collection of them, cost a fifth of the tunnel's CPU). The tunnel is over when both sockets have closed: both sides ended, or
+ * 64 KiB Buffer per read, and the garbage collection of them, cost a fifth of the tunnel's CPU; the buffer's size is
+ * `tunnel.readBufferSize`). The tunnel is over when both sockets have closed: both sides ended, or
  * either one failed (which takes the other down). With `splice: false` (Upgrade) someone else relays the bytes
  * (http-proxy-3's `ws()`); the tunnel only counts, times out and closes.
  */
@@ -42,11 +43,17 @@ export interface TunnelOptions {
  * yet taken a chunk, since the next read would overwrite the bytes still waiting to be written.
  */
 export class ReusedReadBuffer {
-  readonly #buffer = Buffer.allocUnsafe(64 * 1024);
+  readonly #buffer: Buffer;
   #handler: ((chunk: Buffer) => boolean) | undefined;
   /** Bytes read before a handler was attached (none in practice: the tunnel attaches on 'connect'), copied. */
   #early: Buffer[] = [];
-  readonly onread = { buffer: this.#buffer, callback: (n: number): boolean => this.#deliver(n) };
+  readonly onread: { readonly buffer: Buffer; readonly callback: (n: number) => boolean };
+
+  /** `size` bytes (`tunnel.readBufferSize`); resident only as far as reads have filled it. */
+  constructor(size: number) {
+    this.#buffer = Buffer.allocUnsafe(size);
+    this.onread = { buffer: this.#buffer, callback: (n: number): boolean => this.#deliver(n) };
+  }
 
   #deliver(n: number): boolean {
     const chunk = this.#buffer.subarray(0, n);

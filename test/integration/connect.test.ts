@@ -134,7 +134,11 @@ describe('relaying bytes', () => {
     expect(proxy.stats().tunnels).toMatchObject({ opened: 1, active: 0, bytesIn: 5, bytesOut: 15, closed: { 'client-closed': 1 } });
   });
 
-  it('a 16 MiB download to a slow reader arrives intact and counted: no read overwrites bytes still being written', async () => {
+  it.each([
+    { readBufferSize: 65536, what: 'the default reused buffer' },
+    { readBufferSize: 1024, what: 'a small reused buffer (many more reads)' },
+    { readBufferSize: 0, what: 'a fresh buffer per read' },
+  ])('a 16 MiB download to a slow reader arrives intact and counted with $what', async ({ readBufferSize }) => {
     // The origin-to-client direction reads into one reused buffer (splice.ts ReusedReadBuffer): if the relay read on
     // while the client still held a chunk, later bytes would overwrite it and the digest would differ.
     const payload = randomBytes(16 * 1024 * 1024);
@@ -143,7 +147,7 @@ describe('relaying bytes', () => {
       socket.end(payload);
     });
     const port = await listen(origin);
-    const proxy = track(await startProxy());
+    const proxy = track(await startProxy({ tunnel: { readBufferSize } }));
     const closed = nextEvent(proxy.proxy.telemetry, 'tunnel.close');
     const tunnel = await tunnelVia(proxy.port, `127.0.0.1:${port}`);
     const socket = tunnel.socket;
