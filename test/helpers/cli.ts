@@ -18,8 +18,14 @@ export interface CliProcess {
   exited(ms?: number): Promise<number | null>;
 }
 
-export function startCli(args: string[]): CliProcess {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * `wrapper` runs the CLI under another command (e.g. `strace -f -o FILE`); the child is then that command, started as
+ * a process-group leader so that signalling `-child.pid` reaches hopwise too.
+ */
+export function startCli(args: string[], opts: { readonly wrapper?: readonly string[] } = {}): CliProcess {
+  const [command, ...prefix] = opts.wrapper ?? [process.execPath];
+  const argv = opts.wrapper === undefined ? [BIN, ...args] : [...prefix, process.execPath, BIN, ...args];
+  const child = spawn(command!, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: opts.wrapper !== undefined });
   const lines: Record<string, unknown>[] = [];
   let err = '';
   let pending = '';
