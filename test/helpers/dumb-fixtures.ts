@@ -8,15 +8,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { DumbEvent } from '../../src/workshop/dumb-proxy.js';
 import type { Cleanup } from './cleanup.js';
-
-/** Resolves with `p`, or rejects after `ms` naming what was awaited: every wait in these tests is bounded. */
-export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
+import { within } from './raw.js';
 
 /** Total length of the first response in `buf` when framed by Content-Length and complete, else -1. */
 export function completeResponseLength(buf: Buffer): number {
@@ -52,11 +44,11 @@ export class RawClient {
     const socket = connect({ host: '127.0.0.1', port });
     teardown.defer(() => void socket.destroy());
     await within(
+      2000,
       new Promise((resolve, reject) => {
         socket.once('connect', resolve);
         socket.once('error', reject);
       }),
-      2000,
       'client connect',
     );
     return new RawClient(socket);
@@ -79,6 +71,7 @@ export class RawClient {
   /** Resolves with the time at which `check` first held, re-evaluated on every data or close. */
   waitUntil(check: () => boolean, ms: number, what: string): Promise<number> {
     return within(
+      ms,
       new Promise<number>((resolve) => {
         const probe = (): void => {
           if (!check()) return;
@@ -88,7 +81,6 @@ export class RawClient {
         this.#listeners.add(probe);
         probe();
       }),
-      ms,
       what,
     );
   }
@@ -123,6 +115,7 @@ export class EventLog {
     const find = (): Extract<DumbEvent, { type: K }> | undefined =>
       this.events.find((e): e is Extract<DumbEvent, { type: K }> => e.type === type);
     return within(
+      ms,
       new Promise((resolve) => {
         const probe = (): void => {
           const hit = find();
@@ -133,7 +126,6 @@ export class EventLog {
         this.#listeners.add(probe);
         probe();
       }),
-      ms,
       `event ${type}`,
     );
   }
@@ -193,7 +185,7 @@ export async function rawOrigin(
 export { refusedPort } from './ports.js';
 
 async function listenPort(server: Server | HttpServer): Promise<number> {
-  await within(new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve)), 2000, 'listen');
+  await within(2000, new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve)), 'listen');
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('unexpected address');
   return address.port;

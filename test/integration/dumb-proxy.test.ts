@@ -14,8 +14,8 @@ import {
   httpOrigin,
   rawOrigin,
   refusedPort,
-  within,
 } from '../helpers/dumb-fixtures.js';
+import { within } from '../helpers/raw.js';
 
 const teardown = useCleanup();
 
@@ -241,7 +241,7 @@ describe('dumb proxy: verbatim relaying', () => {
     await log.waitFor('request-body-bytes', 2000);
     client.write(' worldEXTRA');
     await client.closed(2000);
-    await within(Promise.all(origin.closed), 2000, 'origin close');
+    await within(2000, Promise.all(origin.closed), 'origin close');
 
     expect(origin.seen[0]?.toString('latin1')).toBe(expectedAtOrigin);
     expect(client.received.toString('latin1')).toBe('HTTP/1.0 201 Created\r\n\r\nstored');
@@ -337,11 +337,11 @@ describe('dumb proxy: connection lifecycle', () => {
     const { port } = await startProxy(log);
     const client = await RawClient.connect(port, teardown);
     client.write(`GET http://127.0.0.1:${origin.port}/ HTTP/1.0\r\n\r\n`);
-    await within(origin.request, 2000, 'the request at the origin');
+    await within(2000, origin.request, 'the request at the origin');
 
     client.socket.end();
     const [originSocket] = origin.sockets;
-    await within(new Promise((resolve) => originSocket?.once('close', resolve)), 2000, 'origin socket close');
+    await within(2000, new Promise((resolve) => originSocket?.once('close', resolve)), 'origin socket close');
 
     expect(log.of('client-closed')).toMatchObject([{ initiator: 'client', responseBytes: 0 }]);
     expect(log.of('origin-closed')).toMatchObject([{ initiator: 'proxy' }]);
@@ -367,17 +367,17 @@ describe('dumb proxy: connection lifecycle', () => {
     const closing = proxy.close().then(() => (closeDone = true));
     await idle.closed(2000);
     const late = await within(
+      2000,
       new Promise<string>((resolve) => {
         RawClient.connect(port, teardown).then(() => resolve('connected'), (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
       }),
-      2000,
       'a late connection attempt',
     );
     expect(late).toBe('ECONNREFUSED');
     expect(closeDone).toBe(false);
 
     originSocket?.end('part two');
-    await within(closing, 2000, 'graceful close');
+    await within(2000, closing, 'graceful close');
     expect(busy.received.toString('latin1')).toBe('HTTP/1.0 200 OK\r\n\r\npart one, part two');
     expect(busy.closedAt).toBeDefined();
   });
@@ -387,14 +387,14 @@ describe('dumb proxy: connection lifecycle', () => {
     const { proxy, port } = await startProxy();
     const client = await RawClient.connect(port, teardown);
     client.write(`GET http://127.0.0.1:${origin.port}/ HTTP/1.0\r\n\r\n`);
-    await within(origin.request, 2000, 'the request at the origin');
+    await within(2000, origin.request, 'the request at the origin');
 
     const started = performance.now();
     proxy.destroy();
     await client.closed(1000);
     const [originSocket] = origin.sockets;
     if (originSocket && !originSocket.destroyed) {
-      await within(new Promise((resolve) => originSocket.once('close', resolve)), 1000, 'origin socket close');
+      await within(1000, new Promise((resolve) => originSocket.once('close', resolve)), 'origin socket close');
     }
     expect(performance.now() - started).toBeLessThan(1000);
     expect(client.received.length).toBe(0);
