@@ -108,7 +108,10 @@ export class Tunnel implements TunnelMember {
       origin.pipe(client);
       return;
     }
-    for (const early of reads.attach(this.#relayDown)) client.write(early);
+    for (const early of reads.attach(this.#relayDown)) {
+      this.#bytesOut += early.length;
+      client.write(early); // a copy: nothing points into the shared buffer
+    }
     origin.once('end', () => client.end());
   }
 
