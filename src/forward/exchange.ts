@@ -75,7 +75,7 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
   #bytes = 0;
   #status = 0;
   #error: ProxyError | undefined;
-  readonly #unwatch: () => void;
+  readonly #unwatch: (() => void) | undefined;
   #finished = false;
 
   constructor(deps: ExchangeDeps, req: IncomingMessage, res: ServerResponse, conn: DownstreamConnection, connReq: number) {
@@ -88,8 +88,9 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
     res.on('close', this.#onDownstreamClose);
     // A pipelined response still queued behind another gets no 'close' when the connection dies (Node emits it only
     // for the response attached to the socket), so the connection is watched too; else its upstream request would
-    // stay paused on back-pressure for ever (found by the soak run, issue 7).
-    this.#unwatch = deps.tracker.watch(conn, this.#onDownstreamClose);
+    // stay paused on back-pressure for ever (found by the soak run, issue 7). A response attached from the start (the
+    // usual case: Node attaches it before 'request' unless another is still being written) needs no watch.
+    this.#unwatch = res.socket === null ? deps.tracker.watch(conn, this.#onDownstreamClose) : undefined;
   }
 
   /** Dispatch the prepared upstream request on its origin's pool. */
@@ -280,7 +281,7 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
   readonly #onDownstreamClose = (): void => {
     if (this.#finished) return;
     this.#finished = true;
-    this.#unwatch();
+    this.#unwatch?.();
     const res = this.#res;
     if (this.#drainWatched) res.off('drain', this.#resume!);
     if (!this.#upstreamDone) {
