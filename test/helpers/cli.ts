@@ -2,6 +2,7 @@
  * Spawns the real CLI (`node bin/hopwise.js`, built by `npm test`) and reads its JSON log lines.
  */
 import { spawn } from 'node:child_process';
+import { PassThrough } from 'node:stream';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { within } from './raw.js';
@@ -81,4 +82,15 @@ export function startCli(args: string[], opts: { readonly wrapper?: readonly str
 /** Parse `http://host:port` from the `listening` line. */
 export function portOf(url: unknown): number {
   return Number(new URL(String(url)).port);
+}
+
+/** Fake stdout/stderr for calling `main` in-process, collecting what it writes. */
+export function captureIo(): { stdout: PassThrough; stderr: PassThrough; out(): string; err(): string } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let o = '';
+  let e = '';
+  stdout.on('data', (c: Buffer) => (o += c.toString()));
+  stderr.on('data', (c: Buffer) => (e += c.toString()));
+  return { stdout, stderr, out: () => o, err: () => e };
 }

@@ -7,22 +7,17 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { useCleanup } from '../helpers/cleanup.js';
+import { captureIo } from '../helpers/cli.js';
 
 const { defer } = useCleanup();
 
 async function runMain(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await main(argv, { env, stdout, stderr });
-  return { code, out, err };
+  const io = captureIo();
+  const code = await main(argv, { env, stdout: io.stdout, stderr: io.stderr });
+  return { code, out: io.out(), err: io.err() };
 }
 
 function configFile(content: string, name = 'hopwise.json'): string {

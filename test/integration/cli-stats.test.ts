@@ -1,28 +1,17 @@
 import http from 'node:http';
 import net from 'node:net';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { statsCommand } from '../../src/cli/stats-command.js';
 import type { StatsSnapshot } from '../../src/observability/stats.js';
 import { fetchStats, settledStats } from '../helpers/admin.js';
 import { useCleanup } from '../helpers/cleanup.js';
+import { captureIo } from '../helpers/cli.js';
 import { startOrigin } from '../helpers/origin.js';
 import type { TestOrigin } from '../helpers/origin.js';
 import { startProxy, viaProxy } from '../helpers/proxy.js';
 
 const { track, defer } = useCleanup();
-
-/** Fake stdout/stderr that collect what the command writes. */
-function io(): { stdout: PassThrough; stderr: PassThrough; out(): string; err(): string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = '';
-  let e = '';
-  stdout.on('data', (c: Buffer) => (o += c.toString()));
-  stderr.on('data', (c: Buffer) => (e += c.toString()));
-  return { stdout, stderr, out: () => o, err: () => e };
-}
 
 async function withTraffic(): Promise<{ origin: TestOrigin; admin: string; stats: StatsSnapshot }> {
   const origin = track(await startOrigin());
@@ -48,7 +37,7 @@ async function fakeAdmin(status: number, body: string): Promise<string> {
 describe('hopwise stats against a real admin listener', () => {
   it('prints a table with the downstream numbers and one row per origin', async () => {
     const { origin, admin } = await withTraffic();
-    const t = io();
+    const t = captureIo();
     expect(await statsCommand({ adminUrl: admin, json: false }, t)).toBe(0);
     const lines = t.out().split('\n');
     expect(lines[0]).toBe(`hopwise stats from ${admin}/stats · up ${lines[0]!.split(' · up ')[1]}`);
@@ -62,7 +51,7 @@ describe('hopwise stats against a real admin listener', () => {
 
   it('--json prints the /stats JSON', async () => {
     const { origin, admin, stats } = await withTraffic();
-    const t = io();
+    const t = captureIo();
     expect(await statsCommand({ adminUrl: `${admin}/`, json: true }, t)).toBe(0);
     const printed = JSON.parse(t.out()) as StatsSnapshot;
     expect(printed.downstream).toEqual(stats.downstream);
@@ -72,7 +61,7 @@ describe('hopwise stats against a real admin listener', () => {
 
   it('is wired into main: `hopwise stats --admin <url>`', async () => {
     const { origin, admin } = await withTraffic();
-    const t = io();
+    const t = captureIo();
     expect(await main(['stats', '--admin', admin], { env: {}, stdout: t.stdout, stderr: t.stderr })).toBe(0);
     expect(t.out()).toContain('Upstream (proxy → origins)');
     expect(t.out()).toContain(origin.origin);
@@ -83,7 +72,7 @@ describe('hopwise stats against a real admin listener', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as net.AddressInfo).port;
     await new Promise<void>((r) => server.close(() => r()));
-    const t = io();
+    const t = captureIo();
     expect(await statsCommand({ adminUrl: `http://127.0.0.1:${port}`, json: false }, t)).toBe(1);
     expect(t.err()).toBe(
       `hopwise: cannot reach the admin listener at http://127.0.0.1:${port}/stats (ECONNREFUSED); is the proxy running, and is --admin right? (default: the proxy port + 1)\n`,
@@ -97,7 +86,7 @@ describe('hopwise stats against a real admin listener', () => {
     { name: 'not JSON at all', status: 200, body: '<html>', message: /did not answer with hopwise statistics/ },
   ])('something else on the admin URL ($name): exit 1', async ({ status, body, message }) => {
     const admin = await fakeAdmin(status, body);
-    const t = io();
+    const t = captureIo();
     expect(await statsCommand({ adminUrl: admin, json: true }, t)).toBe(1);
     expect(t.err()).toMatch(message);
     expect(t.out()).toBe('');

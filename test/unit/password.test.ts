@@ -1,9 +1,10 @@
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { ProxyAuthenticator } from '../../src/forward/authenticator.js';
 import { hashPassword, verifyPassword } from '../../src/forward/password.js';
 import { parsePasswordHash, type PasswordHash } from '../../src/policy/index.js';
+import { captureIo } from '../helpers/cli.js';
 
 // Low cost in tests (2^10): the format carries the parameters, so verification uses whatever was stored.
 const CHEAP = { N: 1024, r: 8, p: 1 };
@@ -69,14 +70,9 @@ describe('ProxyAuthenticator', () => {
 
 describe('hopwise hash-password', () => {
   async function run(input: string): Promise<{ code: number; out: string; err: string }> {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = '';
-    let err = '';
-    stdout.on('data', (c: Buffer) => (out += c.toString()));
-    stderr.on('data', (c: Buffer) => (err += c.toString()));
-    const code = await main(['hash-password'], { env: {}, stdin: Readable.from([Buffer.from(input)]), stdout, stderr });
-    return { code, out, err };
+    const io = captureIo();
+    const code = await main(['hash-password'], { env: {}, stdin: Readable.from([Buffer.from(input)]), stdout: io.stdout, stderr: io.stderr });
+    return { code, out: io.out(), err: io.err() };
   }
 
   it('prints a verifiable hash of stdin without its trailing newline', async () => {
