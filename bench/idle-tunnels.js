@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freePort, waitForPort } from './lib/net.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -28,16 +29,6 @@ const deadline = setTimeout(() => {
 
 /** @param {number} pid @returns {number} KiB */
 const rss = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-
-/** @returns {Promise<number>} */
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = /** @type {net.AddressInfo} */ (s.address());
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const origin = net.createServer((s) => {
   s.on('error', () => {});
@@ -79,18 +70,7 @@ function tunnel() {
 }
 
 try {
-  for (let tries = 0; ; tries++) {
-    const up = await new Promise((resolve) => {
-      const probe = net.connect(proxyPort, '127.0.0.1', () => {
-        probe.destroy();
-        resolve(true);
-      });
-      probe.on('error', () => resolve(false));
-    });
-    if (up) break;
-    if (tries > 150) throw new Error('hopwise did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitForPort(proxyPort, 15_000, () => (hopwise.exitCode !== null ? `hopwise exited (${hopwise.exitCode})` : undefined));
   const before = rss(/** @type {number} */ (hopwise.pid));
   for (let i = 0; i < TUNNELS; i += 100) await Promise.all(Array.from({ length: Math.min(100, TUNNELS - i) }, tunnel));
   const after = rss(/** @type {number} */ (hopwise.pid));

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freePort, waitForPort } from './lib/net.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -42,25 +43,6 @@ const origin = http.createServer((req, res) => {
 await new Promise((resolve) => origin.listen(0, '127.0.0.1', resolve));
 const originPort = /** @type {net.AddressInfo} */ (origin.address()).port;
 const proxyPort = await freePort();
-
-/** @returns {Promise<number>} */
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = /** @type {net.AddressInfo} */ (s.address());
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** @param {() => boolean} ok @param {number} ms */
-async function until(ok, ms) {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** `total` requests through the proxy from `CLIENTS` raw clients; resolves when all answered (bounded). */
 function load(total) {
@@ -116,7 +98,7 @@ const target = spawn(cmd, args, { stdio: 'ignore' });
 const dir = mkdtempSync(path.join(tmpdir(), 'hopwise-syscalls-'));
 let strace;
 try {
-  await until(() => spawnSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${proxyPort}`]).status === 0, 15_000);
+  await waitForPort(proxyPort, 15_000, () => (target.exitCode !== null ? `${values.target} exited (${target.exitCode})` : undefined));
   await load(500);
   const out = path.join(dir, 'strace.txt');
   strace = spawn('strace', ['-c', '-f', '-p', String(target.pid), '-o', out], { stdio: 'ignore' });
