@@ -8,7 +8,7 @@
  * Exactly one trailing newline is removed (`echo pw | hopwise hash-password` works too). Exit 0 with the hash on
  * stdout, 2 when the input is empty or too long.
  */
-import { hashPassword } from '../forward/password.js';
+import { hashPassword } from '../access/password.js';
 
 export interface HashPasswordIO {
   readonly stdin: NodeJS.ReadableStream & { isTTY?: boolean };

@@ -11,7 +11,7 @@ import { applyMaxForwards, hopByHopPass } from '../policy/index.js';
 import type { ExchangeDeps } from './exchange.js';
 import { Exchange, responsePass } from './exchange.js';
 import { limitBody } from './body-limit.js';
-import type { Refusal, RequestGate } from './request-gate.js';
+import type { Refusal, RequestGate } from '../access/request-gate.js';
 import { answerMaxForwards } from './respond.js';
 
 /** Maps a downstream request to its upstream target (forward: absolute-form; gateway: the fixed target). */

@@ -36,7 +36,7 @@ import { Tunnel } from '../tunnel/splice.js';
 import type { RequestAdditions, TargetResolver } from './engine.js';
 import { upstreamHeaders } from './engine.js';
 import { writeRawProxyError } from './respond.js';
-import type { Refusal, RequestGate } from './request-gate.js';
+import type { Refusal, RequestGate } from '../access/request-gate.js';
 
 export interface UpgradeDeps {
   readonly telemetry: Telemetry;

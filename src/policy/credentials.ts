@@ -2,7 +2,7 @@
  * Proxy authentication, the pure parts (issue 7): reading `Proxy-Authorization: Basic` (RFC 9110 §11.7.2,
  * RFC 7617), the `Proxy-Authenticate` challenge, and the stored password-hash format
  * `scrypt$N$r$p$salt$hash` (salt and hash in base64). The hashing itself (node:crypto scrypt) lives in
- * forward/password.ts. Nothing here logs or keeps a secret.
+ * access/password.ts. Nothing here logs or keeps a secret.
  */
 import type { RawHeaders } from './hop-by-hop.js';
 

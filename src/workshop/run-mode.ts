@@ -7,7 +7,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { Config } from '../config/schema.js';
-import { createNaiveProxy, NAIVE_BANNER } from '../forward/naive.js';
+import { createNaiveProxy, NAIVE_BANNER } from './naive.js';
 import type { Logger } from '../observability/logger.js';
 import { describeDumbEvent } from './dumb-describe.js';
 import { createDumbProxy, DUMB_BANNER } from './dumb-proxy.js';

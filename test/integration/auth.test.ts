@@ -3,7 +3,7 @@
  * scrypt hashes, the header never forwarded and never logged.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/forward/password.js';
+import { hashPassword } from '../../src/access/password.js';
 import { useCleanup } from '../helpers/cleanup.js';
 import { startOrigin } from '../helpers/origin.js';
 import { startProxy } from '../helpers/proxy.js';

@@ -5,7 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { createNaiveProxy, NAIVE_BANNER } from '../../src/forward/naive.js';
+import { createNaiveProxy, NAIVE_BANNER } from '../../src/workshop/naive.js';
 import { useCleanup } from '../helpers/cleanup.js';
 import { startOrigin } from '../helpers/origin.js';
 import type { TestOrigin } from '../helpers/origin.js';

@@ -5,7 +5,7 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/forward/password.js';
+import { hashPassword } from '../../src/access/password.js';
 import { useCleanup } from '../helpers/cleanup.js';
 import { startProxy } from '../helpers/proxy.js';
 import { RawClient, header } from '../helpers/raw.js';

@@ -9,7 +9,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { Config } from '../../src/config/schema.js';
-import { NAIVE_BANNER } from '../../src/forward/naive.js';
+import { NAIVE_BANNER } from '../../src/workshop/naive.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { DUMB_BANNER } from '../../src/workshop/dumb-proxy.js';
 import { ScriptedOrigin } from '../../src/workshop/demos/scripted-origin.js';

@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DownstreamConnection } from '../../src/downstream/connections.js';
-import { AccessGuard, newInstanceId, type GuardOptions } from '../../src/forward/guard.js';
-import { hashPassword } from '../../src/forward/password.js';
+import { AccessGuard, newInstanceId, type GuardOptions } from '../../src/access/guard.js';
+import { hashPassword } from '../../src/access/password.js';
 import { Telemetry, type TelemetryEvent } from '../../src/observability/events.js';
 import { parseIp } from '../../src/policy/index.js';
 

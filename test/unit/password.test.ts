@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { ProxyAuthenticator } from '../../src/forward/authenticator.js';
-import { hashPassword, verifyPassword } from '../../src/forward/password.js';
+import { ProxyAuthenticator } from '../../src/access/authenticator.js';
+import { hashPassword, verifyPassword } from '../../src/access/password.js';
 import { parsePasswordHash, type PasswordHash } from '../../src/policy/index.js';
 import { captureIo } from '../helpers/cli.js';
 

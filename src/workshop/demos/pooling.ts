@@ -7,7 +7,7 @@
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../../config/schema.js';
-import { createNaiveProxy } from '../../forward/naive.js';
+import { createNaiveProxy } from '../naive.js';
 import type { DemoResult, Fact, Scenario } from '../timeline.js';
 import { TimelineRecorder, ms } from '../timeline.js';
 import { startDemoHopwise } from './hopwise.js';
