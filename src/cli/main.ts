@@ -52,7 +52,7 @@ export async function main(argv: readonly string[], io: MainIO = defaultIO): Pro
 
 function loadOrReport(args: RunArgs, io: MainIO): Config | undefined {
   try {
-    return loadConfig({ file: args.configFile, overrides: args.overrides });
+    return loadConfig({ file: args.configFile, overrides: args.overrides, env: io.env });
   } catch (err) {
     if (err instanceof ConfigError) {
       io.stderr.write(`hopwise: ${err.message}\n`);

@@ -41,6 +41,9 @@ export const RUN_FLAGS: readonly RunFlag[] = Object.freeze([
     'gateway mode: URL of the upstream origin, e.g. http://127.0.0.1:9000'),
   toggle('preserve-host', 'preserveHost', 'Proxy', 'true',
     'gateway mode: pass the client Host header on; --no-preserve-host rewrites it to the target'),
+  value('upstream-proxy', 'upstream.proxy', 'Proxy', 'none', text,
+    'parent proxy for upstream traffic, http://[user:pass@]host:port; env = take HTTP_PROXY, HTTPS_PROXY and ' +
+      'NO_PROXY from the environment (never read otherwise)'),
   choice('forwarded', 'forwarded', 'Proxy', 'auto', shape.forwarded.options,
     'client-address header to add; auto = none in forward mode, x-forwarded in gateway mode'),
   value('via-pseudonym', 'via.pseudonym', 'Proxy', 'hopwise', text,

@@ -12,6 +12,7 @@ import { describeZodError } from './issues.js';
 import { deepFreeze, deepMerge, isPlainObject, type DeepPartial } from './merge.js';
 import { configSchema, type Config, type ConfigInput } from './schema.js';
 import { semanticIssues, type ConfigIssue } from './validate.js';
+import { expandProxyFromEnv } from './proxy-settings.js';
 
 export type { DeepPartial } from './merge.js';
 export type { ConfigIssue } from './validate.js';
@@ -48,6 +49,11 @@ export interface LoadOptions {
   readonly file?: string | undefined;
   /** Highest-precedence values (flags, environment); `undefined` leaves a key to the lower layers. */
   readonly overrides?: ConfigOverrides | undefined;
+  /**
+   * The process environment, read only for `upstream.proxy: "env"` (HTTP_PROXY, HTTPS_PROXY, NO_PROXY): hopwise never
+   * takes a parent proxy from the environment unasked.
+   */
+  readonly env?: NodeJS.ProcessEnv | undefined;
 }
 
 /**
@@ -60,6 +66,8 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   if (opts.overrides !== undefined) merged = deepMerge(merged, opts.overrides);
   // Top-level `$…` keys ($comment, $schema) are annotations for people and editors, not settings.
   for (const key of Object.keys(merged)) if (key.startsWith('$')) delete merged[key];
+  const fromEnv = expandProxyFromEnv(merged, opts.env);
+  if (fromEnv !== undefined) throw new ConfigError([fromEnv]);
 
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) throw new ConfigError(describeZodError(parsed.error, merged, configSchema));

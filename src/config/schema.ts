@@ -30,10 +30,22 @@ const originUrl = z
     }
   }, 'expected an origin URL such as http://127.0.0.1:9000 (scheme, host, optional port, no path)');
 
+/**
+ * Parent proxy URLs (issue 13): one, or a failover list. Only the type is checked here; the URLs themselves are parsed
+ * by policy/parent.ts in the semantic checks (validate.ts), so messages can name the entry without echoing credentials.
+ */
+const proxyList = z.union([z.string(), z.array(z.string())]);
+
 const route = z.strictObject({
   listen,
   target: originUrl,
   preserveHost: z.boolean().optional(),
+  proxy: proxyList.optional().describe('parent proxy URL(s) for this route, or "direct"; default: upstream routing'),
+});
+
+const proxyRule = z.strictObject({
+  hosts: z.array(z.string()).describe('host patterns as in noProxy'),
+  proxy: proxyList.describe('parent proxy URL(s), or "direct"'),
 });
 
 /** Per-origin upstream settings: the upstream defaults, overridden for one origin (e.g. a legacy next hop). */
@@ -100,6 +112,17 @@ export const configSchema = z.strictObject({
     tcpKeepAliveInitialDelay: ms,
     noDelay: z.boolean(),
     origins: z.array(originSettings).describe('per-origin overrides of maxSockets, idleTimeout and maxRequestsPerSocket'),
+    proxy: z
+      .union([proxyList, z.strictObject({ http: proxyList.nullable().optional(), https: proxyList.nullable().optional() })])
+      .nullable()
+      .describe('parent proxy URL(s) (a list fails over), per scheme as {http, https}, "env", or null = direct'),
+    proxyAuth: z
+      .union([z.string(), z.strictObject({ username: z.string(), password: z.string() })])
+      .nullable()
+      .describe('credentials for parents whose URL has none ("user:pass" or {username, password}), or "passthrough"'),
+    noProxy: z.union([z.string(), z.array(z.string())]).describe("destinations that bypass the parents (curl's NO_PROXY rules)"),
+    proxyRules: z.array(proxyRule).describe('ordered per-destination routes; the first match wins'),
+    proxyRetryAfter: ms.describe('a parent whose connect failed is skipped for this long'),
   }),
   tunnel: z.strictObject({
     allowedPorts: z.array(port).describe('CONNECT ports allowed; empty = all'),

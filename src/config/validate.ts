@@ -6,6 +6,7 @@ import { BlockList, isIP } from 'node:net';
 import { parseCidr } from '../policy/address.js';
 import { parsePasswordHash } from '../policy/credentials.js';
 import { originKey } from '../policy/target.js';
+import { proxyIssues } from './proxy-settings.js';
 import type { Config } from './schema.js';
 
 /** One configuration problem: the dotted key (`routes[1].listen.port`) and what was expected there. */
@@ -41,7 +42,7 @@ export function resolvedAdminPort(c: Config): number {
 
 /** Every cross-key problem in `c`, in a stable order; empty when the configuration is coherent. */
 export function semanticIssues(c: Config): ConfigIssue[] {
-  return [...modeIssues(c), ...exposureIssues(c), ...clientRuleIssues(c), ...accessIssues(c), ...portIssues(c), ...upstreamOriginIssues(c)];
+  return [...modeIssues(c), ...exposureIssues(c), ...clientRuleIssues(c), ...accessIssues(c), ...portIssues(c), ...upstreamOriginIssues(c), ...proxyIssues(c)];
 }
 
 function modeIssues(c: Config): ConfigIssue[] {

@@ -222,8 +222,8 @@ describe('--help and --version are printed, exit 0', () => {
 });
 
 describe('the flag table agrees with config/default.json', () => {
-  // Help must show the real defaults; two flags describe a null default in words.
-  const worded: Record<string, string> = { target: 'none', 'admin-port': 'port + 1' };
+  // Help must show the real defaults; three flags describe a null default in words.
+  const worded: Record<string, string> = { target: 'none', 'admin-port': 'port + 1', 'upstream-proxy': 'none' };
   it.each(RUN_FLAGS.filter((f) => f.key !== null).map((f) => [f.flag, f.key as string, f.defaultDescription]))(
     '--%s (%s) shows default %s',
     (flag, key, shown) => {
