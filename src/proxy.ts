@@ -35,6 +35,9 @@ import { ConnectHandler } from './tunnel/connect.js';
 import { Tunnels } from './tunnel/registry.js';
 import { UpstreamPools } from './upstream/pools.js';
 import { Connector } from './upstream/connector.js';
+import { ParentSet } from './upstream/parents.js';
+import { chainingFor, selfParent, vetWithParents } from './chaining.js';
+import { parseIp } from './policy/address.js';
 
 export interface Address {
   readonly host: string;
@@ -130,6 +133,8 @@ interface Shared {
   readonly gate: RequestGate;
   readonly admit: ConnectionAdmission;
   readonly onClientError: ClientErrorListener;
+  /** Issue 13: the parents' down marks and the dial-via-parent step. */
+  readonly parents: ParentSet;
 }
 
 /** One downstream listener: its own target resolution for requests and upgrades, everything else shared. */
@@ -146,6 +151,8 @@ function createListener(s: Shared, plan: ListenerPlan): http.Server {
     maxRequestsPerConnection: config.downstream.maxRequestsPerConnection,
     gate: s.gate,
     maxBodySize: config.downstream.maxBodySize,
+    route: plan.route,
+    parents: s.parents,
   });
   const upgrades = new UpgradeRelay({
     telemetry,
@@ -222,15 +229,22 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
     checkDestinations: config.mode === 'forward',
     ...(opts.resolveAll === undefined ? {} : { resolveAll: opts.resolveAll }),
   });
+  const chaining = chainingFor(config);
+  const isSelf = (address: string, port: number): boolean => {
+    const ip = parseIp(address);
+    return ip !== null && guard.isSelf(ip, port);
+  };
   const connector = new Connector({
     telemetry,
     connectTimeout: config.upstream.connectTimeout,
     noDelay: config.upstream.noDelay,
     tcpKeepAlive: config.upstream.tcpKeepAlive,
     tcpKeepAliveInitialDelay: config.upstream.tcpKeepAliveInitialDelay,
-    vet: (host, address, port) => guard.vetConnection(host, address, port),
+    vet: vetWithParents(chaining, isSelf, (host, address, port) => guard.vetConnection(host, address, port)),
     lookup: opts.lookup,
   });
+  const parents = new ParentSet({ connector, telemetry, retryAfter: config.upstream.proxyRetryAfter, responseTimeout: config.upstream.responseTimeout });
+  const plans = listenerPlans(config, chaining.router);
   const limits = connectionLimits(config.downstream, tracker, telemetry);
   const shared: Shared = {
     config,
@@ -245,10 +259,12 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
       tunnel: config.tunnel,
       connector,
       enabled: config.mode === 'forward',
-      admit: async (req, hostname, port, conn) => {
-        const v = await guard.admitTunnel(req.rawHeaders, hostname, port, conn);
+      admit: async (req, hostname, port, conn, resolve) => {
+        const v = await guard.admitTunnel(req.rawHeaders, hostname, port, conn, resolve);
         return v.ok ? v : { ok: false, error: v.refusal.error, headers: v.refusal.headers };
       },
+      route: (hostname, port) => chaining.router.route({ hostname, port, scheme: 'https' }),
+      parents,
     }),
     additions: additionsFor(config, instanceId),
     responseVia: viaValue('1.1', config.via.pseudonym),
@@ -258,8 +274,8 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
         ? limits(conn)
         : { status: 403, reason: 'access-denied', message: `client ${conn.remoteAddress} is not allowed by access.clients` },
     onClientError: (conn, code, status) => logger.info('bad-request', { leg: 'downstream', conn: conn?.id, code, status }),
+    parents,
   };
-  const plans = listenerPlans(config);
   const listeners = [...(plans.main === undefined ? [] : [plans.main]), ...plans.routes].map((plan) => ({
     plan,
     server: createListener(shared, plan),
@@ -292,6 +308,8 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
         info = await bindAll();
         // Loop detection knows every address it answers on (SPEC §2.4).
         guard.listening([info.proxy, ...info.routes]);
+        const self = selfParent(chaining, [info.proxy, ...info.routes]);
+        if (self !== undefined) throw new Error(self);
       } catch (err) {
         await Promise.all([...servers, ...(admin === undefined ? [] : [admin])].map(closeServer));
         throw err;

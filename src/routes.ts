@@ -5,31 +5,37 @@
  * headers, applied after stripping (SPEC §1.2, §1.4).
  */
 import type { Config } from './config/schema.js';
-import type { RequestAdditions, TargetResolver } from './forward/engine.js';
+import type { RequestAdditions, RouteChooser, TargetResolver } from './forward/engine.js';
 import { forwardTarget, forwardedStyle, gatewayTarget, viaValue, withForwarded } from './policy/index.js';
+import { parseProxyAuth } from './policy/parent.js';
+import { compileChoice, type ProxyRouter } from './policy/proxy-route.js';
 
 /** One listening socket and where its requests go. */
 export interface ListenerPlan {
   readonly host: string;
   readonly port: number;
   readonly resolve: TargetResolver;
+  /** Issue 13: direct or through which parents; a gateway route's own `proxy` overrides the upstream routing. */
+  readonly route: RouteChooser;
 }
 
 /** The main listener (absent in a routes-only gateway) and one per gateway route. */
-export function listenerPlans(config: Config): { main: ListenerPlan | undefined; routes: ListenerPlan[] } {
+export function listenerPlans(config: Config, router: ProxyRouter): { main: ListenerPlan | undefined; routes: ListenerPlan[] } {
   const { host, port } = config.listen;
+  const route: RouteChooser = (hostname, p, scheme) => router.route({ hostname, port: p, scheme });
   if (config.mode !== 'gateway') {
-    return { main: { host, port, resolve: (req) => forwardTarget(req.url ?? '', req.method ?? 'GET') }, routes: [] };
+    return { main: { host, port, resolve: (req) => forwardTarget(req.url ?? '', req.method ?? 'GET'), route }, routes: [] };
   }
   const gateway =
     (target: string, preserveHost: boolean): TargetResolver =>
     (req) =>
       gatewayTarget(req.url ?? '/', req.method ?? 'GET', target, req.headers.host, preserveHost);
-  const main = config.target === null ? undefined : { host, port, resolve: gateway(config.target, config.preserveHost) };
-  const routes = config.routes.map((r) => ({
+  const main = config.target === null ? undefined : { host, port, resolve: gateway(config.target, config.preserveHost), route };
+  const routes = config.routes.map((r, i) => ({
     host: r.listen.host,
     port: r.listen.port,
     resolve: gateway(r.target, r.preserveHost ?? config.preserveHost),
+    route: r.proxy === undefined ? route : fixedRoute(r.proxy, config, i),
   }));
   if (main === undefined && routes.length === 0) throw new Error('gateway mode needs a target or at least one route');
   return { main, routes };
@@ -47,4 +53,12 @@ export function additionsFor(config: Config, instanceId: string): RequestAdditio
     // Plain-HTTP listeners only, so the client's scheme is always http.
     return withForwarded(head, style, { clientAddress: req.socket.remoteAddress, proto: 'http', host: req.headers.host });
   };
+}
+
+/** A gateway route's own `proxy` (issue 13): every request of the route takes it. Validated at load. */
+function fixedRoute(proxy: string | readonly string[], config: Config, index: number): RouteChooser {
+  const auth = parseProxyAuth(config.upstream.proxyAuth);
+  const { route, issues } = compileChoice(proxy, typeof auth === 'string' ? { kind: 'none' } : auth, `routes[${index}].proxy`, true);
+  if (issues.length > 0) throw new Error(`${issues[0]!.path}: ${issues[0]!.message}`);
+  return () => route;
 }

@@ -153,12 +153,14 @@ export class AccessGuard {
   /**
    * CONNECT (for src/tunnel): auth (407), own Via (508), destination with resolution (403, 508, 502 when the name
    * does not resolve). On success connect to `address`, not to the name: it is the address that was vetted.
+   * `resolve: false` (through a parent proxy): no DNS; the name is checked by the rules and passed on as it is.
    */
-  async admitTunnel(raw: RawHeaders, hostname: string, port: number, conn: DownstreamConnection): Promise<TunnelVerdict> {
+  async admitTunnel(raw: RawHeaders, hostname: string, port: number, conn: DownstreamConnection, resolve = true): Promise<TunnelVerdict> {
     const a = await this.checkAuth(raw);
     const early = a.ok ? this.#viaLoop(raw, conn) : this.#authRefusal(a.reason, conn);
     if (early !== undefined) return { ok: false, refusal: early };
-    const v = await this.checkDestination(hostname, port);
+    // Issue 13: through a parent proxy the name is the parent's to resolve; the rules apply to it by name and literal.
+    const v = resolve ? await this.checkDestination(hostname, port) : { ...this.precheckDestination(hostname, port), address: hostname };
     if (v.ok) return { ok: true, address: v.address! };
     return { ok: false, refusal: this.#refusal(v, conn)! };
   }

@@ -49,6 +49,14 @@ export const ERROR_STATUS = {
   TUNNEL_PORT_DENIED: 403,
   /** CONNECT to a gateway: a gateway serves its fixed target and opens no tunnels (RFC 9110 §15.6.2). */
   CONNECT_UNSUPPORTED: 501,
+
+  // ---- Parent proxies (issue 13). Each answer names the parent; its own challenge is never relayed. ----
+  /** A parent proxy answered `407`: hopwise's credentials for it are missing or wrong (a configuration problem). */
+  PARENT_AUTH_REQUIRED: 502,
+  /** A parent proxy refused a CONNECT of hopwise's with an error status other than 407 and 504. */
+  PARENT_REFUSED: 502,
+  /** A parent proxy answered a CONNECT of hopwise's with `504`: it could not reach the destination in time. */
+  PARENT_TIMEOUT: 504,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -13,6 +13,9 @@ import { Exchange, responsePass } from './exchange.js';
 import { limitBody } from './body-limit.js';
 import type { Refusal, RequestGate } from '../access/request-gate.js';
 import { answerMaxForwards } from './respond.js';
+import type { Route, RouteScheme } from '../policy/proxy-route.js';
+import type { ParentSet } from '../upstream/parents.js';
+import { viaParents } from './via-parent.js';
 
 /** Maps a downstream request to its upstream target (forward: absolute-form; gateway: the fixed target). */
 export type TargetResolver = (req: IncomingMessage) => TargetResult;
@@ -24,6 +27,9 @@ export type TargetResolver = (req: IncomingMessage) => TargetResult;
  */
 export type RequestAdditions = (req: IncomingMessage, stripped: string[]) => string[];
 
+/** Issue 13: direct, or which parents (a failover list), for one destination as requested. */
+export type RouteChooser = (hostname: string, port: number, scheme: RouteScheme) => Route;
+
 export interface EngineDeps extends ExchangeDeps {
   readonly resolve: TargetResolver;
   readonly additions: RequestAdditions;
@@ -32,6 +38,9 @@ export interface EngineDeps extends ExchangeDeps {
   readonly gate: RequestGate;
   /** `downstream.maxBodySize` for bodies without a declared length; 0 = unlimited. */
   readonly maxBodySize: number;
+  /** Issue 13: per-destination routing and the parents' down marks. */
+  readonly route: RouteChooser;
+  readonly parents: ParentSet;
 }
 
 const CLOSE_TOKEN = /(?:^|,)\s*close\s*(?:,|$)/i;
@@ -89,13 +98,16 @@ export class ForwardEngine {
       head = mf.headers;
     }
     const target = resolved.target;
-    exchange.start({
+    const deps = this.#deps;
+    const up = {
       origin: target.origin,
       path: target.path,
       method,
-      headers: this.#deps.additions(req, upstreamHeaders(head, target.host)),
+      headers: deps.additions(req, upstreamHeaders(head, target.host)),
       body: hasBody(req) ? this.#body(req, res, conn) : null,
-    });
+    };
+    const route = deps.route(target.hostname, target.port, target.protocol === 'https:' ? 'https' : 'http');
+    exchange.start(route.kind === 'direct' ? up : viaParents(up, target, deps.parents.order(route.parents), req.rawHeaders, deps.parents));
   }
 
   /**

@@ -41,6 +41,18 @@ export interface UpstreamRequest {
   readonly method: string;
   readonly headers: string[];
   readonly body: IncomingMessage | Readable | null;
+  /** Issue 13: the parent proxy (`http://host:port`) this attempt goes through: its pool key; absent = direct. */
+  readonly route?: string | undefined;
+  /**
+   * Issue 13: called when this attempt's parent failed before anything was sent (no socket): the attempt on the next
+   * parent of the failover list, or undefined when there is none (or the failure is not a connect failure).
+   */
+  readonly failover?: ((err: ProxyError) => UpstreamRequest | undefined) | undefined;
+}
+
+/** The pool an attempt uses: its parent's, or its origin's (SPEC §4.1, §4.7). */
+function poolKey(up: UpstreamRequest): string {
+  return up.route ?? up.origin;
 }
 
 const KEEP_ALIVE_TIMEOUT = /(?:^|[\s,])timeout\s*=\s*(\d+)/gi;
@@ -96,7 +108,7 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
   /** Dispatch the prepared upstream request on its origin's pool. */
   start(up: UpstreamRequest): void {
     this.#up = up;
-    this.#dispatch(this.#deps.pools.get(up.origin));
+    this.#dispatch(this.#deps.pools.get(poolKey(up)));
   }
 
   /** Answer without going upstream: the one error writer (400 target, 508 loop, 403, 407 with `extra` headers, ...). */
@@ -129,7 +141,7 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
         body: up.body,
         // undici closes a socket after every HEAD by default; its parser frames HEAD responses correctly, so we
         // keep the socket unless the pool policy says every request closes its socket.
-        ...(this.#deps.pools.resetsEachRequest(up.origin) ? { reset: true } : up.method === 'HEAD' ? { reset: false } : {}),
+        ...(this.#deps.pools.resetsEachRequest(poolKey(up)) ? { reset: true } : up.method === 'HEAD' ? { reset: false } : {}),
       },
       this,
     );
@@ -157,6 +169,13 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
     // 1xx: we strip Expect upstream and answer 100-continue ourselves; other interim responses are not relayed.
     if (statusCode < 200) return true;
+    const route = this.#up!.route;
+    if (statusCode === 407 && route !== undefined) {
+      // Issue 13: the parent wants credentials from hopwise; its challenge is not for our client (SPEC §4.7).
+      const why = `parent ${route} answered 407: it requires credentials hopwise did not send or it did not accept (upstream.proxyAuth)`;
+      this.#abortUpstream?.(new ProxyError('PARENT_AUTH_REQUIRED', why, { leg: 'upstream', phase: 'response-head', origin: route }));
+      return false;
+    }
     // Each field is converted once; one pass strips it, appends Via and reads Connection/Keep-Alive (issue 8).
     const raw = new Array<string>(rawHeaders.length);
     for (let i = 0; i < rawHeaders.length; i++) raw[i] = rawHeaders[i]!.toString('latin1');
@@ -207,11 +226,12 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
     this.#upstreamDone = true;
     this.#releaseSocket();
     if (this.#clientGone) return;
-    const origin = this.#up!.origin;
+    // Through a parent, the parent is what failed (or answered): errors name it (issue 13).
+    const origin = poolKey(this.#up!);
     const phase = this.#responseStarted ? 'response-body' : 'response-head';
     const perr = classifyUpstreamError(err, { origin, phase, responseStarted: this.#responseStarted });
     this.#deps.telemetry.emit({ type: 'upstream.error', origin, code: perr.code });
-    if (!this.#responseStarted && this.#retry(perr)) return;
+    if (!this.#responseStarted && (this.#failover(perr) || this.#retry(perr))) return;
     this.#error = perr;
     if (this.#responseStarted || this.#res.headersSent) {
       // The head is out: the only honest signal left is to cut the downstream connection (SPEC §5.2). A pipelined
@@ -227,6 +247,16 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
   }
 
   // ---- internals -------------------------------------------------------------------------------------------------
+
+  /** Issue 13: the parent failed before anything was sent: move on to the next parent of the list, if any. */
+  #failover(perr: ProxyError): boolean {
+    const next = this.#socket === undefined ? this.#up!.failover?.(perr) : undefined;
+    if (next === undefined) return false;
+    this.#upstreamDone = false;
+    this.#abortUpstream = undefined;
+    this.start(next);
+    return true;
+  }
 
   /** The stale-connection race (SPEC §4.3): once, on a brand-new connection, only when provably safe. */
   #retry(perr: ProxyError): boolean {
@@ -247,7 +277,7 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
     this.#reused = false;
     this.#abortUpstream = undefined;
     this.#deps.telemetry.emit({ type: 'upstream.retry', origin: up.origin, method: up.method });
-    this.#retryClient = this.#deps.pools.freshClient(up.origin);
+    this.#retryClient = this.#deps.pools.freshClient(poolKey(up));
     this.#dispatch(this.#retryClient);
     return true;
   }
@@ -310,6 +340,7 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
         ms: elapsedMs(this.#started),
         retried: this.#attempt > 1,
         error: this.#error?.code,
+        route: this.#up === undefined ? undefined : (this.#up.route ?? 'direct'),
       },
     });
   };

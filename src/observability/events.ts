@@ -49,6 +49,8 @@ export interface RequestRecord {
   readonly retried: boolean;
   /** Stable ProxyError code when the proxy answered or aborted; undefined for a clean relay. */
   readonly error: string | undefined;
+  /** Issue 13: the parent proxy (`http://host:port`) the request went through; absent when it went direct. */
+  readonly route?: string | undefined;
 }
 
 /** Milliseconds since `started` (a `performance.now()` value), rounded to 0.01 ms for logs. */
@@ -70,6 +72,7 @@ export function unpooledRecord(r: {
   bytes: number;
   started: number;
   error: string | undefined;
+  route?: string | undefined;
 }): RequestRecord {
   return {
     conn: r.conn,
@@ -85,6 +88,7 @@ export function unpooledRecord(r: {
     ms: elapsedMs(r.started),
     retried: false,
     error: r.error,
+    ...(r.route === undefined ? {} : { route: r.route }),
   };
 }
 
@@ -109,6 +113,8 @@ export type TelemetryEvent =
     }
   | { readonly type: 'upstream.request-done'; readonly origin: string; readonly socket: number }
   | { readonly type: 'upstream.error'; readonly origin: string; readonly code: string }
+  /** Issue 13: a parent's connect failed; it is marked down and `next` (if any) is tried instead. */
+  | { readonly type: 'parent.failover'; readonly parent: string; readonly code: string; readonly next: string | undefined }
   | { readonly type: 'request'; readonly record: RequestRecord }
   | {
       readonly type: 'access.denied';

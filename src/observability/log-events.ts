@@ -26,6 +26,9 @@ export function attachLogging(telemetry: Telemetry, logger: Logger, opts: { acce
       case 'upstream.retry':
         if (info) logger.info('stale-retry', { leg: 'upstream', origin: e.origin, method: e.method });
         return;
+      case 'parent.failover':
+        logger.warn('parent-failover', { leg: 'upstream', parent: e.parent, code: e.code, next: e.next ?? 'none' });
+        return;
       case 'upstream.connect-error':
         if (debug) logger.debug('upstream-connect-error', { leg: 'upstream', origin: e.origin, code: e.code });
         return;

@@ -20,6 +20,10 @@ import { refuseAndClose } from './linger.js';
 import type { TunnelCloseReason, TunnelMember, Tunnels } from './registry.js';
 import { ReusedReadBuffer, Tunnel } from './splice.js';
 import type { Connector } from '../upstream/connector.js';
+import type { ParentSet } from '../upstream/parents.js';
+import type { ParentProxy } from '../policy/parent.js';
+import type { Route } from '../policy/proxy-route.js';
+import { parentAuthorization } from '../forward/via-parent.js';
 
 export interface ConnectDeps {
   readonly telemetry: Telemetry;
@@ -34,7 +38,13 @@ export interface ConnectDeps {
    * Access control for a tunnel (issue 7: auth 407, loop 508, destination 403): the vetted address to dial (never the
    * name again), or a refusal answered through the one table with the headers it needs (`Proxy-Authenticate`).
    */
-  readonly admit: (req: IncomingMessage, hostname: string, port: number, conn: DownstreamConnection) => Promise<TunnelAdmission>;
+  readonly admit: (req: IncomingMessage, hostname: string, port: number, conn: DownstreamConnection, resolve: boolean) => Promise<TunnelAdmission>;
+  /**
+   * Issue 13: direct, or through which parents (CONNECT counts as https). Through a parent the name is not resolved
+   * here (the parent resolves it; a laptop behind a corporate proxy often cannot): access rules check it by name.
+   */
+  readonly route: (hostname: string, port: number) => Route;
+  readonly parents: ParentSet;
 }
 
 export type TunnelAdmission =
@@ -96,6 +106,7 @@ class ConnectAttempt implements TunnelMember {
   readonly #connReq: number;
   readonly #started = performance.now();
   #abort: AbortController | undefined;
+  #route: string | undefined;
 
   constructor(deps: ConnectDeps, client: Socket, target: string, conn: number, connReq: number) {
     this.#deps = deps;
@@ -116,12 +127,14 @@ class ConnectAttempt implements TunnelMember {
     const deps = this.#deps;
     // Registered while the check runs: shutdown must find this socket too.
     deps.tunnels.add(this);
-    deps.admit(req, hostname, port, conn).then(
+    const route = deps.route(hostname, port);
+    deps.admit(req, hostname, port, conn, route.kind === 'direct').then(
       (verdict) => {
         deps.tunnels.delete(this);
         if (this.#client.destroyed) return;
-        if (verdict.ok) this.dial(verdict.address, port, head);
-        else this.refuse(verdict.error, verdict.headers);
+        if (!verdict.ok) this.refuse(verdict.error, verdict.headers);
+        else if (route.kind === 'direct') this.dial(verdict.address, port, head);
+        else this.dial(hostname, port, head, deps.parents.order(route.parents), req.rawHeaders);
       },
       (err: unknown) => {
         deps.tunnels.delete(this);
@@ -130,22 +143,35 @@ class ConnectAttempt implements TunnelMember {
     );
   }
 
-  /** Connect to the target through the one connector; on success answer `200` and splice, else answer the error. */
-  dial(hostname: string, port: number, head: Buffer): void {
+  /**
+   * Connect to the target through the one connector — or, with `parents`, a CONNECT of our own through the first
+   * reachable one (issue 13) — then answer `200` and splice, or answer the error.
+   */
+  dial(hostname: string, port: number, head: Buffer, parents?: readonly ParentProxy[], clientHead?: readonly string[]): void {
     const deps = this.#deps;
     const client = this.#client;
     deps.tunnels.add(this);
     // allowHalfOpen: the origin's FIN must not end our sending side; the client may still be talking (SPEC §6.1).
-    // The download direction reads into one reused buffer (splice.ts ReusedReadBuffer, issue 8), unless disabled.
+    // The download direction reads into one reused buffer (splice.ts ReusedReadBuffer, issue 8), unless disabled;
+    // not through a parent, whose answer to our CONNECT is read from the same socket first.
     const size = deps.tunnel.readBufferSize;
-    const reads = size > 0 ? new ReusedReadBuffer(size) : undefined;
+    const reads = size > 0 && parents === undefined ? new ReusedReadBuffer(size) : undefined;
     const abort = new AbortController();
     this.#abort = abort;
     const onClientClose = (): void => abort.abort();
     client.once('close', onClientClose);
     const target = { origin: this.target, secure: false, hostname, port };
     const opts = { connectTimeout: deps.tunnel.connectTimeout, allowHalfOpen: true, report: false, ...(reads === undefined ? {} : { onread: reads.onread }) };
-    deps.connector.dial(target, abort.signal, opts).then(
+    const authority = hostname.includes(':') ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+    this.#route = 'direct';
+    const dialing =
+      parents === undefined
+        ? deps.connector.dial(target, abort.signal, opts)
+        : deps.parents.tunnel(parents, authority, (p) => parentAuthorization(p, clientHead ?? [])[0], abort.signal, opts).then((got) => {
+            this.#route = got.parent.key;
+            return got.dialed;
+          });
+    dialing.then(
       (dialed) => {
         client.off('close', onClientClose);
         this.#abort = undefined;
@@ -195,6 +221,7 @@ class ConnectAttempt implements TunnelMember {
         bytes,
         started: this.#started,
         error: err?.code,
+        route: this.#route,
       }),
     });
   }

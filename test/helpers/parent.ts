@@ -1,14 +1,28 @@
 /**
  * A tiny counting parent proxy on loopback (issue 13): a forward proxy of our own to chain hopwise to, which records
  * every request line, its `Proxy-Authorization` and raw head, and counts TCP connections, so tests can assert on what
- * crossed the hop to the parent. It forwards absolute-form requests (with its own keep-alive agent) and opens
+ * crossed the hop to the parent. It resolves `*.test` names to 127.0.0.1 ({@link testLookup}). It forwards absolute-form requests (with its own keep-alive agent) and opens
  * `CONNECT` tunnels. Its `behaviour` can be switched at any time: demand credentials (`407` with a
  * `Proxy-Authenticate` challenge), reset every connection, hang (accept and never answer), or answer garbage.
  */
 import http from 'node:http';
 import net from 'node:net';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo, LookupFunction, Socket } from 'node:net';
 import { within } from './raw.js';
+
+/**
+ * Name resolution for chaining tests: every `*.test` name (RFC 6761 §6.2) is 127.0.0.1, anything else does not
+ * resolve. It lets a test use destinations that are not loopback *names* (loopback names always go direct) while all
+ * traffic stays on loopback.
+ */
+export const testLookup = ((hostname: string, options: unknown, callback: (...args: unknown[]) => void) => {
+  if (!hostname.endsWith('.test')) {
+    callback(Object.assign(new Error(`no such name ${hostname}`), { code: 'ENOTFOUND' }));
+    return;
+  }
+  if ((options as { all?: boolean } | undefined)?.all === true) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+  else callback(null, '127.0.0.1', 4);
+}) as LookupFunction;
 
 export type ParentBehaviour = 'forward' | 'reset' | 'hang' | 'garbage';
 
@@ -43,7 +57,7 @@ export async function startCountingParent(opts: { requiredAuth?: string } = {}):
   const requests: ParentRequest[] = [];
   const sockets = new Map<Socket, number>();
   const tunnels = new Set<Socket>();
-  const agent = new http.Agent({ keepAlive: true });
+  const agent = new http.Agent({ keepAlive: true, lookup: testLookup } as http.AgentOptions);
   let accepted = 0;
   const record = (req: http.IncomingMessage): ParentRequest => {
     const auth = req.headers['proxy-authorization'];
@@ -100,7 +114,7 @@ export async function startCountingParent(opts: { requiredAuth?: string } = {}):
     }
     const colon = r.target.lastIndexOf(':');
     const host = r.target.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
-    const origin = net.connect({ host, port: Number(r.target.slice(colon + 1)), allowHalfOpen: true });
+    const origin = net.connect({ host, port: Number(r.target.slice(colon + 1)), allowHalfOpen: true, lookup: testLookup });
     tunnels.add(origin);
     origin.on('close', () => tunnels.delete(origin));
     origin.once('connect', () => {
