@@ -165,6 +165,8 @@ function createListener(s: Shared, plan: ListenerPlan): http.Server {
     responseTimeout: config.upstream.responseTimeout,
     idleTimeout: config.tunnel.idleTimeout,
     gate: s.gate,
+    route: plan.route,
+    parents: s.parents,
   });
   return createDownstreamServer(config.downstream, tracker, (req, res, conn) => engine.handle(req, res, conn), s.onClientError, {
     onConnect: (req, head, conn) => s.connect.handle(req, head, conn),

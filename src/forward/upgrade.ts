@@ -37,6 +37,10 @@ import type { RequestAdditions, TargetResolver } from './engine.js';
 import { upstreamHeaders } from './engine.js';
 import { writeRawProxyError } from './respond.js';
 import type { Refusal, RequestGate } from '../access/request-gate.js';
+import type { RouteChooser } from './engine.js';
+import type { ParentSet } from '../upstream/parents.js';
+import { ParentTunnelAgent } from './parent-agent.js';
+import { parentAuthorization } from './via-parent.js';
 
 export interface UpgradeDeps {
   readonly telemetry: Telemetry;
@@ -54,6 +58,9 @@ export interface UpgradeDeps {
   readonly idleTimeout: number;
   /** The same checks as plain HTTP (issue 7): framing, auth, loops, destination. */
   readonly gate: RequestGate;
+  /** Issue 13: direct, or through a parent with a CONNECT of our own (ws: counts as http, wss: as https). */
+  readonly route: RouteChooser;
+  readonly parents: ParentSet;
 }
 
 export class UpgradeRelay {
@@ -112,6 +119,7 @@ class WebSocketAttempt implements TunnelMember {
   #proxyReq: ClientRequest | undefined;
   #timer: NodeJS.Timeout | undefined;
   #answered = false;
+  #agent: ParentTunnelAgent | undefined;
 
   constructor(deps: UpgradeDeps, req: IncomingMessage, client: Socket, conn: number, connReq: number) {
     this.#deps = deps;
@@ -139,7 +147,13 @@ class WebSocketAttempt implements TunnelMember {
     // to copy; the exact head (order, case, duplicates) and the byte-for-byte path are set in proxyReqWs below.
     req.headers = headerObject(upstreamHead, true);
     req.url = target.path;
-    const relay = new ProxyServer({ target: target.origin, ws: true, xfwd: false, changeOrigin: false });
+    const route = deps.route(target.hostname, target.port, target.protocol === 'https:' ? 'https' : 'http');
+    const agent =
+      route.kind === 'direct'
+        ? undefined
+        : new ParentTunnelAgent(deps.parents, deps.parents.order(route.parents), target, (p) => parentAuthorization(p, req.rawHeaders)[0]);
+    this.#agent = agent;
+    const relay = new ProxyServer({ target: target.origin, ws: true, xfwd: false, changeOrigin: false, ...(agent === undefined ? {} : { agent }) });
     relay.on('error', this.#onError);
     relay.on('proxyReqWs', (proxyReq) => this.#prepare(proxyReq, upstreamHead, target.path));
     relay.on('open', (originSocket) => this.#open(originSocket));
@@ -235,6 +249,7 @@ class WebSocketAttempt implements TunnelMember {
         bytes,
         started: this.#started,
         error: err?.code,
+        route: this.#origin === undefined ? undefined : this.#agent === undefined ? 'direct' : this.#agent.parent?.key,
       }),
     });
   }

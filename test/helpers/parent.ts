@@ -57,7 +57,7 @@ export async function startCountingParent(opts: { requiredAuth?: string } = {}):
   const requests: ParentRequest[] = [];
   const sockets = new Map<Socket, number>();
   const tunnels = new Set<Socket>();
-  const agent = new http.Agent({ keepAlive: true, lookup: testLookup } as http.AgentOptions);
+  const agent = new http.Agent({ keepAlive: true, lookup: testLookup });
   let accepted = 0;
   const record = (req: http.IncomingMessage): ParentRequest => {
     const auth = req.headers['proxy-authorization'];

@@ -5,7 +5,10 @@
  * they are not loopback names (those always go direct) while every byte stays on loopback.
  */
 import http from 'node:http';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
 import { basicAuthorization } from '../../src/policy/parent.js';
 import { useCleanup } from '../helpers/cleanup.js';
 import { startOrigin } from '../helpers/origin.js';
@@ -14,11 +17,12 @@ import { refusedPort } from '../helpers/ports.js';
 import { startProxy, viaProxy } from '../helpers/proxy.js';
 import type { Config } from '../../src/config/schema.js';
 import { connectVia, readToEnd } from '../helpers/tunnel.js';
+import { within } from '../helpers/raw.js';
 
 const { track, defer } = useCleanup();
 
 type Upstream = Partial<Config['upstream']>;
-const chained = (upstream: Upstream) => startProxy({ upstream: upstream as Config['upstream'] }, 'debug', { lookup: testLookup });
+const chained = (upstream: Upstream) => startProxy({ upstream: upstream }, 'debug', { lookup: testLookup });
 const requestLogs = (logs: Record<string, unknown>[]) => logs.filter((l) => l['event'] === 'request');
 
 describe('through a parent proxy', () => {
@@ -179,15 +183,81 @@ describe('through a parent proxy', () => {
     const { createProxy } = await import('../../src/proxy.js');
     const { testConfig } = await import('../helpers/proxy.js');
     const port = await refusedPort();
-    const self = createProxy(testConfig({ listen: { host: '127.0.0.1', port }, upstream: { proxy: `http://localhost:${port}` } as Config['upstream'] }));
+    const self = createProxy(testConfig({ listen: { host: '127.0.0.1', port }, upstream: { proxy: `http://localhost:${port}` } }));
     await expect(self.listen()).rejects.toThrow(/own listener/);
     await self.destroy();
     // A → B → A: A's own Via comes back to it (SPEC §2.4).
     const aPort = await refusedPort();
-    const b = track(await startProxy({ upstream: { proxy: `http://127.0.0.1:${aPort}` } as Config['upstream'] }, 'debug', { lookup: testLookup }));
-    const a = track(await startProxy({ listen: { host: '127.0.0.1', port: aPort }, upstream: { proxy: b.url } as Config['upstream'] }, 'debug', { lookup: testLookup }));
+    const b = track(await startProxy({ upstream: { proxy: `http://127.0.0.1:${aPort}` } }, 'debug', { lookup: testLookup }));
+    const a = track(await startProxy({ listen: { host: '127.0.0.1', port: aPort }, upstream: { proxy: b.url } }, 'debug', { lookup: testLookup }));
     const res = await viaProxy(a.port, 'http://loop.test:9/');
     expect(res.status).toBe(508);
     expect(res.body.toString()).toMatch(/already passed through this proxy/);
   });
+
+  it('a WebSocket goes through the parent with a CONNECT of our own, and echoes', async () => {
+    const server = http.createServer();
+    const wss = new WebSocketServer({ server });
+    wss.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    defer(() => new Promise<void>((resolve) => {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }));
+    const port = (server.address() as AddressInfo).port;
+    const parent = track(await startCountingParent());
+    const proxy = track(await chained({ proxy: parent.url }));
+    const url = `ws://echo.test:${port}/chat`;
+    const ws = new WebSocket(url, {
+      createConnection: () => net.connect(proxy.port, '127.0.0.1'),
+      finishRequest: (req: http.ClientRequest) => {
+        req.path = url;
+        req.end();
+      },
+    });
+    defer(() => ws.terminate());
+    await within(5000, new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    }), 'ws open');
+    const echoed = within(5000, new Promise<string>((resolve) => ws.once('message', (d: Buffer) => resolve(d.toString()))), 'echo');
+    ws.send('ping through the parent');
+    expect(await echoed).toBe('ping through the parent');
+    expect(parent.requests.map((r) => r.line)).toEqual([`CONNECT echo.test:${port} HTTP/1.1`]);
+    const entry = requestLogs(proxy.logs).find((e) => e['status'] === 101);
+    expect(entry?.['route']).toBe(parent.url);
+  });
+
+  it('a gateway route can name a parent; the main target can go direct', async () => {
+    const origin = track(await startOrigin());
+    const parent = track(await startCountingParent());
+    const proxy = track(
+      await startProxy(
+        {
+          mode: 'gateway',
+          target: `http://127.0.0.1:${origin.port}`,
+          routes: [{ listen: { host: '127.0.0.1', port: 0 }, target: `http://svc.test:${origin.port}`, proxy: parent.url }],
+        },
+        'debug',
+        { lookup: testLookup },
+      ),
+    );
+    expect((await httpGet(proxy.routePorts[0]!, '/via-parent')).status).toBe(200);
+    expect((await httpGet(proxy.port, '/direct')).status).toBe(200);
+    expect(parent.requests.map((r) => r.line)).toEqual([`GET http://svc.test:${origin.port}/via-parent HTTP/1.1`]);
+    expect(origin.seen.map((r) => r.url)).toEqual(['/via-parent', '/direct']);
+  });
 });
+
+/** An origin-form GET straight to a (gateway) port. */
+function httpGet(port: number, path: string): Promise<{ status: number }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
+    });
+    req.on('error', reject);
+  });
+}

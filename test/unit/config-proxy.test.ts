@@ -52,7 +52,7 @@ describe('upstream parent-proxy settings', () => {
     ['a parent in dumb mode', { mode: 'dumb', upstream: { proxy: 'http://p:1' } }, 'upstream.proxy', /does not use parent/],
   ])('%s → exit 2 naming %s', (_name, overrides, path, message) => {
     const issues = issuesOf(overrides);
-    expect(issues).toContainEqual({ path, message: expect.stringMatching(message) });
+    expect(issues.filter((i) => i.path === path && message.test(i.message))).toHaveLength(1);
   });
 
   it('never shows credentials in a message', () => {
@@ -78,10 +78,12 @@ describe('upstream.proxy: "env"', () => {
   });
 
   it('is an error when neither HTTP_PROXY nor HTTPS_PROXY is set', () => {
-    expect(issuesOf({ upstream: { proxy: 'env' } }, { NO_PROXY: 'x', PATH: '/bin' })).toEqual([
-      { path: 'upstream.proxy', message: expect.stringMatching(/neither is set/) },
-    ]);
-    expect(issuesOf({ upstream: { proxy: 'env' } })).toEqual([{ path: 'upstream.proxy', message: expect.stringMatching(/environment/) }]);
+    const unset = issuesOf({ upstream: { proxy: 'env' } }, { NO_PROXY: 'x', PATH: '/bin' });
+    expect(unset.map((i) => i.path)).toEqual(['upstream.proxy']);
+    expect(unset[0]!.message).toMatch(/neither is set/);
+    const none = issuesOf({ upstream: { proxy: 'env' } });
+    expect(none.map((i) => i.path)).toEqual(['upstream.proxy']);
+    expect(none[0]!.message).toMatch(/environment/);
   });
 
   it('loads the environment into the configuration, NO_PROXY added to upstream.noProxy', () => {

@@ -56,8 +56,12 @@ describe("NO_PROXY host patterns (curl's rules)", () => {
   });
 
   it('reports which array item holds a bad entry', () => {
-    expect(parseHostList(['a.com', 'b.com, bad entry']).issues).toEqual([{ index: 1, message: expect.stringContaining('bad entry') }]);
-    expect(parseHostList('a.com,bad entry').issues).toEqual([{ index: undefined, message: expect.stringContaining('bad entry') }]);
+    const fromArray = parseHostList(['a.com', 'b.com, bad entry']).issues;
+    expect(fromArray.map((i) => i.index)).toEqual([1]);
+    expect(fromArray[0]!.message).toContain('bad entry');
+    const fromString = parseHostList('a.com,bad entry').issues;
+    expect(fromString.map((i) => i.index)).toEqual([undefined]);
+    expect(fromString[0]!.message).toContain('bad entry');
   });
 });
 
@@ -167,7 +171,8 @@ describe('routing table', () => {
     ['bad proxyAuth', { proxyAuth: 'hunter2' }, [{ path: 'proxyAuth', message: /user:password/ }]],
   ])('%s → issue', (_name, input, expected) => {
     const { issues } = compileRouting({ ...base, ...input });
-    expect(issues).toEqual(expected.map((e) => ({ path: e.path, message: expect.stringMatching(e.message) })));
+    expect(issues.map((i) => i.path)).toEqual(expected.map((e) => e.path));
+    issues.forEach((issue, i) => expect(issue.message).toMatch(expected[i]!.message));
     for (const i of issues) expect(i.message).not.toContain('hunter2');
   });
 });
