@@ -216,7 +216,8 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
   }
   const logger = opts.logger ?? silentLogger();
   const telemetry = new Telemetry();
-  const stats = new Stats();
+  const chaining = chainingFor(config);
+  const stats = new Stats(Date.now, chaining.keys);
   telemetry.on((e) => stats.record(e));
   attachLogging(telemetry, logger, { access: config.log.access });
   const tracker = new ConnectionTracker(telemetry, { countPerClient: config.downstream.maxConnectionsPerClient > 0 });
@@ -231,7 +232,6 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
     checkDestinations: config.mode === 'forward',
     ...(opts.resolveAll === undefined ? {} : { resolveAll: opts.resolveAll }),
   });
-  const chaining = chainingFor(config);
   const isSelf = (address: string, port: number): boolean => {
     const ip = parseIp(address);
     return ip !== null && guard.isSelf(ip, port);

@@ -7,7 +7,7 @@
  * sockets created), and `connectMs.p99` is the largest worker p99, an upper bound of the true p99.
  */
 import { round } from './samples.js';
-import type { DownstreamStats, StatsSnapshot, TunnelStats, UpstreamStats } from './stats-snapshot.js';
+import type { DownstreamStats, ParentStats, StatsSnapshot, TunnelStats, UpstreamStats } from './stats-snapshot.js';
 
 /** One worker's share of the aggregate, for the per-worker breakdown. */
 export interface WorkerStats {
@@ -118,6 +118,13 @@ function deepFreeze<T>(o: T): T {
   return o;
 }
 
+/** Issue 13: each parent's pool summed over the workers, failovers included. */
+function aggregateParents(snaps: readonly StatsSnapshot[]): Record<string, ParentStats> {
+  const parts = new Map<string, ParentStats[]>();
+  for (const s of snaps) for (const [key, u] of Object.entries(s.upstream.parents ?? {})) parts.set(key, [...(parts.get(key) ?? []), u]);
+  return Object.fromEntries([...parts].map(([key, list]) => [key, { ...aggregateUpstream(list), failovers: list.reduce((n, u) => n + u.failovers, 0) }]));
+}
+
 function idleUpstream(u: UpstreamStats): UpstreamStats {
   return { ...u, socketsActive: 0, socketsBusy: 0, socketsIdle: 0 };
 }
@@ -133,6 +140,9 @@ export function retiredSnapshot(s: StatsSnapshot): StatsSnapshot {
     upstream: {
       totals: idleUpstream(s.upstream.totals),
       origins: Object.fromEntries(Object.entries(s.upstream.origins).map(([o, u]) => [o, idleUpstream(u)])),
+      ...(s.upstream.parents === undefined
+        ? {}
+        : { parents: Object.fromEntries(Object.entries(s.upstream.parents).map(([p, u]) => [p, { ...idleUpstream(u), failovers: u.failovers }])) }),
     },
     tunnels: { ...s.tunnels, active: 0 },
   };
@@ -157,6 +167,7 @@ export function aggregateStats(workers: readonly WorkerSnapshot[], fallbackStart
     upstream: {
       totals: aggregateUpstream(snaps.map((s) => s.upstream.totals)),
       origins: Object.fromEntries([...origins].map(([origin, parts]) => [origin, aggregateUpstream(parts)])),
+      parents: aggregateParents(snaps),
     },
     tunnels: aggregateTunnels(snaps.map((s) => s.tunnels)),
     workers: workers.map((w) => ({

@@ -83,6 +83,9 @@ export const METRIC_DEFS: readonly MetricDef[] = [
   counter('hopwise_upstream_connect_errors_total', 'Upstream connection attempts that failed.', ['origin'], perOrigin((u) => u.connectErrors)),
   gauge('hopwise_upstream_connect_mean_seconds', 'Mean upstream connect time.', ['origin'], perOrigin((u) => u.connectMs.mean / 1000)),
   gauge('hopwise_upstream_connect_p99_seconds', '99th percentile upstream connect time (last 1024 connects).', ['origin'], perOrigin((u) => u.connectMs.p99 / 1000)),
+  counter('hopwise_upstream_parent_failovers_total', 'Parent proxies marked down after a connect failure (issue 13).', ['parent'], (s) =>
+    Object.entries(s.upstream.parents ?? {}).map(([parent, p]): Sample => [{ parent }, p.failovers]),
+  ),
   counter('hopwise_tunnels_opened_total', 'CONNECT and Upgrade tunnels opened.', [], (s) => one(s.tunnels.opened)),
   gauge('hopwise_tunnels_active', 'Tunnels open now.', [], (s) => one(s.tunnels.active)),
   counter('hopwise_tunnel_bytes_total', 'Bytes relayed by tunnels (in: from the client, out: to the client).', ['direction'], (s) => [

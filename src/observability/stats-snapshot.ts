@@ -69,6 +69,12 @@ export interface TunnelStats {
   readonly closed: Readonly<Record<string, number>>;
 }
 
+/** A parent proxy's pool (issue 13): its upstream counters, and how often a failover moved on from it. */
+export interface ParentStats extends UpstreamStats {
+  /** Connect failures after which this parent was marked down and the next one of its list was tried (or none was left). */
+  readonly failovers: number;
+}
+
 export interface StatsSnapshot {
   /** When the proxy was created (ISO 8601). */
   readonly startedAt: string;
@@ -77,8 +83,13 @@ export interface StatsSnapshot {
   readonly downstream: DownstreamStats;
   readonly upstream: {
     readonly totals: UpstreamStats;
-    /** Keyed by origin, `scheme://host:port` (e.g. `http://127.0.0.1:9000`). */
+    /** Keyed by origin, `scheme://host:port` (e.g. `http://127.0.0.1:9000`); a parent proxy's pool is one of them. */
     readonly origins: Readonly<Record<string, UpstreamStats>>;
+    /**
+     * Issue 13: each configured parent proxy's pool (`http://host:port`), the same counters as its `origins` entry
+     * (zero before first use) plus its failovers. Absent in snapshots from before parents existed.
+     */
+    readonly parents?: Readonly<Record<string, ParentStats>>;
   };
   readonly tunnels: TunnelStats;
 }

@@ -5,9 +5,9 @@
  */
 import type { DownstreamCloseReason, TelemetryEvent, UpstreamCloseReason } from './events.js';
 import { Samples, round } from './samples.js';
-import type { StatsSnapshot, UpstreamStats } from './stats-snapshot.js';
+import type { ParentStats, StatsSnapshot, UpstreamStats } from './stats-snapshot.js';
 
-export type { DownstreamStats, PerConnection, StatsSnapshot, TunnelStats, UpstreamStats } from './stats-snapshot.js';
+export type { DownstreamStats, ParentStats, PerConnection, StatsSnapshot, TunnelStats, UpstreamStats } from './stats-snapshot.js';
 
 function bump<K extends string>(map: Partial<Record<K, number>>, key: K, by = 1): void {
   map[key] = (map[key] ?? 0) + by;
@@ -50,6 +50,9 @@ class UpstreamCounters {
   }
 }
 
+/** The counters of a pool not used yet (a configured parent before its first request). */
+const EMPTY = new UpstreamCounters();
+
 /** What Stats remembers about an open upstream socket: enough to count busy sockets and the per-socket maximum. */
 interface OpenSocket {
   requests: number;
@@ -71,11 +74,17 @@ export class Stats {
   readonly #origins = new Map<string, readonly [UpstreamCounters, UpstreamCounters]>();
   readonly #open = new Map<number, OpenSocket>();
   #tunnels = { opened: 0, closedCount: 0, bytesIn: 0, bytesOut: 0, closed: {} as Record<string, number> };
+  /** Issue 13: failovers by configured parent (`http://host:port`); its pool's counters are its `#origins` entry. */
+  readonly #parents = new Map<string, number>();
 
-  /** `now` (milliseconds since the epoch) is injectable so uptime is testable. */
-  constructor(now: () => number = Date.now) {
+  /**
+   * `now` (milliseconds since the epoch) is injectable so uptime is testable. `parents`: the configured parent
+   * proxies' keys, listed under `upstream.parents` from the start.
+   */
+  constructor(now: () => number = Date.now, parents: Iterable<string> = []) {
     this.#now = now;
     this.#started = now();
+    for (const key of parents) this.#parents.set(key, 0);
   }
 
   /** Apply one telemetry event. Both the origin's counters and the totals are updated. */
@@ -151,6 +160,9 @@ export class Stats {
       case 'upstream.connect-error':
         for (const c of this.#both(e.origin)) c.connectErrors++;
         return;
+      case 'parent.failover':
+        this.#parents.set(e.parent, (this.#parents.get(e.parent) ?? 0) + 1);
+        return;
       default:
         return;
     }
@@ -182,6 +194,12 @@ export class Stats {
     for (const c of this.#both(origin)) c.socketsBusy--;
   }
 
+  #parentsSnapshot(origins: Readonly<Record<string, UpstreamStats>>): Record<string, ParentStats> {
+    const out: Record<string, ParentStats> = {};
+    for (const [key, failovers] of this.#parents) out[key] = { ...(origins[key] ?? EMPTY.snapshot()), failovers };
+    return out;
+  }
+
   /** A fresh, deep-frozen snapshot (SPEC §8.3: the same numbers are logged, served as JSON and as Prometheus text). */
   snapshot(): StatsSnapshot {
     const origins: Record<string, UpstreamStats> = {};
@@ -201,7 +219,7 @@ export class Stats {
         },
         statuses: { ...this.#statuses },
       },
-      upstream: { totals: this.#totals.snapshot(), origins },
+      upstream: { totals: this.#totals.snapshot(), origins, parents: this.#parentsSnapshot(origins) },
       tunnels: {
         opened: this.#tunnels.opened,
         active: this.#tunnels.opened - this.#tunnels.closedCount,

@@ -81,6 +81,8 @@ export class ParentSet {
       } catch (err) {
         const perr = err as ProxyError;
         if (!(perr instanceof ProxyError) || !ParentSet.isFailover(perr)) throw err;
+        // Tunnel dials do not report to pool statistics themselves; a parent's connect errors are counted anyway.
+        if (opts.report === false) this.#o.telemetry.emit({ type: 'upstream.connect-error', origin: parent.key, code: perr.code });
         this.markDown(parent, perr, order[i + 1]);
         if (i + 1 >= order.length) throw named(perr, parent);
       }

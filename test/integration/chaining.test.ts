@@ -156,6 +156,9 @@ describe('through a parent proxy', () => {
     expect(backup.requests.map((r) => r.target)).toEqual([`http://app.test:${origin.port}/1`, `http://app.test:${origin.port}/2`]);
     const failovers = proxy.logs.filter((l) => l['event'] === 'parent-failover');
     expect(failovers).toEqual([expect.objectContaining({ parent: `http://127.0.0.1:${dead}`, next: backup.url, code: 'UPSTREAM_REFUSED' })]);
+    const parents = proxy.stats().upstream.parents ?? {};
+    expect(parents[`http://127.0.0.1:${dead}`]).toMatchObject({ failovers: 1, connectErrors: 1, socketsCreated: 0 });
+    expect(parents[backup.url]).toMatchObject({ failovers: 0, socketsCreated: 1, requests: 2, reusedRequests: 1 });
   });
 
   it('every parent down: 502 naming the last parent tried', async () => {
