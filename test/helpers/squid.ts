@@ -27,6 +27,8 @@ export interface Squid {
   readonly url: string;
   /** Squid's access log so far (one line per request or tunnel). */
   accessLog(): string[];
+  /** The access log once some line contains `text` (Squid writes a line when a transaction ends), at most 5 s. */
+  logged(text: string): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export async function startSquid(opts: SquidOptions = {}): Promise<Squid> {
     'cache_mem 8 MB',
     'netdb_filename none',
     'pinger_enable off',
+    'strip_query_terms off',
     'shutdown_lifetime 0 seconds',
     'dns_v4_first on',
     'acl localsrc src 127.0.0.1/32 ::1',
@@ -80,6 +83,14 @@ export async function startSquid(opts: SquidOptions = {}): Promise<Squid> {
     accessLog: () => {
       const file = join(dir, 'access.log');
       return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l !== '') : [];
+    },
+    logged: async (text) => {
+      const deadline = Date.now() + 5000;
+      for (;;) {
+        const lines = squid.accessLog();
+        if (lines.some((l) => l.includes(text)) || Date.now() >= deadline) return lines;
+        await new Promise((r) => setTimeout(r, 20));
+      }
     },
     close: async () => {
       await stop(child);
