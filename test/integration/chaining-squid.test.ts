@@ -24,7 +24,7 @@ import { connectVia, selfSignedCert, type TestCert } from '../helpers/tunnel.js'
 
 const { track, defer } = useCleanup();
 const throughSquid = (squid: Squid, upstream: Partial<Config['upstream']> = {}) =>
-  startProxy({ upstream: { proxyRules: [{ hosts: ['127.0.0.1'], proxy: squid.url }], ...upstream } as Config['upstream'] }, 'debug', { lookup: testLookup });
+  startProxy({ upstream: { proxyRules: [{ hosts: ['127.0.0.1'], proxy: squid.url }], ...upstream } }, 'debug', { lookup: testLookup });
 
 describe.skipIf(!squidAvailable())('hopwise → Squid → origin', { timeout: 60_000 }, () => {
   let squid: Squid;
@@ -129,7 +129,7 @@ describe.skipIf(!squidAvailable())('hopwise → Squid → origin', { timeout: 60
 
   it('NO_PROXY: a bypassed destination never reaches Squid', async () => {
     const origin = track(await startOrigin());
-    const proxy = track(await startProxy({ upstream: { proxy: squid.url, noProxy: '.internal.test' } as Config['upstream'] }, 'debug', { lookup: testLookup }));
+    const proxy = track(await startProxy({ upstream: { proxy: squid.url, noProxy: '.internal.test' } }, 'debug', { lookup: testLookup }));
     const before = squid.accessLog().length;
     expect((await viaProxy(proxy.port, `http://db.internal.test:${origin.port}/bypass`)).status).toBe(200);
     expect(origin.seen.map((s) => s.url)).toEqual(['/bypass']);
@@ -141,7 +141,7 @@ describe.skipIf(!squidAvailable())('hopwise → Squid → origin', { timeout: 60
     const second = track(await startCountingParent());
     const proxy = track(
       await startProxy(
-        { upstream: { proxy: squid.url, proxyRules: [{ hosts: ['.partner.test'], proxy: second.url }, { hosts: ['127.0.0.1'], proxy: squid.url }] } as Config['upstream'] },
+        { upstream: { proxy: squid.url, proxyRules: [{ hosts: ['.partner.test'], proxy: second.url }, { hosts: ['127.0.0.1'], proxy: squid.url }] } },
         'debug',
         { lookup: testLookup },
       ),
