@@ -7,7 +7,7 @@
  * - Strict framing (no lenient flags): bad chunk sizes, CL+TE, invalid CL, obs-fold, bare LF are errors.
  * - Identical duplicate Content-Length lines are one valid length (RFC 9112 §6.3 rule 5). llhttp rejects every
  *   duplicate, so the wrapper re-parses such a head with the later copies renamed, then checks they were identical
- *   and restores their names (see `DuplicateLength` below).
+ *   and restores their names (response-parser-heads.ts).
  * - Status 100–599 and `HTTP/1.0` or `HTTP/1.1` only (llhttp accepts `000`–`999`, `HTTP/0.9`, `HTTP/2.0`, and
  *   `ICE/` and `RTSP/` status lines): anything else is `HPE_INVALID_STATUS` / `HPE_INVALID_VERSION` /
  *   `HPE_INVALID_CONSTANT`.
@@ -145,7 +145,6 @@ class Parser implements ResponseParser, RawCallbacks {
   readonly #maxCount: number;
   readonly #maxSize: number;
   readonly #raw: RawEngine;
-  readonly #heads: HeadTracker | undefined;
   #state = State.Head;
   #fields: string[] = [];
   #expected: string[] = [];
@@ -160,13 +159,7 @@ class Parser implements ResponseParser, RawCallbacks {
     this.#maxCount = options.maxHeaderCount ?? DEFAULT_MAX_HEADER_COUNT;
     this.#maxSize = options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
     const engineLimit = this.#maxSize + ENGINE_HEADER_SLACK;
-    if (this.engine === 'llhttp') {
-      this.#heads = new HeadTracker((cb) => openLlhttp(cb, engineLimit), this);
-      this.#raw = this.#heads;
-    } else {
-      this.#heads = undefined;
-      this.#raw = openJsEngine(this, engineLimit);
-    }
+    this.#raw = this.engine === 'llhttp' ? new HeadTracker((cb) => openLlhttp(cb, engineLimit), this) : openJsEngine(this, engineLimit);
   }
 
   expect(method: string): void {
@@ -263,8 +256,6 @@ class Parser implements ResponseParser, RawCallbacks {
     let size = text.length;
     for (let i = 0; i < fields.length; i++) size += fields[i]!.length;
     if (size > this.#maxSize) return this.#reject('HPE_HEADER_OVERFLOW', 'Header overflow');
-    const restored = this.#heads?.restoreDuplicates(fields);
-    if (restored !== undefined) return this.#reject(restored.code, restored.reason);
 
     this.#interim = status < 200 && status !== 101;
     const method = this.#interim ? undefined : this.#expected.shift();
