@@ -15,7 +15,7 @@ import type { DownstreamConnection, ConnectionTracker } from '../downstream/conn
 import { ProxyError, classifyUpstreamError } from '../errors/index.js';
 import type { Telemetry } from '../observability/events.js';
 import { elapsedMs } from '../observability/events.js';
-import { hopByHopPass, responseFramingIssue, shouldRetryStale } from '../policy/index.js';
+import { collapseIdenticalLengths, hopByHopPass, responseFramingIssue, shouldRetryStale } from '../policy/index.js';
 import type { HopPassOptions } from '../policy/index.js';
 import type { UpstreamPools } from '../upstream/pools.js';
 import type { ResponseSink, UpstreamConnection } from '../upstream/connection.js';
@@ -153,8 +153,16 @@ export class Exchange implements ResponseSink {
   }
 
   onHead(head: ParsedHead): void {
-    const raw = head.rawHeaders;
-    const framing = responseFramingIssue(raw);
+    let raw: readonly string[] = head.rawHeaders;
+    let framing = responseFramingIssue(raw);
+    if (framing !== undefined && framing.startsWith('several Content-Length')) {
+      // Identical repeated lines are one length (issue 17, 13); the client gets it once.
+      const collapsed = collapseIdenticalLengths(raw);
+      if (collapsed !== undefined) {
+        raw = collapsed;
+        framing = undefined;
+      }
+    }
     if (framing !== undefined) {
       // SPEC §5.3 for responses: nothing is relayed; onError answers 502 and the upstream socket is not reused.
       const origin = this.#up!.origin;
