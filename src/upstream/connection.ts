@@ -147,9 +147,21 @@ export class UpstreamConnection {
     if (this.#sink !== sink) return; // aborted from onSocket
     const socket = this.#socket;
     socket.setTimeout(this.#owner.timeouts.response);
-    const body = req.body;
+    let body = req.body;
     this.#chunked = body !== null && !hasField(req.headers, CONTENT_LENGTH);
-    socket.write(requestHead(req.method, req.target, req.headers, this.#last, this.#chunked), 'latin1');
+    // A body of unknown length that has already arrived in full (a small one, or one that waited for a connection)
+    // goes out with its Content-Length, in the same write as the head, as undici does.
+    const whole = this.#chunked ? bufferedBody(body!) : undefined;
+    if (whole !== undefined) {
+      this.#chunked = false;
+      body = null;
+      socket.cork();
+      socket.write(requestHead(req.method, req.target, req.headers, this.#last, false, whole.length), 'latin1');
+      socket.write(whole);
+      socket.uncork();
+    } else {
+      socket.write(requestHead(req.method, req.target, req.headers, this.#last, this.#chunked), 'latin1');
+    }
     this.#body = body;
     this.#bodyDone = body === null;
     if (body !== null) {
@@ -362,6 +374,19 @@ export class UpstreamConnection {
     this.close(reason, true);
     sink?.onError(err, anyByte);
   }
+}
+
+/**
+ * The whole body when the stream has already ended and holds every byte in its buffer (undici's `bodyLength` test on
+ * the stream's state), else undefined. `read(0)` first lets a stream that has seen its end say so.
+ */
+function bufferedBody(body: Readable): Buffer | undefined {
+  body.read(0);
+  const state = (body as unknown as { _readableState?: { ended?: boolean; objectMode?: boolean } })._readableState;
+  if (state?.ended !== true || state.objectMode === true || body.readableFlowing === true) return undefined;
+  const chunks: Buffer[] = [];
+  for (let c = body.read() as Buffer | null; c !== null; c = body.read() as Buffer | null) chunks.push(c);
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
 /** True when `headers` has a field named `name` (lowercase); the length test spares most lowercasing. */
