@@ -56,7 +56,7 @@ export class OriginPool implements ConnectionOwner {
   #queue: Waiter[] = [];
   #queueTimer: NodeJS.Timeout | undefined;
   #closing: UpstreamCloseReason | undefined;
-  #whenEmpty: (() => void) | undefined;
+  readonly #whenEmpty: (() => void)[] = [];
 
   constructor(s: PoolSettings, target: DialTarget, connector: Connector, closing: boolean) {
     this.#s = s;
@@ -117,7 +117,7 @@ export class OriginPool implements ConnectionOwner {
     this.#idle.length = 0;
     if (this.#all.size === 0 && this.#oneShots.size === 0) return Promise.resolve();
     return new Promise((resolve) => {
-      this.#whenEmpty = resolve;
+      this.#whenEmpty.push(resolve);
     });
   }
 
@@ -144,8 +144,8 @@ export class OriginPool implements ConnectionOwner {
     this.#oneShots.delete(conn);
     const i = this.#idle.indexOf(conn);
     if (i >= 0) this.#idle.splice(i, 1);
-    if (this.#all.size === 0 && this.#oneShots.size === 0 && this.#whenEmpty !== undefined) {
-      this.#whenEmpty();
+    if (this.#all.size === 0 && this.#oneShots.size === 0 && this.#whenEmpty.length > 0) {
+      for (const resolve of this.#whenEmpty.splice(0)) resolve();
       return;
     }
     this.#dialIfRoom();
