@@ -106,6 +106,7 @@ export const configSchema = z.strictObject({
     connectTimeout: ms,
     responseTimeout: ms.describe('time to the response head → 504'),
     bodyTimeout: ms.describe('max idle time between response body chunks; 0 disables'),
+    queueTimeout: ms.describe('max wait for a free connection when the pool is full → 503; 0 disables'),
     maxOrigins: positiveInt.describe('pools kept; the least recently used idle pool is evicted beyond this'),
     retryStale: z.boolean().describe('retry idempotent bodyless requests once after a stale-socket failure'),
     tcpKeepAlive: z.boolean(),

@@ -21,6 +21,8 @@ export const ERROR_STATUS = {
   UPSTREAM_BODY_TIMEOUT: 504,
   /** The origin closed before the promised end of the body (SPEC §5.2; after the head: abort downstream). */
   UPSTREAM_TRUNCATED: 502,
+  /** No upstream connection became free within upstream.queueTimeout (the origin's pool stayed full). */
+  UPSTREAM_QUEUE_TIMEOUT: 503,
   /** Any other upstream failure. */
   UPSTREAM_ERROR: 502,
   /** The request target is not usable (origin-form in forward mode, bad URI). */
