@@ -19,11 +19,14 @@ export class ParentTunnelAgent extends http.Agent {
   readonly #target: UpstreamTarget;
   /** The parent that carried the tunnel, once known (for the request's log entry). */
   parent: ParentProxy | undefined;
+  /** The parent tried first: the route named when every attempt failed. */
+  readonly first: string | undefined;
 
   /** `order`: the parents to try, in order; `authorization`: this hop's credentials for the parent dialled. */
   constructor(parents: ParentSet, order: readonly ParentProxy[], target: UpstreamTarget, authorization: (p: ParentProxy) => string | undefined) {
     super({ keepAlive: false });
     this.#target = target;
+    this.first = order[0]?.key;
     const authority = target.hostname.includes(':') ? `[${target.hostname}]:${target.port}` : `${target.hostname}:${target.port}`;
     this.#open = async () => {
       const got = await parents.tunnel(order, authority, authorization, undefined, {});

@@ -249,7 +249,7 @@ class WebSocketAttempt implements TunnelMember {
         bytes,
         started: this.#started,
         error: err?.code,
-        route: this.#origin === undefined ? undefined : this.#agent === undefined ? 'direct' : this.#agent.parent?.key,
+        route: this.#origin === undefined ? undefined : this.#agent === undefined ? 'direct' : (this.#agent.parent?.key ?? this.#agent.first),
       }),
     });
   }

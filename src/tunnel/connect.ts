@@ -193,6 +193,8 @@ class ConnectAttempt implements TunnelMember {
         client.off('close', onClientClose);
         this.#abort = undefined;
         deps.tunnels.delete(this);
+        // Through parents, the one that failed or refused is named by the error (issue 13).
+        if (parents !== undefined) this.#route = err.origin ?? parents[0]?.key;
         if (err.code === 'CLIENT_ABORTED' || client.destroyed) {
           this.#record(499, new ProxyError('CLIENT_ABORTED', 'client went away', { leg: 'downstream', phase: 'connect' }));
           return;

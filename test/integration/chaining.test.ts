@@ -98,6 +98,8 @@ describe('through a parent proxy', () => {
     expect(tunnel.status).toBe(502);
     expect(tunnel.head).not.toMatch(/proxy-authenticate/i);
     expect((await readToEnd(tunnel.socket, tunnel.rest)).toString()).toContain('answered 407');
+    const connect = requestLogs(proxy.logs).find((e) => e['method'] === 'CONNECT');
+    expect(connect).toMatchObject({ status: 502, error: 'PARENT_AUTH_REQUIRED', route: parent.url });
   });
 
   it('a parent answering garbage: 502, nothing relayed', async () => {
