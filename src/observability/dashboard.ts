@@ -130,7 +130,9 @@ const SCRIPT = `
       set(c.ratio, u.reuseRatio, (u.reuseRatio * 100).toFixed(1) + '%'); c.ratio.className = ratioClass(u.reuseRatio);
       set(c.active, u.socketsActive); set(c.idle, u.socketsIdle); set(c.busy, u.socketsBusy);
       set(c.created, u.socketsCreated); set(c.requests, u.requests);
-      c.closes.textContent = 'closed: ' + reasons(u.socketsClosed);
+      // Issue 13: a parent proxy's pool is an origin card too, marked as such, with its failovers.
+      var par = s.upstream.parents ? s.upstream.parents[origin] : undefined;
+      c.closes.textContent = 'closed: ' + reasons(u.socketsClosed) + (par ? ' \u00b7 parent proxy, failovers ' + fmt(par.failovers) : '');
       var p = prev === null ? undefined : prev.upstream.origins[origin];
       if (prev !== null) {
         push(c.hist, rate(u.requests, p ? p.requests : 0, dt), rate(u.socketsCreated, p ? p.socketsCreated : 0, dt));

@@ -254,6 +254,29 @@ describe('through a parent proxy', () => {
     expect(parent.requests.map((r) => r.line)).toEqual([`GET http://svc.test:${origin.port}/via-parent HTTP/1.1`]);
     expect(origin.seen.map((r) => r.url)).toEqual(['/via-parent', '/direct']);
   });
+
+  it('upstream.origins applies to a parent by its key (here: a new connection per request)', async () => {
+    const origin = track(await startOrigin());
+    const parent = track(await startCountingParent());
+    const proxy = track(await chained({ proxy: parent.url, origins: [{ origin: parent.url, maxRequestsPerSocket: 1 }] }));
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    defer(() => agent.destroy());
+    for (const p of ['/1', '/2', '/3']) expect((await viaProxy(proxy.port, `http://app.test:${origin.port}${p}`, { agent })).status).toBe(200);
+    expect(parent.connections()).toBe(3);
+  });
+
+  it('a parent that accepts but never answers: 504 naming the parent, for requests and tunnels', async () => {
+    const parent = track(await startCountingParent());
+    parent.behaviour = 'hang';
+    const proxy = track(await chained({ proxy: parent.url, responseTimeout: 300 }));
+    const res = await viaProxy(proxy.port, 'http://app.test:9/');
+    expect(res.status).toBe(504);
+    expect(res.body.toString()).toContain(parent.url);
+    const tunnel = await connectVia(proxy.port, 'app.test:9');
+    defer(() => tunnel.socket.destroy());
+    expect(tunnel.status).toBe(504);
+    expect((await readToEnd(tunnel.socket, tunnel.rest)).toString()).toContain(`parent ${parent.url}`);
+  });
 });
 
 /** An origin-form GET straight to a (gateway) port. */
