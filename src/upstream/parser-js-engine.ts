@@ -16,6 +16,7 @@
  * - EOF inside a status line is an error (it ended silently).
  */
 import { createRequire } from 'node:module';
+import { transferEncodingChunked } from './parser-engines.js';
 import type { RawCallbacks, RawEngine, RawError } from './parser-engines.js';
 
 interface JsParserBase {
@@ -85,11 +86,10 @@ function framingOf(fields: readonly string[]): Framing {
       if (length !== null && length !== n) return { chunked, length, error: parseError('HPE_UNEXPECTED_CONTENT_LENGTH', 'Duplicate Content-Length') };
       length = n;
     } else if (name === 'transfer-encoding') {
-      te = true;
-      const codings = value.split(',');
-      for (const c of codings) {
-        const coding = c.trim();
-        if (coding !== '') chunked = coding.toLowerCase() === 'chunked';
+      const last = transferEncodingChunked(value);
+      if (last !== undefined) {
+        te = true;
+        chunked = last;
       }
     }
   }
