@@ -6,7 +6,7 @@
  */
 import type http from 'node:http';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, LookupFunction } from 'node:net';
 import type { Config } from './config/schema.js';
 import { isLoopbackHost } from './config/validate.js';
 import { ConnectionTracker } from './downstream/connections.js';
@@ -34,6 +34,7 @@ import type { ListenerPlan } from './routes.js';
 import { ConnectHandler } from './tunnel/connect.js';
 import { Tunnels } from './tunnel/registry.js';
 import { UpstreamPools } from './upstream/pools.js';
+import { Connector } from './upstream/connector.js';
 
 export interface Address {
   readonly host: string;
@@ -71,6 +72,10 @@ export interface ProxyOptions {
   readonly logger?: Logger;
   /** Fixed instance id (tests); a random `hw-xxxxxx` by default. */
   readonly instanceId?: string;
+  /** Name resolution for upstream dials (tests inject one to answer differently from the access check). */
+  readonly lookup?: LookupFunction;
+  /** All addresses of a name, for the access guard's checks (tests inject one); the system resolver by default. */
+  readonly resolveAll?: (hostname: string) => Promise<string[]>;
 }
 
 function listenOn(server: http.Server, host: string, port: number): Promise<Address> {
@@ -215,19 +220,30 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
     pseudonym: config.via.pseudonym,
     instanceId,
     checkDestinations: config.mode === 'forward',
+    ...(opts.resolveAll === undefined ? {} : { resolveAll: opts.resolveAll }),
+  });
+  const connector = new Connector({
+    telemetry,
+    connectTimeout: config.upstream.connectTimeout,
+    noDelay: config.upstream.noDelay,
+    tcpKeepAlive: config.upstream.tcpKeepAlive,
+    tcpKeepAliveInitialDelay: config.upstream.tcpKeepAliveInitialDelay,
+    vet: (host, address, port) => guard.vetConnection(host, address, port),
+    lookup: opts.lookup,
   });
   const limits = connectionLimits(config.downstream, tracker, telemetry);
   const shared: Shared = {
     config,
     telemetry,
     tracker,
-    pools: new UpstreamPools(config.upstream, telemetry, (host, address, port) => guard.vetConnection(host, address, port)),
+    pools: new UpstreamPools(config.upstream, telemetry, connector),
     tunnels,
     connect: new ConnectHandler({
       telemetry,
       tracker,
       tunnels,
       tunnel: config.tunnel,
+      connector,
       enabled: config.mode === 'forward',
       admit: async (req, hostname, port, conn) => {
         const v = await guard.admitTunnel(req.rawHeaders, hostname, port, conn);

@@ -10,20 +10,17 @@
  * `upstream.origins` overrides `maxSockets`, `idleTimeout` and `maxRequestsPerSocket` for single origins (a legacy
  * next hop that mishandles persistent connections gets `maxRequestsPerSocket: 1`, the rest keep pooling).
  */
-import { Client, Pool, buildConnector } from 'undici';
+import { Client, Pool } from 'undici';
+import type { buildConnector } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config/schema.js';
 import type { Telemetry } from '../observability/events.js';
 import { originKey } from '../policy/target.js';
+import type { Connector } from './connector.js';
 import { UpstreamSocket, closeReason, tagSocket } from './sockets.js';
 
 type UpstreamConfig = Config['upstream'];
 
-/**
- * Checks the address a new upstream socket actually connected to (issue 7: access rules, cloud-metadata and loop
- * protection that no DNS answer can dodge). Returns the error to fail the request with, or undefined to use it.
- */
-export type ConnectionVetter = (hostname: string, address: string | undefined, port: number) => Error | undefined;
 
 /** The settings one origin's pool uses: the upstream defaults, or its `upstream.origins` entry where it has one. */
 interface OriginLimits {
@@ -42,9 +39,7 @@ export class UpstreamPools {
   readonly #cfg: UpstreamConfig;
   readonly #telemetry: Telemetry;
   readonly #pools = new Map<string, PoolEntry>();
-  readonly #connect: buildConnector.connector;
-  readonly #vet: ConnectionVetter | undefined;
-  #nextSocketId = 1;
+  readonly #dialer: Connector;
   /** The most recently used entry: the last one in Map (LRU) order. */
   #newest: PoolEntry | undefined;
   #closing = false;
@@ -52,7 +47,7 @@ export class UpstreamPools {
   /** `upstream.origins`, by pool key (`scheme://host:port`, as requests are keyed: policy/target.ts `originKey`). */
   readonly #perOrigin = new Map<string, OriginLimits>();
 
-  constructor(cfg: UpstreamConfig, telemetry: Telemetry, vet?: ConnectionVetter) {
+  constructor(cfg: UpstreamConfig, telemetry: Telemetry, connector: Connector) {
     this.#cfg = cfg;
     this.#telemetry = telemetry;
     this.#defaults = { maxSockets: cfg.maxSockets, idleTimeout: cfg.idleTimeout, maxRequestsPerSocket: cfg.maxRequestsPerSocket };
@@ -66,13 +61,7 @@ export class UpstreamPools {
         maxRequestsPerSocket: o.maxRequestsPerSocket ?? cfg.maxRequestsPerSocket,
       });
     }
-    this.#vet = vet;
-    this.#connect = buildConnector({
-      timeout: cfg.connectTimeout,
-      keepAlive: cfg.tcpKeepAlive,
-      keepAliveInitialDelay: cfg.tcpKeepAliveInitialDelay,
-      noDelay: cfg.noDelay,
-    });
+    this.#dialer = connector;
   }
 
   /**
@@ -162,32 +151,22 @@ export class UpstreamPools {
     const l = this.#limits(origin);
     const limits = { maxRequests: l.maxRequestsPerSocket, idleTimeout: l.idleTimeout };
     return (opts, callback) => {
-      const started = performance.now();
-      this.#connect(opts, (err, socket) => {
-        if (err !== null) {
-          const code = (err as { code?: string }).code ?? err.name;
-          this.#telemetry.emit({ type: 'upstream.connect-error', origin, code });
-          callback(err, null);
-          return;
-        }
-        const refused = this.#vet?.(opts.hostname.replace(/^\[(.*)\]$/, '$1'), socket.remoteAddress, socket.remotePort ?? 0);
-        if (refused !== undefined) {
-          socket.destroy();
-          this.#telemetry.emit({ type: 'upstream.connect-error', origin, code: (refused as { code?: string }).code ?? refused.name });
-          callback(refused, null);
-          return;
-        }
-        const record = new UpstreamSocket(this.#nextSocketId++, origin);
-        if (this.#closing) record.presetReason = 'shutdown';
-        sockets.add(record);
-        tagSocket(socket, record, (r) => {
-          sockets.delete(r);
-          const reason = closeReason(r, limits);
-          this.#telemetry.emit({ type: 'upstream.close', origin, socket: r.id, reason, requests: r.requests });
-        });
-        this.#telemetry.emit({ type: 'upstream.open', origin, socket: record.id, connectMs: performance.now() - started });
-        callback(null, socket);
-      });
+      const target = { origin, secure: opts.protocol === 'https:', hostname: opts.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(opts.port) };
+      this.#dialer.dial(target).then(
+        ({ socket, id, connectMs }) => {
+          const record = new UpstreamSocket(id, origin);
+          if (this.#closing) record.presetReason = 'shutdown';
+          sockets.add(record);
+          tagSocket(socket, record, (r) => {
+            sockets.delete(r);
+            const reason = closeReason(r, limits);
+            this.#telemetry.emit({ type: 'upstream.close', origin, socket: r.id, reason, requests: r.requests });
+          });
+          this.#telemetry.emit({ type: 'upstream.open', origin, socket: record.id, connectMs });
+          callback(null, socket);
+        },
+        (err: Error) => callback(err, null),
+      );
     };
   }
 
