@@ -124,6 +124,7 @@ const CASES: Case[] = [
   { name: 'truncated chunked body', input: `${OK}Transfer-Encoding: chunked\r\n\r\n5\r\nhel`, error: 'HPE_INVALID_EOF_STATE', messages: [{ body: 'hel', trailers: undefined }] },
   { name: 'truncated head', input: `${OK}Content-Le`, error: 'HPE_INVALID_EOF_STATE', messages: [] },
   { name: 'truncated status line', input: 'HTTP/1.1 2', error: 'HPE_INVALID_EOF_STATE', messages: [] },
+  { name: 'stray CR and LF between responses are skipped', input: `${OK}Content-Length: 0\r\n\r\n\n\r\r\n${OK}Content-Length: 0\r\n\r\n`, messages: [done(''), done('')] },
   { name: 'EOF between responses is clean', input: `${OK}Content-Length: 1\r\n\r\na`, messages: [done('a')] },
   {
     name: 'several responses on one stream (keep-alive), bodies containing HTTP/',
