@@ -125,6 +125,8 @@ interface Shared {
   readonly telemetry: Telemetry;
   readonly tracker: ConnectionTracker;
   readonly pools: UpstreamPools;
+  /** Dials every upstream socket: the pools', CONNECT tunnels', WebSocket upgrades' (SPEC §4.8). */
+  readonly connector: Connector;
   readonly tunnels: Tunnels;
   readonly connect: ConnectHandler;
   readonly additions: RequestAdditions;
@@ -161,7 +163,7 @@ function createListener(s: Shared, plan: ListenerPlan): http.Server {
     resolve: plan.resolve,
     additions,
     responseVia,
-    connectTimeout: config.upstream.connectTimeout,
+    connector: s.connector,
     responseTimeout: config.upstream.responseTimeout,
     idleTimeout: config.tunnel.idleTimeout,
     gate: s.gate,
@@ -253,6 +255,7 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
     telemetry,
     tracker,
     pools: new UpstreamPools(config.upstream, telemetry, connector),
+    connector,
     tunnels,
     connect: new ConnectHandler({
       telemetry,

@@ -45,6 +45,16 @@ export interface RawEngine {
   close(): void;
 }
 
+/**
+ * llhttp's reading of one Transfer-Encoding line: undefined when the value is empty (llhttp ignores the line), else
+ * whether `chunked` is its final coding — `chunked,` and `chunked;q=1` are not (then the body runs to EOF).
+ */
+export function transferEncodingChunked(value: string): boolean | undefined {
+  const v = value.trim();
+  if (v === '') return undefined;
+  return /(?:^|,)[ \t]*chunked$/i.test(v);
+}
+
 /** Slack between the wrapper's own head-size limit and the engine's internal one (see response-parser.ts). */
 export const ENGINE_HEADER_SLACK = 256;
 

@@ -13,9 +13,10 @@
  *   Content-Length is an error, and the body is chunked only when `chunked` is the final coding (otherwise the body
  *   runs to EOF, RFC 9112 §6.3 rule 4) — it used to say "chunked wins";
  * - chunk-size lines: hex digits then `;ext[=value]` extensions, nothing else (it used `parseInt`, so `zz` was 0);
- * - EOF inside a status line is an error (it ended silently).
+ * - EOF inside a status line is an error (it ended silently); stray CR and LF bytes between messages are skipped.
  */
 import { createRequire } from 'node:module';
+import { transferEncodingChunked } from './parser-engines.js';
 import type { RawCallbacks, RawEngine, RawError } from './parser-engines.js';
 
 interface JsParserBase {
@@ -85,11 +86,10 @@ function framingOf(fields: readonly string[]): Framing {
       if (length !== null && length !== n) return { chunked, length, error: parseError('HPE_UNEXPECTED_CONTENT_LENGTH', 'Duplicate Content-Length') };
       length = n;
     } else if (name === 'transfer-encoding') {
-      te = true;
-      const codings = value.split(',');
-      for (const c of codings) {
-        const coding = c.trim();
-        if (coding !== '') chunked = coding.toLowerCase() === 'chunked';
+      const last = transferEncodingChunked(value);
+      if (last !== undefined) {
+        te = true;
+        chunked = last;
       }
     }
   }
@@ -129,6 +129,10 @@ class StrictJsParser extends (Base as unknown as new (type?: string) => JsParser
   }
 
   RESPONSE_LINE(): void {
+    // llhttp skips any CR and LF bytes before a status line (between messages); http-parser-js wants whole lines.
+    const chunk = this.chunk!;
+    while (this.line === '' && this.offset < this.end && (chunk[this.offset] === 0x0d || chunk[this.offset] === 0x0a)) this.offset++;
+    if (this.offset >= this.end) return;
     const line = this.consumeLine();
     if (line === undefined || line === '') return;
     const m = STATUS_LINE.exec(line);

@@ -5,27 +5,42 @@
  *     values; and
  * (2) reject `ICE/` and `RTSP/` status lines, which llhttp parses like `HTTP/` ones (its callbacks do not say which).
  *
- * llhttp's callbacks carry no offsets, so the input is cut before every `HTTP/` (Buffer#indexOf, native): a head that
- * begins while the parser is idle at the start of a piece starting with `HTTP/` begins there; any other head began
- * inside its piece, so only a proper prefix of `HTTP/` (`H`, `HT`, `HTT`, `HTTP`) can sit at the piece's end — that
- * suffix is where it began, and the check at headers-complete confirms the head really starts with `HTTP/`. The head
- * bytes are kept (views while `execute` runs, one copy if a head spans reads) until its headers are complete.
+ * llhttp's callbacks carry no offsets, so the input is cut before every `HTTP/`, `ICE/` and `RTSP/` (the only
+ * protocol names llhttp accepts; Buffer#indexOf, native). The first head that begins in a piece while the parser was
+ * idle at its start begins at the piece's first byte that is not CR or LF (llhttp skips empty lines between
+ * messages). Any other head began inside its piece after a message ended there; its protocol name cannot be whole in
+ * the piece (that would have been a cut), so a proper prefix of one (`H`…`HTTP`, `I`…`ICE`, `R`…`RTSP`, never two at
+ * once) ends the piece, and that is where it began. Headers-complete then checks the head starts with `HTTP/`. The
+ * head bytes are kept (views while `execute` runs, one copy if a head spans reads) until its headers are complete.
  *
  * A state machine over one engine instance (replaced on a duplicate Content-Length), kept in one file.
  */
 import type { RawCallbacks, RawEngine, RawError } from './parser-engines.js';
 
 const HTTP = Buffer.from('HTTP/', 'latin1');
+const PROTOCOLS = [HTTP, Buffer.from('ICE/', 'latin1'), Buffer.from('RTSP/', 'latin1')];
 /** Same length (14) as `content-length`, so offsets in the stream do not move; a token no origin sends. */
 const PLACEHOLDER = 'x-Dup-C-LENGTH';
 const PLACEHOLDER_BYTES = Buffer.from(PLACEHOLDER, 'latin1');
 
-/** Length of the longest suffix of `piece` that is a proper prefix of `HTTP/` (0 when none). */
-function httpPrefixSuffix(piece: Buffer): number {
-  for (let k = Math.min(4, piece.length); k > 0; k--) {
-    if (piece.subarray(piece.length - k).equals(HTTP.subarray(0, k))) return k;
+/** Length of the suffix of `piece` that is a proper prefix of a protocol name (0 when none). */
+function protocolPrefixSuffix(piece: Buffer): number {
+  for (const p of PROTOCOLS) {
+    for (let k = Math.min(p.length - 1, piece.length); k > 0; k--) {
+      if (piece.subarray(piece.length - k).equals(p.subarray(0, k))) return k;
+    }
   }
   return 0;
+}
+
+/** The next offset after `from` where a protocol name starts in `buf`, or buf.length. */
+function nextCut(buf: Buffer, from: number): number {
+  let next = buf.length;
+  for (const p of PROTOCOLS) {
+    const i = buf.indexOf(p, from);
+    if (i !== -1 && i < next) next = i;
+  }
+  return next;
 }
 
 interface Rename {
@@ -77,8 +92,7 @@ export class HeadTracker implements RawEngine, RawCallbacks {
   #run(buf: Buffer): number | RawError {
     let pos = 0;
     while (pos < buf.length && !this.#upgraded) {
-      let next = buf.indexOf(HTTP, pos + 1);
-      if (next === -1) next = buf.length;
+      const next = nextCut(buf, pos + 1);
       const piece = buf.subarray(pos, next);
       this.#piece = piece;
       this.#pieceIdle = this.#idle;
@@ -169,11 +183,13 @@ export class HeadTracker implements RawEngine, RawCallbacks {
     this.#inHead = true;
     this.#parts = [];
     this.#fields = [];
-    if (this.#begunInPiece++ === 0 && this.#pieceIdle && piece.subarray(0, 5).equals(HTTP)) {
-      this.#startInPiece = 0;
+    if (this.#begunInPiece++ === 0 && this.#pieceIdle) {
+      let start = 0;
+      while (start < piece.length && (piece[start] === 0x0d || piece[start] === 0x0a)) start++;
+      this.#startInPiece = start;
       this.#startKnown = true;
     } else {
-      const k = httpPrefixSuffix(piece);
+      const k = protocolPrefixSuffix(piece);
       this.#startInPiece = piece.length - k;
       this.#startKnown = k > 0;
     }

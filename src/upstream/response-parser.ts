@@ -22,10 +22,11 @@
  * - `shouldKeepAlive` is computed here, the same for both engines, after the body decision: HTTP/1.1 without
  *   `Connection: close`, or HTTP/1.0 with `Connection: keep-alive`, and a message that does not need EOF to end
  *   (so a bodiless response to HEAD without a length stays reusable, which llhttp's own verdict misses).
+ * - Data after a message that is not persistent is `HPE_CLOSED_CONNECTION` (empty lines aside), as llhttp has it.
  * - After an error the parser is dead: every later `execute`/`finish` returns the same error, no callback fires.
  * - Handlers may call `destroy()` from a callback; the native parser is released once `execute` returns.
  */
-import { ENGINE_HEADER_SLACK, llhttpShapeProblem, openJsEngine, openLlhttp } from './parser-engines.js';
+import { ENGINE_HEADER_SLACK, llhttpShapeProblem, openJsEngine, openLlhttp, transferEncodingChunked } from './parser-engines.js';
 import type { RawCallbacks, RawEngine, RawError } from './parser-engines.js';
 import { HeadTracker } from './response-parser-heads.js';
 
@@ -129,10 +130,10 @@ function needsEof(fields: readonly string[]): boolean {
     const n = fields[i]!;
     if (n.length === 14 && n.toLowerCase() === 'content-length') length = true;
     else if (n.length === 17 && n.toLowerCase() === 'transfer-encoding') {
-      te = true;
-      for (const c of fields[i + 1]!.split(',')) {
-        const coding = c.trim();
-        if (coding !== '') chunked = coding.toLowerCase() === 'chunked';
+      const last = transferEncodingChunked(fields[i + 1]!);
+      if (last !== undefined) {
+        te = true;
+        chunked = last;
       }
     }
   }
@@ -149,6 +150,7 @@ class Parser implements ResponseParser, RawCallbacks {
   #fields: string[] = [];
   #expected: string[] = [];
   #interim = false;
+  #closed = false;
   #error: ResponseParseError | undefined;
   #pending: ResponseParseError | undefined;
   #executing = false;
@@ -248,6 +250,8 @@ class Parser implements ResponseParser, RawCallbacks {
 
   headersComplete(major: number, minor: number, given: string[] | undefined, status: number, text: string): number {
     if (!this.#live()) return -1;
+    // A message after one that was not persistent (RFC 9112 §9.6); llhttp refuses this itself.
+    if (this.#closed) return this.#reject('HPE_CLOSED_CONNECTION', 'Data after `Connection: close`');
     const fields = given === undefined || given.length === 0 ? this.#fields : this.#fields.concat(given);
     this.#fields = [];
     if (fields.length > this.#maxCount * 2) return this.#reject('HPE_HEADER_OVERFLOW_COUNT', 'Too many header fields');
@@ -272,6 +276,7 @@ class Parser implements ResponseParser, RawCallbacks {
       upgrade,
     };
     this.#state = upgrade ? State.Upgraded : State.Body;
+    this.#closed = !head.shouldKeepAlive;
     this.#handlers.onHead(head);
     if (upgrade) return 2;
     return bodiless ? 1 : 0;

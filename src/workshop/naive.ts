@@ -16,7 +16,8 @@
  *   back, so a `keep-alive` one is kept alive (RFC 9112 §9.3 forbids it); otherwise the origin's value is relayed, and
  *   the `close` it answers to the proxy's own `Connection: close` closes the client's connection too.
  *
- * The only importer of the http-proxy package (STYLE: one importer per third-party library). Loopback only.
+ * The only importer of http-proxy-3 (STYLE: one importer per third-party library): WebSocket upgrades no longer use it
+ * (forward/upgrade.ts relays them on hopwise's own connector and response parser, issue 17). Loopback only.
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';

@@ -97,6 +97,10 @@ const CASES: Case[] = [
   { name: 'HTTP/1.0 without keep-alive is not persistent', input: 'HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\na', messages: [done('a', { version: '1.0', keepAlive: false })] },
   { name: 'HTTP/1.0 with keep-alive is', input: 'HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\na', messages: [done('a', { keepAlive: true })] },
   { name: 'Connection: close', input: `${OK}Connection: x, close\r\nContent-Length: 1\r\n\r\na`, messages: [done('a', { keepAlive: false })] },
+  { name: 'a response after Connection: close', input: `${OK}Connection: close\r\nContent-Length: 0\r\n\r\n${OK}Content-Length: 0\r\n\r\n`, error: 'HPE_CLOSED_CONNECTION', messages: [done('', { keepAlive: false })] },
+  { name: 'empty lines after Connection: close', input: `${OK}Connection: close\r\nContent-Length: 0\r\n\r\n\r\n`, messages: [done('', { keepAlive: false })] },
+  { name: 'chunked, (a trailing comma) runs to EOF', input: `${OK}Transfer-Encoding: chunked,\r\n\r\n0\r\n\r\n`, messages: [done('0\r\n\r\n', { keepAlive: false })] },
+  { name: 'an empty Transfer-Encoding line is ignored', input: `${OK}Transfer-Encoding:\r\nContent-Length: 1\r\n\r\nq`, messages: [done('q', { keepAlive: true })] },
   { name: 'a status without reason', input: 'HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n', messages: [done('', { text: '' })] },
   {
     name: 'header count at the limit',
@@ -120,6 +124,7 @@ const CASES: Case[] = [
   { name: 'truncated chunked body', input: `${OK}Transfer-Encoding: chunked\r\n\r\n5\r\nhel`, error: 'HPE_INVALID_EOF_STATE', messages: [{ body: 'hel', trailers: undefined }] },
   { name: 'truncated head', input: `${OK}Content-Le`, error: 'HPE_INVALID_EOF_STATE', messages: [] },
   { name: 'truncated status line', input: 'HTTP/1.1 2', error: 'HPE_INVALID_EOF_STATE', messages: [] },
+  { name: 'stray CR and LF between responses are skipped', input: `${OK}Content-Length: 0\r\n\r\n\n\r\r\n${OK}Content-Length: 0\r\n\r\n`, messages: [done(''), done('')] },
   { name: 'EOF between responses is clean', input: `${OK}Content-Length: 1\r\n\r\na`, messages: [done('a')] },
   {
     name: 'several responses on one stream (keep-alive), bodies containing HTTP/',
