@@ -100,6 +100,7 @@ export const configSchema = z.strictObject({
     tcpKeepAlive: z.boolean(),
     tcpKeepAliveInitialDelay: ms,
     noDelay: z.boolean(),
+    ca: z.string().min(1).nullable().describe('PEM file of extra CAs trusted for https origins (besides the system store); null = none'),
     origins: z.array(originSettings).describe('per-origin overrides of maxSockets, idleTimeout and maxRequestsPerSocket'),
   }),
   tunnel: z.strictObject({
