@@ -5,7 +5,9 @@
  * pools, the connection tracker, the tunnels and the statistics.
  */
 import type http from 'node:http';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import type { AddressInfo, LookupFunction } from 'node:net';
 import type { Config } from './config/schema.js';
 import { isLoopbackHost } from './config/validate.js';
@@ -211,6 +213,21 @@ async function shutdown(
   finished();
 }
 
+/**
+ * `upstream.ca`: extra CAs for https origins, added to Node's bundled store (tls.connect's `ca` replaces the store, so
+ * both are passed). Read once at start-up.
+ */
+function upstreamCa(path: string | null): string[] | undefined {
+  if (path === null) return undefined;
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`upstream.ca: cannot read ${path}: ${(err as Error).message}`);
+  }
+  return [...tls.rootCertificates, pem];
+}
+
 /** Create a proxy for a validated config (forward or gateway mode). No sockets are opened until `listen()`. */
 export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
   if (config.mode !== 'forward' && config.mode !== 'gateway') {
@@ -246,6 +263,7 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
     tcpKeepAliveInitialDelay: config.upstream.tcpKeepAliveInitialDelay,
     vet: vetWithParents(chaining, isSelf, (host, address, port) => guard.vetConnection(host, address, port)),
     lookup: opts.lookup,
+    ca: upstreamCa(config.upstream.ca),
   });
   const parents = new ParentSet({ connector, telemetry, retryAfter: config.upstream.proxyRetryAfter, responseTimeout: config.upstream.responseTimeout });
   const plans = listenerPlans(config, chaining.router);

@@ -112,6 +112,7 @@ export const configSchema = z.strictObject({
     tcpKeepAlive: z.boolean(),
     tcpKeepAliveInitialDelay: ms,
     noDelay: z.boolean(),
+    ca: z.string().min(1).nullable().describe('PEM file of extra CAs trusted for https origins (besides the system store); null = none'),
     origins: z.array(originSettings).describe('per-origin overrides of maxSockets, idleTimeout and maxRequestsPerSocket'),
     proxy: z
       .union([proxyList, z.strictObject({ http: proxyList.nullable().optional(), https: proxyList.nullable().optional() })])

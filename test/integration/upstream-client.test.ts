@@ -3,14 +3,20 @@
  * responses, bodiless 304s, unsolicited 100s, duplicate identical Content-Length, invalid status codes, too many
  * response fields, no non-replayable request on a long-idle socket, and a bounded wait for a socket.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useCleanup } from '../helpers/cleanup.js';
 import { startOrigin } from '../helpers/origin.js';
 import { startProxy, viaProxy } from '../helpers/proxy.js';
 import { RawClient, header, within } from '../helpers/raw.js';
 import { HANG, okResponse, startScriptedOrigin } from '../helpers/scripted-origin.js';
+import { selfSignedCert } from '../helpers/tunnel.js';
 
-const { track } = useCleanup();
+const { track, defer } = useCleanup();
 
 /** Resolves after `ms` (only where the passing of idle time is itself the condition under test). */
 const idleFor = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -143,5 +149,41 @@ describe('upstream.queueTimeout (issue 17, C)', () => {
     expect(res.body.toString()).toContain('no upstream connection free within 300 ms');
     expect(performance.now() - started).toBeGreaterThanOrEqual(250);
     expect(proxy.stats().upstream.totals.errors.UPSTREAM_QUEUE_TIMEOUT).toBe(1);
+  });
+});
+
+describe('https origins (TLS on the connector)', () => {
+  async function httpsOrigin(): Promise<{ port: number; certFile: string }> {
+    const { key, cert } = selfSignedCert();
+    const server = https.createServer({ key, cert }, (_req, res) => {
+      res.writeHead(200, { 'Content-Length': 3 });
+      res.end('tls');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    defer(() => new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    }));
+    const dir = mkdtempSync(join(tmpdir(), 'hopwise-ca-'));
+    defer(() => rmSync(dir, { recursive: true, force: true }));
+    const certFile = join(dir, 'ca.pem');
+    writeFileSync(certFile, cert);
+    return { port: (server.address() as AddressInfo).port, certFile };
+  }
+
+  it('an origin whose certificate is not trusted → 502 (certificates are verified)', async () => {
+    const { port } = await httpsOrigin();
+    const proxy = track(await startProxy());
+    const res = await viaProxy(proxy.port, `https://127.0.0.1:${port}/x`);
+    expect(res.status).toBe(502);
+    expect(res.body.toString()).toContain('TLS failure');
+  });
+
+  it('upstream.ca adds a trusted CA: the same origin is reached over TLS', async () => {
+    const { port, certFile } = await httpsOrigin();
+    const proxy = track(await startProxy({ upstream: { ca: certFile } }));
+    const res = await viaProxy(proxy.port, `https://127.0.0.1:${port}/x`);
+    expect(res.status).toBe(200);
+    expect(res.body.toString()).toBe('tls');
   });
 });
