@@ -6,6 +6,7 @@
  * `Proxy-Authenticate` challenge), reset every connection, hang (accept and never answer), or answer garbage.
  */
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import type { AddressInfo, LookupFunction, Socket } from 'node:net';
 import { within } from './raw.js';
@@ -53,7 +54,7 @@ export interface CountingParent {
 export const PARENT_CHALLENGE = 'Basic realm="parent"';
 
 /** Start a counting parent on 127.0.0.1:0. */
-export async function startCountingParent(opts: { requiredAuth?: string } = {}): Promise<CountingParent> {
+export async function startCountingParent(opts: { requiredAuth?: string; tls?: { key: Buffer; cert: Buffer } } = {}): Promise<CountingParent> {
   const requests: ParentRequest[] = [];
   const sockets = new Map<Socket, number>();
   const tunnels = new Set<Socket>();
@@ -74,7 +75,7 @@ export async function startCountingParent(opts: { requiredAuth?: string } = {}):
   };
   const refused = (r: ParentRequest): boolean => parent.requiredAuth !== undefined && r.proxyAuthorization !== parent.requiredAuth;
 
-  const server = http.createServer((req, res) => {
+  const handler: http.RequestListener = (req, res) => {
     const r = record(req);
     if (parent.behaviour === 'hang') return;
     if (parent.behaviour === 'garbage') {
@@ -94,8 +95,10 @@ export async function startCountingParent(opts: { requiredAuth?: string } = {}):
       else res.destroy();
     });
     req.pipe(upstream);
-  });
-  server.on('connection', (socket: Socket) => {
+  };
+  // `tls`: a parent reached over TLS (an https:// parent URL); its connections are counted once the handshake is done.
+  const server = opts.tls === undefined ? http.createServer(handler) : https.createServer({ key: opts.tls.key, cert: opts.tls.cert }, handler);
+  server.on(opts.tls === undefined ? 'connection' : 'secureConnection', (socket: Socket) => {
     sockets.set(socket, accepted++);
     if (parent.behaviour === 'reset') socket.resetAndDestroy();
   });
@@ -130,7 +133,7 @@ export async function startCountingParent(opts: { requiredAuth?: string } = {}):
   const port = (server.address() as AddressInfo).port;
   const parent: CountingParent = {
     port,
-    url: `http://127.0.0.1:${port}`,
+    url: `${opts.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
     requests,
     behaviour: 'forward',
     requiredAuth: opts.requiredAuth,

@@ -16,7 +16,10 @@ import { startCountingParent, testLookup } from '../helpers/parent.js';
 import { refusedPort } from '../helpers/ports.js';
 import { startProxy, viaProxy } from '../helpers/proxy.js';
 import type { Config } from '../../src/config/schema.js';
-import { connectVia, readToEnd } from '../helpers/tunnel.js';
+import { connectVia, readToEnd, selfSignedCert } from '../helpers/tunnel.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { within } from '../helpers/raw.js';
 
 const { track, defer } = useCleanup();
@@ -277,7 +280,25 @@ describe('through a parent proxy', () => {
     expect(tunnel.status).toBe(504);
     expect((await readToEnd(tunnel.socket, tunnel.rest)).toString()).toContain(`parent ${parent.url}`);
   });
+
+  it('an https:// parent: TLS to the parent itself (trusted through upstream.ca), for requests and tunnels', async () => {
+    const cert = selfSignedCert();
+    const dir = mkdtempSync(join(tmpdir(), 'hopwise-ca-'));
+    defer(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'ca.pem'), cert.cert);
+    const origin = track(await startOrigin());
+    const parent = track(await startCountingParent({ tls: cert }));
+    expect(parent.url).toMatch(/^https:/);
+    const proxy = track(await chained({ proxy: parent.url, ca: join(dir, 'ca.pem') }));
+    expect((await viaProxy(proxy.port, `http://app.test:${origin.port}/over-tls`)).status).toBe(200);
+    const tunnel = await connectVia(proxy.port, `app.test:${origin.port}`);
+    defer(() => tunnel.socket.destroy());
+    expect(tunnel.status).toBe(200);
+    expect(parent.requests.map((r) => r.method)).toEqual(['GET', 'CONNECT']);
+    expect(proxy.stats().upstream.parents?.[`https://127.0.0.1:${parent.port}`]?.socketsCreated).toBe(1);
+  });
 });
+
 
 /** An origin-form GET straight to a (gateway) port. */
 function httpGet(port: number, path: string): Promise<{ status: number }> {
