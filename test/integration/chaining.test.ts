@@ -297,6 +297,27 @@ describe('through a parent proxy', () => {
     expect(parent.requests.map((r) => r.method)).toEqual(['GET', 'CONNECT']);
     expect(proxy.stats().upstream.parents?.[`https://127.0.0.1:${parent.port}`]?.socketsCreated).toBe(1);
   });
+
+  it("bytes that follow the parent's 200 in the same packet reach the client first (a server that speaks first)", async () => {
+    // A raw parent: answers our CONNECT with an HTTP/1.0 200 and the destination's banner in one write, then echoes.
+    const fake = net.createServer((socket) => {
+      socket.once('data', () => {
+        socket.write('HTTP/1.0 200 Connection established\r\nX-Parent: raw\r\n\r\nSSH-2.0-banner\r\n');
+        socket.on('data', (c: Buffer) => socket.write(c));
+      });
+    });
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+    defer(() => new Promise<void>((r) => fake.close(() => r())));
+    const parentUrl = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
+    const proxy = track(await chained({ proxy: parentUrl }));
+    const tunnel = await connectVia(proxy.port, 'ssh.test:22');
+    defer(() => tunnel.socket.destroy());
+    expect(tunnel.head).toBe('HTTP/1.1 200 Connection Established');
+    tunnel.socket.write('echo me');
+    tunnel.socket.end();
+    const got = await readToEnd(tunnel.socket, tunnel.rest);
+    expect(got.toString()).toMatch(/^SSH-2\.0-banner\r\necho me/);
+  });
 });
 
 
