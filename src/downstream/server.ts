@@ -41,11 +41,11 @@ type ReparsedSocket = Socket & { [kReparsed]?: true };
  * with its final status and the client never sends the body.
  */
 function continueOnRead(req: http.IncomingMessage, res: http.ServerResponse): void {
-  const read = req._read;
-  req._read = function (this: http.IncomingMessage, size: number): void {
-    req._read = read;
+  // An own property shadowing IncomingMessage.prototype._read (which reads from the socket) for one call.
+  req._read = (size: number): void => {
+    delete (req as Partial<http.IncomingMessage>)._read;
     if (!res.headersSent && !res.writableEnded) res.writeContinue();
-    read.call(this, size);
+    req._read(size);
   };
 }
 

@@ -54,8 +54,8 @@ export function nameProxy(client: Socket, name: string): void {
   (client as NamedSocket)[kProxyName] = name;
 }
 
-function proxyNameOf(client: Socket | null | undefined): string {
-  return (client as NamedSocket | null | undefined)?.[kProxyName] ?? DEFAULT_PROXY_NAME;
+function proxyNameOf(client: NamedSocket | null | undefined): string {
+  return client?.[kProxyName] ?? DEFAULT_PROXY_NAME;
 }
 
 /** The one-line body of every error answer: status, reason phrase, target and cause (SPEC §4.4). */

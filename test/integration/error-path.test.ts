@@ -2,6 +2,7 @@
  * Issue 17 (2, 3, 4, 13): one response per request, in order, and never a raw answer written into a response that
  * has started. Raw `net` clients: the bytes on the wire are what is asserted.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/access/password.js';
 import { useCleanup } from '../helpers/cleanup.js';
@@ -32,7 +33,7 @@ describe('a clientError after a response started (issue 17.2)', () => {
     const origin = track(await startOrigin());
     origin.server.removeAllListeners('request');
     const timers: NodeJS.Timeout[] = [];
-    origin.server.on('request', (_req, res: import('node:http').ServerResponse) => {
+    origin.server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
       res.writeHead(200, { 'Content-Type': 'text/plain' });
       res.write('first chunk\n');
       timers.push(setInterval(() => res.write('more\n'), 100));
