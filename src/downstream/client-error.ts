@@ -19,6 +19,7 @@ import type { Socket } from 'node:net';
 import { ProxyError, rawErrorResponse, type ErrorCode } from '../errors/index.js';
 import type { ConnectionTracker, DownstreamConnection } from './connections.js';
 
+/** Told of every clientError hopwise acts on (logged as `bad-request`); `status` is 0 when nothing was written. */
 export type ClientErrorListener = (conn: DownstreamConnection | undefined, code: string, status: number) => void;
 
 /** The last response hopwise was asked for on a connection, and whether a clientError is being handled. */

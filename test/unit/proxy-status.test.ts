@@ -20,6 +20,8 @@ import {
   type ErrorCode,
 } from '../../src/errors/index.js';
 
+import { clientErrorAnswer } from '../../src/downstream/client-error.js';
+
 const codes = Object.keys(ERROR_CODES) as ErrorCode[];
 
 describe('the code table', () => {
@@ -117,5 +119,19 @@ describe('the field value', () => {
     const v = proxyStatusValue('hopwise', 'http_request_error', 'a\r\nSet-Cookie: x=1\r\n"quoted"');
     expect(v).not.toMatch(/[\r\n]/);
     expect(v).toBe('hopwise; error=http_request_error; details="a Set-Cookie: x=1 \\"quoted\\""');
+  });
+});
+
+describe('answers to Node clientErrors come from the table', () => {
+  it.each([
+    ['HPE_INVALID_METHOD', 400, 'the request could not be parsed (HPE_INVALID_METHOD)'],
+    ['HPE_HEADER_OVERFLOW', 431, 'the request head is larger than downstream.maxHeaderSize (1024 bytes)'],
+    ['ERR_HTTP_REQUEST_TIMEOUT', 408, 'the request did not arrive in time'],
+    ['HPE_HEADERS_TIMEOUT', 408, 'the request did not arrive in time'],
+  ])('%s → %i', (code, status, text) => {
+    const err = clientErrorAnswer(code, 1024);
+    expect(err.status).toBe(status);
+    expect(err.message).toContain(text);
+    expect(err.message).not.toContain(status === 408 ? 'could not be parsed' : 'in time');
   });
 });
