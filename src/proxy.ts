@@ -157,7 +157,7 @@ function createListener(s: Shared, plan: ListenerPlan): http.Server {
   return createDownstreamServer(config.downstream, tracker, (req, res, conn) => engine.handle(req, res, conn), s.onClientError, {
     onConnect: (req, head, conn) => s.connect.handle(req, head, conn),
     onUpgrade: (req, head, conn) => upgrades.handle(req, head, conn),
-  }, s.admit);
+  }, s.admit, config.via.pseudonym);
 }
 
 /**
@@ -229,18 +229,12 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
       tunnels,
       tunnel: config.tunnel,
       enabled: config.mode === 'forward',
-      admit: async (req, hostname, port, conn) => {
-        const v = await guard.admitTunnel(req.rawHeaders, hostname, port, conn);
-        return v.ok ? v : { ok: false, error: v.refusal.error, headers: v.refusal.headers };
-      },
+      admit: (req, hostname, port, conn) => guard.admitTunnel(req.rawHeaders, hostname, port, conn),
     }),
     additions: additionsFor(config, instanceId),
     responseVia: viaValue('1.1', config.via.pseudonym),
     gate: requestGate(guard, config.downstream.maxBodySize),
-    admit: (conn) =>
-      guard.admitClient(conn) === undefined
-        ? limits(conn)
-        : { status: 403, reason: 'access-denied', message: `client ${conn.remoteAddress} is not allowed by access.clients` },
+    admit: (conn) => guard.admitClient(conn) ?? limits(conn),
     onClientError: (conn, code, status) => logger.info('bad-request', { leg: 'downstream', conn: conn?.id, code, status }),
   };
   const plans = listenerPlans(config);

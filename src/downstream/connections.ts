@@ -4,6 +4,7 @@
  * sockets — the engine asks it to (`abort`), the tunnel takes a socket over by an explicit `handOff`.
  */
 import type { Socket } from 'node:net';
+import { closeLingering } from '../errors/index.js';
 import type { DownstreamCloseReason, Telemetry } from '../observability/events.js';
 
 /** One accepted client connection, as the rest of the proxy sees it. */
@@ -29,8 +30,6 @@ export class DownstreamConnection {
 }
 
 const kConn = Symbol('hopwise.downstreamConnection');
-/** How long a refused connection may linger after its answer before it is destroyed (bounded; the peer may never close). */
-const REFUSAL_LINGER_MS = 1000;
 type TrackedSocket = Socket & { [kConn]?: DownstreamConnection };
 
 export class ConnectionTracker {
@@ -126,19 +125,17 @@ export class ConnectionTracker {
   }
 
   /**
-   * Refuse a just-accepted connection (access.clients, connection limits; issue 7): write `response` (a complete raw
-   * HTTP response with `Connection: close`), half-close, and destroy after a short linger so a peer that never
-   * closes cannot hold the slot. Requests already parsed on it are ignored (`conn.refused`).
+   * Refuse a connection: write `response` (a complete raw HTTP response with `Connection: close`, or nothing when the
+   * answers already given suffice) and close through the one lingering close (src/errors/linger.ts), so a peer that
+   * never closes cannot hold the slot. Used at accept time (access.clients, connection limits; issue 7) and for parse
+   * and timeout errors. Requests parsed on it afterwards are ignored (`conn.refused`).
    */
-  refuse(conn: DownstreamConnection, reason: DownstreamCloseReason, response: string): void {
+  refuse(conn: DownstreamConnection, reason: DownstreamCloseReason, response?: string): void {
     const socket = this.#sockets.get(conn);
-    if (socket === undefined) return;
+    if (socket === undefined || conn.refused) return;
     conn.refused = true;
     conn.reason ??= reason;
-    socket.end(response);
-    const timer = setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS);
-    timer.unref();
-    socket.once('close', () => clearTimeout(timer));
+    closeLingering(socket, response);
   }
 
   /** Open client connections from `remoteAddress`, tunnels included; throws when the tracker was built not to count. */

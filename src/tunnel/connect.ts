@@ -14,6 +14,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Config } from '../config/schema.js';
 import type { ConnectionTracker, DownstreamConnection } from '../downstream/connections.js';
 import { ProxyError, classifyUpstreamError } from '../errors/index.js';
+import type { TunnelVerdict as TunnelAdmission } from '../access/verdict.js';
 import type { Telemetry } from '../observability/events.js';
 import { unpooledRecord } from '../observability/events.js';
 import { authorityTarget } from '../policy/index.js';
@@ -34,10 +35,6 @@ export interface ConnectDeps {
    */
   readonly admit: (req: IncomingMessage, hostname: string, port: number, conn: DownstreamConnection) => Promise<TunnelAdmission>;
 }
-
-export type TunnelAdmission =
-  | { readonly ok: true; readonly address: string }
-  | { readonly ok: false; readonly error: ProxyError; readonly headers: readonly string[] };
 
 const ESTABLISHED = 'HTTP/1.1 200 Connection Established\r\n\r\n';
 
