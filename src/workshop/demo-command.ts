@@ -142,6 +142,8 @@ async function writeOutputs(args: DemoArgs, io: DemoIO, outputs: Outputs, result
         throw new OutputError(`cannot write ${args.pcapFile ?? ''}: ${err.message}`);
       });
       io.stderr.write(`hopwise: wrote ${args.pcapFile ?? ''} (${capture.at(-1)?.lastFrame ?? 0} packets)\n`);
+      const dropped = outputs.pcap.dropped;
+      if (dropped > 0) io.stderr.write(`hopwise: warning: the kernel dropped ${dropped} packets before tcpdump read them; the capture is incomplete\n`);
     }
     if (args.jsonFile !== undefined) {
       const json = args.name === 'all' ? results : results[0];

@@ -67,7 +67,7 @@ export interface DemoSpec {
 /** One entry per demo target: what it shows, the flags it takes and their defaults, examples. */
 export const DEMOS: Readonly<Record<DemoTarget, DemoSpec>> = {
   'dumb-proxy': {
-    summary: 'the keep-alive hang behind a proxy that does not understand Connection, then the same client through hopwise',
+    summary: 'the keep-alive hang behind a dumb proxy, then the same client through hopwise',
     options: { 'idle-timeout': '3000' },
     examples: [
       ['hopwise demo dumb-proxy', 'the full 3-second hang'],
@@ -75,7 +75,7 @@ export const DEMOS: Readonly<Record<DemoTarget, DemoSpec>> = {
     ],
   },
   'proxy-connection': {
-    summary: 'Proxy-Connection through three chains: one dumb proxy, hopwise in front of it, a naive smart proxy in front of it',
+    summary: 'Proxy-Connection through three chains of proxies, and where it breaks',
     options: { 'idle-timeout': '3000', 'pooled-next-hop': 'off' },
     examples: [
       ['hopwise demo proxy-connection', 'the three chains, one after the other'],
@@ -84,7 +84,7 @@ export const DEMOS: Readonly<Record<DemoTarget, DemoSpec>> = {
     ],
   },
   pooling: {
-    summary: 'the same requests through naive mode (a new upstream connection each) and through hopwise (pooled)',
+    summary: "the same requests through naive mode and through hopwise's pool",
     options: { requests: '500', 'idle-timeout': '5000' },
     examples: [
       ['hopwise demo pooling', '500 requests each way'],
@@ -92,7 +92,7 @@ export const DEMOS: Readonly<Record<DemoTarget, DemoSpec>> = {
     ],
   },
   all: {
-    summary: 'every demo in turn, with the defaults of each (the flags below apply to the demos that take them)',
+    summary: 'every demo in turn: one deck, one capture',
     options: { 'idle-timeout': "each demo's", requests: '500' },
     examples: [
       ['hopwise demo all --slides deck', 'regenerate the whole workshop deck in ./deck'],

@@ -22,10 +22,19 @@ const STOP_TIMEOUT_MS = 5_000;
 const FILE_HEADER = 24;
 const RECORD_HEADER = 16;
 
+/** A running tcpdump and everything it has said on stderr so far. */
+interface Tcpdump {
+  readonly child: ChildProcess;
+  readonly said: () => string;
+}
+
 /** A running tcpdump; resolves once it listens, rejects with tcpdump's own words when it cannot. */
-function startTcpdump(file: string, filter: string): Promise<ChildProcess> {
+function startTcpdump(file: string, filter: string): Promise<Tcpdump> {
   const asRoot = process.getuid?.() === 0 ? ['-Z', 'root'] : []; // as root, tcpdump would drop to a user that cannot write FILE
-  const child = spawn('tcpdump', ['-i', 'lo', '-U', '--immediate-mode', '-n', ...asRoot, '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // In immediate mode every ring slot is one snap length: with tcpdump's default (256 KiB) its 2 MiB buffer holds
+  // eight packets and a busy machine drops the rest. The demos' heads fit in 4 KiB; 16 MiB then holds thousands.
+  const args = ['-i', 'lo', '-U', '--immediate-mode', '-n', '-s', '4096', '-B', '16384', ...asRoot, '-w', file, filter];
+  const child = spawn('tcpdump', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   return new Promise((resolve, reject) => {
     let said = '';
     const timer = setTimeout(() => fail(new Error(`tcpdump did not start listening within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
@@ -45,25 +54,25 @@ function startTcpdump(file: string, filter: string): Promise<ChildProcess> {
       if (!said.includes('listening on')) return;
       clearTimeout(timer);
       child.off('exit', onExit);
-      child.stderr?.off('data', onData);
-      child.stderr?.resume(); // keep draining its closing statistics
-      resolve(child);
+      resolve({ child, said: () => said });
     };
     child.stderr?.on('data', onData);
   });
 }
 
-/** SIGINT (tcpdump flushes and exits), bounded; SIGKILL after that. */
-function stopTcpdump(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
+/** SIGINT (tcpdump flushes and exits), bounded; SIGKILL after that. Resolves with the packets the kernel dropped. */
+async function stopTcpdump({ child, said }: Tcpdump): Promise<number> {
+  if (child.exitCode === null && child.signalCode === null) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      child.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      child.kill('SIGINT');
     });
-    child.kill('SIGINT');
-  });
+  }
+  return Number(/(\d+) packets? dropped by kernel/.exec(said())?.[1] ?? 0);
 }
 
 /** The packet records of a classic pcap file, and how many there are. */
@@ -79,7 +88,9 @@ function records(data: Buffer, file: string): { header: Buffer; body: Buffer; co
 export class PacketCapture {
   readonly #file: string;
   readonly #parts: { scenario: string; ports: Readonly<Record<string, number>>; file: string }[] = [];
-  #running: ChildProcess | undefined;
+  #running: Tcpdump | undefined;
+  /** Packets the kernel dropped before tcpdump read them (the capture is then incomplete). */
+  dropped = 0;
 
   private constructor(file: string) {
     this.#file = file;
@@ -132,6 +143,6 @@ export class PacketCapture {
   async #stop(): Promise<void> {
     const running = this.#running;
     this.#running = undefined;
-    if (running !== undefined) await stopTcpdump(running);
+    if (running !== undefined) this.dropped += await stopTcpdump(running);
   }
 }
