@@ -168,7 +168,7 @@ describe('the deck in headless Chromium, network off', () => {
         const problems: string[] = [];
         for (let n = 1; n <= count; n++) {
           if (n > 1) await page.keyboard.press('ArrowRight');
-          const m = (await page.evaluate(MEASURE)) as Measured;
+          const m = await page.evaluate<Measured>(MEASURE);
           expect(m.id).toBe(`slide-${n}`);
           await page.screenshot({ path: join(ARTIFACTS, `slide-${String(n).padStart(2, '0')}.png`) });
           if (m.scrollW > 1920 || m.scrollH > 1080) problems.push(`${m.id}: content is ${m.scrollW}×${m.scrollH}`);
@@ -182,12 +182,13 @@ describe('the deck in headless Chromium, network off', () => {
         expect(external).toEqual([]);
         // Keys: End, Home; the speaker view shows the notes of the slide in the address.
         await page.keyboard.press('End');
-        expect(await page.$eval('.slide.current', (s) => s.id)).toBe(`slide-${count}`);
+        const current = (): Promise<string> => page.evaluate<string>("document.querySelector('.slide.current').id");
+        expect(await current()).toBe(`slide-${count}`);
         await page.keyboard.press('Home');
-        expect(await page.$eval('.slide.current', (s) => s.id)).toBe('slide-1');
+        expect(await current()).toBe('slide-1');
         await page.goto(`${url}?notes#3`);
-        const notes = await page.$eval('#notes', (el) => (el as unknown as { innerText: string }).innerText);
-        expect(notes).toBe(await page.$eval('#slide-3', (el) => el.getAttribute('data-notes')));
+        const notes = await page.evaluate<string>("document.getElementById('notes').innerText");
+        expect(notes).toBe(await page.evaluate<string>("document.getElementById('slide-3').getAttribute('data-notes')"));
         expect(notes.length).toBeGreaterThan(10);
       } finally {
         await browser.close();
