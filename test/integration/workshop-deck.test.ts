@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { OutputDir } from '../../src/workshop/output-dir.js';
+import { PacketCapture } from '../../src/workshop/pcap.js';
 import type { DemoResult, Scenario } from '../../src/workshop/timeline.js';
 import { ms } from '../../src/workshop/timeline.js';
 import { xmlProblem } from '../helpers/xml.js';
@@ -25,7 +26,14 @@ const REQUESTS = 40;
 /** Where the slide screenshots are kept (CI can upload the directory). */
 const ARTIFACTS = join(process.env.HOPWISE_TEST_ARTIFACTS ?? join(tmpdir(), 'hopwise-test-artifacts'), 'workshop-deck');
 const onPath = (tool: string): boolean => (process.env.PATH ?? '').split(':').some((dir) => existsSync(join(dir, tool)));
-const haveCapture = onPath('tcpdump') && onPath('tshark');
+/** Why packets cannot be captured here (no tcpdump or tshark, or no right to capture on lo); undefined when they can. */
+const captureProblem = !onPath('tshark')
+  ? 'tshark is not installed (apt-get install tshark)'
+  : await PacketCapture.open(join(tmpdir(), `hopwise-probe-${process.pid}.pcap`)).then(
+      () => undefined,
+      (err: Error) => err.message,
+    );
+const haveCapture = captureProblem === undefined;
 const skipUnless = (ok: boolean, why: string) => (ok ? it : (name: string, fn: () => Promise<void>) => it.skip(`${name} — SKIPPED: ${why}`, fn));
 
 interface Run {
@@ -227,7 +235,7 @@ async function packets(file: string): Promise<{ frame: number; t: number; src: n
 }
 
 describe('--pcap', () => {
-  skipUnless(haveCapture, 'tcpdump or tshark is not installed (apt-get install tcpdump tshark)')(
+  skipUnless(haveCapture, captureProblem ?? '')(
     "the capture holds the demos' handshakes and closes, as many as they counted",
     async () => {
       const all = await packets(join(dir, 'run.pcap'));
@@ -280,6 +288,15 @@ describe('bad output', () => {
     const onFile = await demo(['pooling', '--svg', file]);
     expect(onFile.code).toBe(1);
     expect(onFile.err).toMatch(/cannot write .*plain-file: it exists and is not a directory/);
+  });
+
+  it('a run that fails after the demos ran leaves no deck behind', async () => {
+    const deck = join(dir, 'never-deck');
+    const r = await demo(['dumb-proxy', '--idle-timeout', '0', '--slides', deck, '--json', join(dir, 'missing', 'x.json')]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/cannot write .*x\.json/);
+    expect(existsSync(deck)).toBe(false);
+    expect((await readdir(dir)).filter((f) => f.startsWith('.never-deck'))).toEqual([]);
   });
 
   it('an unknown demo: exit 2 listing the names', async () => {

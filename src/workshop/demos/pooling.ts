@@ -4,12 +4,12 @@
  * origin, independent of the client connections). Each run has its own scripted origin, which counts the TCP
  * connections it accepts; TIME_WAIT sockets are read from /proc/net/tcp*. The timeline keeps the first requests only.
  */
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../../config/schema.js';
 import { createNaiveProxy } from '../naive.js';
 import type { BeforeTraffic, ConnectionLane, DemoResult, Fact, Scenario } from '../timeline.js';
+import { HandshakeMeter, laneRecorder } from './pooling-measure.js';
 import { TimelineRecorder, ms } from '../timeline.js';
 import { startDemoHopwise } from './hopwise.js';
 import { ScriptedOrigin, type OriginEvent } from './scripted-origin.js';
@@ -32,34 +32,6 @@ export interface PoolingDemoOptions {
 const DRAWN = 3;
 /** Later requests drawn because they travelled on a connection opened before (hopwise's reuse, made visible). */
 const REUSED_DRAWN = 3;
-
-/**
- * Times every TCP handshake this process makes to `port` (proxy → origin), from `connect()` to the `connect` event,
- * through Node's `net.client.socket` diagnostics channel: the real handshakes of both proxies, whoever opens them.
- */
-class HandshakeMeter {
-  readonly #port: number;
-  count = 0;
-  totalMs = 0;
-  readonly #onSocket = (message: unknown): void => {
-    const socket = (message as { socket: Socket }).socket;
-    const started = performance.now();
-    socket.once('connect', () => {
-      if (socket.remotePort !== this.#port) return;
-      this.count++;
-      this.totalMs += performance.now() - started;
-    });
-  };
-
-  constructor(port: number) {
-    this.#port = port;
-    subscribe('net.client.socket', this.#onSocket);
-  }
-
-  stop(): void {
-    unsubscribe('net.client.socket', this.#onSocket);
-  }
-}
 
 /** One request on its own client connection (`Connection: close`); resolves with the status line. */
 function oneRequest(proxyPort: number, originPort: number, i: number, timeoutMs: number): Promise<string> {
@@ -105,19 +77,6 @@ async function drive(proxyPort: number, originPort: number, n: number, concurren
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, n) }, () => worker()));
   return { ok, failed, totalMs: Math.round((performance.now() - started) * 10) / 10 };
-}
-
-/** What the origin saw, per connection: the lanes of the pooling chart. */
-function laneRecorder(rec: TimelineRecorder): { lanes: Map<number, { opened: number; closed: number | null; requests: number[] }>; onEvent: (e: OriginEvent) => void } {
-  const lanes = new Map<number, { opened: number; closed: number | null; requests: number[] }>();
-  const onEvent = (e: OriginEvent): void => {
-    if (e.type === 'connection') lanes.set(e.conn, { opened: rec.now(), closed: null, requests: [] });
-    const lane = lanes.get(e.conn);
-    if (lane === undefined) return;
-    if (e.type === 'request') lane.requests.push(rec.now());
-    else if ((e.type === 'response' && !e.keepAlive) || e.type === 'idle-close' || e.type === 'peer-closed') lane.closed ??= rec.now();
-  };
-  return { lanes, onEvent };
 }
 
 /** Draws the origin's side of the first requests, and of the first ones that travelled on a connection opened before. */
