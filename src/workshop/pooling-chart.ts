@@ -56,7 +56,7 @@ function lanesSvg(title: string, lanes: readonly ConnectionLane[], top: number, 
   out.push(`<rect x="${LANES_LEFT}" y="${boxTop}" width="${width}" height="${LANE_BOX}" fill="#f7f7f7" stroke="#999999"/>`);
   lanes.forEach((lane, i) => {
     const y = boxTop + i * pitch + (pitch - thick) / 2;
-    const x0 = xAt(lane.opened);
+    const x0 = Math.min(xAt(lane.opened), LANES_RIGHT - 8);
     const x1 = Math.max(x0 + 8, xAt(lane.closed ?? endMs));
     out.push(`<rect x="${x0.toFixed(1)}" y="${y.toFixed(2)}" width="${(x1 - x0).toFixed(1)}" height="${thick.toFixed(2)}" fill="${colour}"/>`);
     if (pitch < 30) return;
@@ -84,7 +84,7 @@ export function renderPoolingChart(result: DemoResult, footer?: string): string 
   const bars: Bar[] = [
     { title: 'upstream connections opened', naive: num(n.upstreamConnections), hopwise: num(h.upstreamConnections), format: String },
     { title: 'TIME_WAIT sockets left at the origin', naive: num(n.timeWaitAtOriginPort), hopwise: num(h.timeWaitAtOriginPort), format: String },
-    { title: 'time spent in TCP handshakes', naive: num(n.handshakeMs), hopwise: num(h.handshakeMs), format: ms },
+    { title: 'time waiting for TCP handshakes (sum)', naive: num(n.handshakeMs), hopwise: num(h.handshakeMs), format: ms },
   ];
   const end = (s: Scenario): number => Math.max(num(s.facts.totalMs) ?? 1, ...(s.connections ?? []).map((c) => Math.max(c.opened, ...c.requests)));
   const endMs = Math.max(end(naive), end(hopwise), 1);

@@ -193,7 +193,7 @@ export async function runPoolingDemo(opts: PoolingDemoOptions): Promise<DemoResu
       rows: [
         ['upstream connections opened', String(n.upstreamConnections), String(h.upstreamConnections)],
         ['TCP handshakes to the origin', String(n.upstreamConnections), `${String(h.upstreamConnections)} (${saved} saved)`],
-        ['time spent in those handshakes', ms(Number(n.handshakeMs)), ms(Number(h.handshakeMs))],
+        ['time waiting for those handshakes (sum)', ms(Number(n.handshakeMs)), ms(Number(h.handshakeMs))],
         ['total time', ms(Number(n.totalMs)), ms(Number(h.totalMs))],
         ['TIME_WAIT sockets at the origin port', tw(n.timeWaitAtOriginPort), tw(h.timeWaitAtOriginPort)],
         ['upstream reuse ratio', '0', String(h.reuseRatio)],
