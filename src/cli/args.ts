@@ -8,6 +8,8 @@
  */
 import yargs, { type Argv, type Options } from 'yargs';
 import { packageVersion, type ConfigOverrides } from '../config/load.js';
+import { DEMOS, DEMO_FLAGS, DEMO_TARGETS, defaultOf, flagsOf, unsupportedFlag } from '../workshop/demo-spec.js';
+import type { DemoArgs, DemoFlag, DemoTarget } from '../workshop/demo-spec.js';
 import { RUN_FLAGS, readEnv, type RunFlag } from './options.js';
 
 /** `hopwise [run]`: start the proxy. */
@@ -22,19 +24,6 @@ export interface StatsArgs {
   readonly command: 'stats';
   readonly adminUrl: string;
   readonly json: boolean;
-}
-export const DEMO_NAMES = ['dumb-proxy', 'proxy-connection', 'pooling'] as const;
-export type DemoName = (typeof DEMO_NAMES)[number];
-/** `hopwise demo <name>`: run a workshop demo (SPEC §9.2). */
-export interface DemoArgs {
-  readonly command: 'demo';
-  readonly name: DemoName;
-  readonly svgFile?: string;
-  readonly jsonFile?: string;
-  readonly idleTimeout?: number;
-  readonly requests?: number;
-  /** proxy-connection demo: run chain (b) with default pooling instead of the legacy-next-hop setting. */
-  readonly pooledNextHop?: boolean;
 }
 /** `hopwise hash-password`: hash a password read from stdin for access.users. */
 export interface HashPasswordArgs {
@@ -70,7 +59,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv, opts:
   let result: ParsedArgs | undefined;
   let failure: string | undefined;
   let output = '';
-  const parser = buildParser(env, opts, (r) => {
+  const parser = buildParser(env, opts, demoTarget(argv), (r) => {
     result = r;
   }).fail((msg: string | null, err: Error | undefined) => {
     failure = msg ?? err?.message ?? 'invalid arguments';
@@ -84,7 +73,13 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv, opts:
   return result ?? { command: 'print', text: output, exitCode: 0 };
 }
 
-function buildParser(env: NodeJS.ProcessEnv, opts: ParseOptions, done: (r: ParsedArgs) => void): Argv {
+/** The demo named after `demo`, if it is one: its help and flags are that demo's own. */
+function demoTarget(argv: readonly string[]): DemoTarget | undefined {
+  const name = argv[argv.indexOf('demo') + 1];
+  return argv.includes('demo') ? DEMO_TARGETS.find((t) => t === name) : undefined;
+}
+
+function buildParser(env: NodeJS.ProcessEnv, opts: ParseOptions, target: DemoTarget | undefined, done: (r: ParsedArgs) => void): Argv {
   return yargs()
     .scriptName('hopwise')
     .detectLocale(false) // yargs would read LANG from process.env; help is English and deterministic
@@ -95,7 +90,7 @@ function buildParser(env: NodeJS.ProcessEnv, opts: ParseOptions, done: (r: Parse
       const adminUrl = (a['admin'] as string | undefined) ?? DEFAULT_ADMIN_URL;
       done({ command: 'stats', adminUrl, json: a['json'] === true });
     })
-    .command('demo <name>', 'Run a scripted workshop demo (SPEC §9.2)', demoBuilder, (a) => done(toDemo(a)))
+    .command('demo <name>', 'Run a scripted workshop demo', (y) => demoBuilder(y, target), (a) => done(toDemo(a)))
     .command('hash-password', 'Read a password on stdin and print a hash for access.users[].passwordHash', {}, () =>
       done({ command: 'hash-password' }),
     )
@@ -188,48 +183,36 @@ function statsBuilder(y: Argv): Argv {
   });
 }
 
-function demoBuilder(y: Argv): Argv {
-  return y.positional('name', { describe: 'which demo', choices: [...DEMO_NAMES] }).options({
-    svg: {
-      describe: "file to write the demo's chart to (SVG)",
-      requiresArg: true,
-      coerce: (raw: unknown) => nonEmpty('--svg', raw),
-    },
-    json: {
-      describe: "file to write the demo's measurements to (JSON)",
-      requiresArg: true,
-      coerce: (raw: unknown) => nonEmpty('--json', raw),
-    },
-    'idle-timeout': {
-      describe: 'milliseconds before the demo origin closes an idle connection',
-      requiresArg: true,
-      coerce: (raw: unknown) => wholeNumber('--idle-timeout', raw, 0),
-    },
-    requests: {
-      describe: 'number of requests the demo sends',
-      requiresArg: true,
-      coerce: (raw: unknown) => wholeNumber('--requests', raw, 1),
-    },
-    'pooled-next-hop': {
-      describe:
-        'proxy-connection: let hopwise reuse its connection to the dumb proxy (default pooling) to see the stall ' +
-        'a dumb next hop causes; by default the demo configures upstream.maxRequestsPerSocket: 1 for it',
-      type: 'boolean',
-    },
-  });
+function demoBuilder(y: Argv, target: DemoTarget | undefined): Argv {
+  const options: Record<string, Options> = {};
+  const taken = new Set(flagsOf(target ?? 'all').map((f) => f.flag));
+  for (const f of DEMO_FLAGS) options[f.flag] = demoOption(f, target, target === undefined || taken.has(f.flag));
+  const withOptions = y.positional('name', { describe: 'which demo', choices: [...DEMO_TARGETS] }).options(options);
+  if (target === undefined) {
+    const list = DEMO_TARGETS.map((t) => `  ${t.padEnd(18)}${DEMOS[t].summary}`).join('\n');
+    return withOptions.usage(`$0 demo <name> [options]\n\nDemos:\n${list}\n\nEach demo has its own flags: hopwise demo <name> --help`);
+  }
+  const examples = DEMOS[target].examples.reduce((acc, [cmd, what]) => acc.example(cmd, what), withOptions);
+  return examples.usage(`$0 demo ${target} [options]\n\n${DEMOS[target].summary}`);
 }
 
-function toDemo(a: Record<string, unknown>): DemoArgs {
-  // Only the options actually given, so `main` can apply its own defaults with `??`.
-  const given = {
-    svgFile: a['svg'] as string | undefined,
-    jsonFile: a['json'] as string | undefined,
-    idleTimeout: a['idle-timeout'] as number | undefined,
-    requests: a['requests'] as number | undefined,
-    pooledNextHop: a['pooled-next-hop'] === true ? true : undefined,
-  };
-  const options = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<typeof given>;
-  return { command: 'demo', name: a['name'] as DemoName, ...options };
+/** A demo flag for yargs; hidden (but parsed, so the demo command can say who takes it) when `target` does not take it. */
+function demoOption(f: DemoFlag, target: DemoTarget | undefined, shown: boolean): Options {
+  const common: Options = { describe: f.describe, hidden: !shown, defaultDescription: target === undefined ? undefined : defaultOf(target, f.flag) };
+  if (f.kind === 'switch') return { ...common, type: 'boolean' };
+  const parse = f.kind === 'path' ? (raw: unknown) => nonEmpty(`--${f.flag}`, raw) : (raw: unknown) => wholeNumber(`--${f.flag}`, raw, f.kind === 'count' ? 1 : 0);
+  return { ...common, requiresArg: true, coerce: parse };
+}
+
+function toDemo(a: Record<string, unknown>): DemoArgs | UsageErrorArgs {
+  const name = DEMO_TARGETS.find((t) => t === a['name']);
+  if (name === undefined) return { command: 'error', message: `unknown demo; choose one of ${DEMO_TARGETS.join(', ')}`, exitCode: 2 };
+  const given = DEMO_FLAGS.filter((f) => a[f.flag] !== undefined);
+  const problem = unsupportedFlag(name, given.map((f) => f.flag));
+  if (problem !== undefined) return { command: 'error', message: `${problem}\nRun "hopwise demo ${name} --help" for usage.`, exitCode: 2 };
+  // Only the options actually given, so the demo applies its own defaults.
+  const options = Object.fromEntries(given.map((f) => [f.key, a[f.flag]]));
+  return { command: 'demo', name, ...options };
 }
 
 function nonEmpty(flag: string, raw: unknown): string {

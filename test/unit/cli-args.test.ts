@@ -161,8 +161,8 @@ describe('subcommands', () => {
     [['demo', 'dumb-proxy'], { command: 'demo', name: 'dumb-proxy' }],
     [['demo', 'proxy-connection', '--idle-timeout', '0'], { command: 'demo', name: 'proxy-connection', idleTimeout: 0 }],
     [
-      ['demo', 'pooling', '--svg', 'out.svg', '--json', 'out.json', '--idle-timeout', '1500', '--requests', '20'],
-      { command: 'demo', name: 'pooling', svgFile: 'out.svg', jsonFile: 'out.json', idleTimeout: 1500, requests: 20 },
+      ['demo', 'pooling', '--svg', 'out', '--json', 'out.json', '--idle-timeout', '1500', '--requests', '20'],
+      { command: 'demo', name: 'pooling', svgDir: 'out', jsonFile: 'out.json', idleTimeout: 1500, requests: 20 },
     ],
     [['hash-password'], { command: 'hash-password' }],
   ])('%j', (argv, expected) => {
