@@ -13,7 +13,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/schema.js';
 import { resolvedAdminPort } from '../config/validate.js';
-import { isLoopbackHost } from '../config/validate.js';
+import { isLoopbackHost } from '../policy/address.js';
 import { createAdminServer } from '../observability/admin.js';
 import { aggregateStats } from '../observability/aggregate.js';
 import type { AggregatedSnapshot, WorkerSnapshot } from '../observability/aggregate.js';

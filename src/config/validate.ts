@@ -2,32 +2,18 @@
  * Semantic checks: rules that span several keys and so cannot live in the per-key schema. Pure: a validated Config in,
  * a list of problems out (empty = fine). `load.ts` runs them once, after the schema, and fails fast (SPEC §10.2).
  */
-import { BlockList, isIP } from 'node:net';
-import { parseCidr } from '../policy/address.js';
+import { isLoopbackHost, parseCidr } from '../policy/address.js';
 import { parsePasswordHash } from '../policy/credentials.js';
 import { originKey } from '../policy/target.js';
 import type { Config } from './schema.js';
+
+// Temporary: workshop/naive.ts still imports it from here (the workshop helper moves that import to policy/).
+export { isLoopbackHost };
 
 /** One configuration problem: the dotted key (`routes[1].listen.port`) and what was expected there. */
 export interface ConfigIssue {
   readonly path: string;
   readonly message: string;
-}
-
-/**
- * True when `host` can only be reached from this machine: 127.0.0.0/8, ::1 (any spelling, bracketed or not, also as
- * an IPv4-mapped ::ffff:127.x.y.z) or the name `localhost` (RFC 6761 §6.3 reserves it for loopback).
- * `0.0.0.0` and `::` are NOT loopback: they bind every interface.
- */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
-  if (h === 'localhost' || h === 'localhost.') return true;
-  const family = isIP(h);
-  if (family === 0) return false;
-  const loopback = new BlockList();
-  loopback.addSubnet('127.0.0.0', 8, 'ipv4');
-  loopback.addAddress('::1', 'ipv6');
-  return loopback.check(h, family === 4 ? 'ipv4' : 'ipv6');
 }
 
 /**
