@@ -6,11 +6,13 @@
  */
 import type http from 'node:http';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import type { Config } from './config/schema.js';
+import { resolvedAdminPort } from './config/validate.js';
 import { ConnectionTracker } from './downstream/connections.js';
 import { connectionLimits } from './downstream/admission.js';
 import type { ConnectionAdmission } from './downstream/admission.js';
+import { closeServer, listenOn } from './downstream/listen.js';
+import type { Address } from './downstream/listen.js';
 import { createDownstreamServer } from './downstream/server.js';
 import type { ClientErrorListener } from './downstream/server.js';
 import { ForwardEngine } from './forward/engine.js';
@@ -34,10 +36,7 @@ import { ConnectHandler } from './tunnel/connect.js';
 import { Tunnels } from './tunnel/registry.js';
 import { UpstreamPools } from './upstream/pools.js';
 
-export interface Address {
-  readonly host: string;
-  readonly port: number;
-}
+export type { Address } from './downstream/listen.js';
 
 export interface ListenInfo {
   /**
@@ -70,27 +69,6 @@ export interface ProxyOptions {
   readonly logger?: Logger;
   /** Fixed instance id (tests); a random `hw-xxxxxx` by default. */
   readonly instanceId?: string;
-}
-
-function listenOn(server: http.Server, host: string, port: number): Promise<Address> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      const a = server.address() as AddressInfo;
-      resolve({ host: a.address, port: a.port });
-    });
-  });
-}
-
-function closeServer(server: http.Server): Promise<void> {
-  return new Promise((resolve) => {
-    if (!server.listening) {
-      resolve();
-      return;
-    }
-    server.close(() => resolve());
-  });
 }
 
 /**
@@ -187,27 +165,18 @@ async function shutdown(
   await Promise.all([tracker.whenAllClosed(), tunnels.whenAllClosed()]);
   await stopped;
   await (graceful ? s.pools.close() : s.pools.destroy());
-  if (admin !== undefined) {
-    admin.closeAllConnections();
-    await closeServer(admin);
-  }
+  if (admin !== undefined) await closeServer(admin, true);
   finished();
 }
 
-/** Create a proxy for a validated config (forward or gateway mode). No sockets are opened until `listen()`. */
-export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
-  if (config.mode !== 'forward' && config.mode !== 'gateway') {
-    throw new Error(`createProxy: mode "${config.mode}" is a workshop mode; start it through the workshop module`);
-  }
-  const logger = opts.logger ?? silentLogger();
+/** The per-proxy parts that outlive any one listener: counting, logging, the tracker and access control. */
+function core(config: Config, logger: Logger, instanceId: string) {
   const telemetry = new Telemetry();
   const stats = new Stats();
   telemetry.on((e) => stats.record(e));
   attachLogging(telemetry, logger, { access: config.log.access });
   const tracker = new ConnectionTracker(telemetry, { countPerClient: config.downstream.maxConnectionsPerClient > 0 });
-  const tunnels = new Tunnels();
   // Issue 7: access control, proxy auth, loop detection; destinations are checked in forward mode only.
-  const instanceId = opts.instanceId ?? newInstanceId();
   const guard = new AccessGuard({
     access: config.access,
     telemetry,
@@ -215,8 +184,15 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
     instanceId,
     checkDestinations: config.mode === 'forward',
   });
+  return { telemetry, stats, tracker, guard };
+}
+
+/** The collaborators every listener shares: the upstream pools, the CONNECT handler, the request gate, admission. */
+function share(config: Config, logger: Logger, instanceId: string, parts: ReturnType<typeof core>): Shared {
+  const { telemetry, tracker, guard } = parts;
+  const tunnels = new Tunnels();
   const limits = connectionLimits(config.downstream, tracker, telemetry);
-  const shared: Shared = {
+  return {
     config,
     telemetry,
     tracker,
@@ -242,6 +218,34 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
         : { status: 403, reason: 'access-denied', message: `client ${conn.remoteAddress} is not allowed by access.clients` },
     onClientError: (conn, code, status) => logger.info('bad-request', { leg: 'downstream', conn: conn?.id, code, status }),
   };
+}
+
+/** Binds every listener in order (main, routes, admin); a failure names the listener (ListenError). */
+async function bindAll(
+  config: Config,
+  listeners: readonly { plan: ListenerPlan; server: http.Server }[],
+  hasMain: boolean,
+  admin: http.Server | undefined,
+): Promise<ListenInfo> {
+  const addresses: Address[] = [];
+  for (const [i, { plan, server }] of listeners.entries()) {
+    const role = hasMain && i === 0 ? 'proxy' : (`routes[${hasMain ? i - 1 : i}]` as const);
+    addresses.push(await listenOn(server, plan.host, plan.port, role));
+  }
+  const adminAddr = admin === undefined ? undefined : await listenOn(admin, config.admin.host, resolvedAdminPort(config), 'admin');
+  return { proxy: addresses[0]!, routes: hasMain ? addresses.slice(1) : addresses, admin: adminAddr };
+}
+
+/** Create a proxy for a validated config (forward or gateway mode). No sockets are opened until `listen()`. */
+export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
+  if (config.mode !== 'forward' && config.mode !== 'gateway') {
+    throw new Error(`createProxy: mode "${config.mode}" is a workshop mode; start it through the workshop module`);
+  }
+  const logger = opts.logger ?? silentLogger();
+  const instanceId = opts.instanceId ?? newInstanceId();
+  const parts = core(config, logger, instanceId);
+  const { telemetry, stats, guard } = parts;
+  const shared = share(config, logger, instanceId, parts);
   const plans = listenerPlans(config);
   const listeners = [...(plans.main === undefined ? [] : [plans.main]), ...plans.routes].map((plan) => ({
     plan,
@@ -257,14 +261,7 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
   // SPEC §8.3: always a summary at shutdown, after every connection is gone so it has the final numbers, and before
   // close()/destroy() resolve, so it is written before the caller closes the logger.
   const finished = (): void => (listening ? summary.finish() : summary.stop());
-
-  const bindAll = async (): Promise<ListenInfo> => {
-    const addresses: Address[] = [];
-    for (const { plan, server } of listeners) addresses.push(await listenOn(server, plan.host, plan.port));
-    const adminAddr = admin === undefined ? undefined : await listenOn(admin, config.admin.host, adminPort(config));
-    const routes = plans.main === undefined ? addresses : addresses.slice(1);
-    return { proxy: addresses[0]!, routes, admin: adminAddr };
-  };
+  const stop = (graceful: boolean): Promise<void> => (closing ??= shutdown(shared, servers, admin, graceful, finished));
 
   return {
     telemetry,
@@ -272,30 +269,19 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
     async listen() {
       let info: ListenInfo;
       try {
-        info = await bindAll();
+        info = await bindAll(config, listeners, plans.main !== undefined, admin);
         // Loop detection knows every address it answers on (SPEC §2.4).
         guard.listening([info.proxy, ...info.routes]);
       } catch (err) {
-        await Promise.all([...servers, ...(admin === undefined ? [] : [admin])].map(closeServer));
+        await Promise.all([...servers, ...(admin === undefined ? [] : [admin])].map((server) => closeServer(server)));
         throw err;
       }
       listening = true;
       summary.start();
       return info;
     },
-    close() {
-      closing ??= shutdown(shared, servers, admin, true, finished);
-      return closing;
-    },
-    destroy() {
-      closing ??= shutdown(shared, servers, admin, false, finished);
-      return closing;
-    },
+    close: () => stop(true),
+    destroy: () => stop(false),
     stats: () => stats.snapshot(),
   };
-}
-
-/** `admin.port`, or `listen.port + 1` (ephemeral when the proxy port is). */
-function adminPort(config: Config): number {
-  return config.admin.port ?? (config.listen.port === 0 ? 0 : config.listen.port + 1);
 }
