@@ -70,7 +70,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv, opts:
   let result: ParsedArgs | undefined;
   let failure: string | undefined;
   let output = '';
-  const parser = buildParser(env, opts, (r) => {
+  const parser = buildParser(argv, env, opts, (r) => {
     result = r;
   }).fail((msg: string | null, err: Error | undefined) => {
     failure = msg ?? err?.message ?? 'invalid arguments';
@@ -84,13 +84,13 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv, opts:
   return result ?? { command: 'print', text: output, exitCode: 0 };
 }
 
-function buildParser(env: NodeJS.ProcessEnv, opts: ParseOptions, done: (r: ParsedArgs) => void): Argv {
+function buildParser(argv: readonly string[], env: NodeJS.ProcessEnv, opts: ParseOptions, done: (r: ParsedArgs) => void): Argv {
   return yargs()
     .scriptName('hopwise')
     .detectLocale(false) // yargs would read LANG from process.env; help is English and deterministic
     .parserConfiguration({ 'parse-numbers': false, 'duplicate-arguments-array': false })
     .usage('$0 [run] [options]\n\nA transparent HTTP/1.1 forward proxy that gets connection management right.')
-    .command(['run', '$0'], 'Run the proxy (the default command)', runBuilder, (a) => done(toRun(a, env)))
+    .command(['run', '$0'], 'Run the proxy (the default command)', runBuilder, (a) => done(toRun(a, env, argv)))
     .command('stats', "Print a running proxy's statistics from its admin listener", statsBuilder, (a) => {
       const adminUrl = (a['admin'] as string | undefined) ?? DEFAULT_ADMIN_URL;
       done({ command: 'stats', adminUrl, json: a['json'] === true });
@@ -122,7 +122,7 @@ function runBuilder(y: Argv): Argv {
     .options(options)
     .epilogue(
       'Every run option can also be set in the environment as HOPWISE_<OPTION> (HOPWISE_PORT=9000, ' +
-        'HOPWISE_LOG_LEVEL=debug, HOPWISE_ADMIN=false). Precedence: flags, then environment, then the --config ' +
+        'HOPWISE_LOG_LEVEL=debug, HOPWISE_ADMIN=false; --allow-client is HOPWISE_ACCESS_CLIENTS). Precedence: flags, then environment, then the --config ' +
         'file, then the built-in defaults. Bad configuration exits with code 2. See docs/configuration.md.',
     );
 }
@@ -151,13 +151,40 @@ function describeFlag(f: RunFlag): string {
   return f.key === null ? f.describe : `${f.describe} (${f.key})`;
 }
 
-function toRun(a: Record<string, unknown>, env: NodeJS.ProcessEnv): RunArgs | UsageErrorArgs {
+/**
+ * Every value of a repeatable flag, in order (`--allow-client A --allow-client B,C` → A, B, C). yargs keeps only the
+ * last occurrence (duplicate arrays are off so that a repeated scalar flag means "the last one wins"), so the raw
+ * argv is read again, up to `--`; yargs has already checked that each occurrence has a value.
+ */
+function repeated(f: RunFlag, argv: readonly string[]): unknown {
+  const name = `--${f.flag}`;
+  const values: unknown[] = [];
+  for (let i = 0; i < argv.length && argv[i] !== '--'; i++) {
+    const arg = argv[i]!;
+    const raw = arg === name ? argv[++i] : arg.startsWith(`${name}=`) ? arg.slice(name.length + 1) : undefined;
+    if (raw === undefined) continue;
+    try {
+      values.push(f.parse !== undefined ? f.parse(raw) : raw);
+    } catch (err) {
+      throw new Error(`${name}: ${(err as Error).message}`);
+    }
+  }
+  return values.flat();
+}
+
+function toRun(a: Record<string, unknown>, env: NodeJS.ProcessEnv, argv: readonly string[]): RunArgs | UsageErrorArgs {
   const fromEnv = readEnv(env);
   if (!fromEnv.ok) return { command: 'error', message: fromEnv.message, exitCode: 2 };
   const overrides: Record<string, unknown> = {};
   let configFile: string | undefined;
   for (const f of RUN_FLAGS) {
-    const v = a[f.flag] !== undefined ? a[f.flag] : fromEnv.values.get(f.flag);
+    let given = a[f.flag];
+    try {
+      if (given !== undefined && f.repeatable === true) given = repeated(f, argv);
+    } catch (err) {
+      return usageError((err as Error).message, argv);
+    }
+    const v = given !== undefined ? given : fromEnv.values.get(f.flag);
     if (v === undefined) continue;
     if (f.key === null) configFile = v as string;
     else setPath(overrides, f.key, v);

@@ -71,8 +71,9 @@ function exposureIssues(c: Config): ConfigIssue[] {
     {
       path: 'access.clients',
       message:
-        `listening on ${exposed.join(', ')} (beyond loopback) requires an explicit access rule: set access.clients ` +
-        'to the client CIDRs allowed to use the proxy, e.g. ["10.0.0.0/8"] (SPEC §10.3)',
+        `listening on ${exposed.join(', ')} (beyond loopback) requires an explicit access rule: name the clients ` +
+        'allowed to use the proxy with --allow-client 10.0.0.0/8 (repeatable), HOPWISE_ACCESS_CLIENTS=10.0.0.0/8,192.168.0.0/16, ' +
+        'or access.clients in the configuration file',
     },
   ];
 }

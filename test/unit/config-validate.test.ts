@@ -91,7 +91,7 @@ describe('semanticIssues', () => {
     ['gateway names both remedies', { mode: 'gateway' }, /needs a target origin .* or at least one entry in routes/],
     ['forward explains why', { target: 'http://127.0.0.1:9000' }, /forward mode .* must not have a target/],
     ['dumb names the host', { mode: 'dumb', listen: { host: '::' } }, /only binds loopback .*got "::"/],
-    ['exposure asks for an explicit access rule', { listen: { host: '0.0.0.0' } }, /listening on 0\.0\.0\.0 .*explicit access rule.*access\.clients.*SPEC §10\.3/],
+    ['exposure asks for an explicit access rule', { listen: { host: '0.0.0.0' } }, /listening on 0\.0\.0\.0 .*explicit access rule.*--allow-client 10\.0\.0\.0\/8 \(repeatable\), HOPWISE_ACCESS_CLIENTS=.*access\.clients/],
     ['port clash names the other listener', { admin: { port: 8080 } }, /port 8080 is already used by listen\.port/],
     ['implicit admin port says where it came from', { mode: 'gateway', routes: [route(8081)] }, /listen\.port \+ 1/],
     ['a duplicate origin names the first entry and the pool key', { upstream: { origins: [{ origin: 'http://A' }, { origin: 'http://a:80' }] } }, /http:\/\/a:80 is already configured by upstream\.origins\[0\]/],
