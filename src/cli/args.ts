@@ -8,7 +8,7 @@
  */
 import yargs, { type Argv, type Options } from 'yargs';
 import { packageVersion, type ConfigOverrides } from '../config/load.js';
-import { RUN_FLAGS, readEnv, type RunFlag } from './options.js';
+import { RUN_FLAGS, adminUrlFromEnv, readEnv, type RunFlag } from './options.js';
 
 /** `hopwise [run]`: start the proxy. */
 export interface RunArgs {
@@ -91,10 +91,7 @@ function buildParser(argv: readonly string[], env: NodeJS.ProcessEnv, opts: Pars
     .parserConfiguration({ 'parse-numbers': false, 'duplicate-arguments-array': false })
     .usage('$0 [run] [options]\n\nA transparent HTTP/1.1 forward proxy that gets connection management right.')
     .command(['run', '$0'], 'Run the proxy (the default command)', runBuilder, (a) => done(toRun(a, env, argv)))
-    .command('stats', "Print a running proxy's statistics from its admin listener", statsBuilder, (a) => {
-      const adminUrl = (a['admin'] as string | undefined) ?? DEFAULT_ADMIN_URL;
-      done({ command: 'stats', adminUrl, json: a['json'] === true });
-    })
+    .command('stats', "Print a running proxy's statistics from its admin listener", statsBuilder, (a) => done(toStats(a, env, argv)))
     .command('demo <name>', 'Run a scripted workshop demo (SPEC §9.2)', demoBuilder, (a) => done(toDemo(a)))
     .command('hash-password', 'Read a password on stdin and print a hash for access.users[].passwordHash', {}, () =>
       done({ command: 'hash-password' }),
@@ -203,10 +200,20 @@ function setPath(target: Record<string, unknown>, dotted: string, v: unknown): v
   node[last] = v;
 }
 
+function toStats(a: Record<string, unknown>, env: NodeJS.ProcessEnv, argv: readonly string[]): StatsArgs | UsageErrorArgs {
+  const json = a['json'] === true;
+  if (a['admin'] !== undefined) return { command: 'stats', adminUrl: a['admin'] as string, json };
+  const fromEnv = adminUrlFromEnv(env);
+  if (!fromEnv.ok) return usageError(fromEnv.message, argv);
+  return { command: 'stats', adminUrl: fromEnv.url ?? DEFAULT_ADMIN_URL, json };
+}
+
 function statsBuilder(y: Argv): Argv {
   return y.options({
     admin: {
-      describe: "URL of the proxy's admin listener",
+      describe:
+        "URL of the proxy's admin listener; without it, the one HOPWISE_ADMIN_HOST, HOPWISE_ADMIN_PORT or " +
+        'HOPWISE_PORT (+ 1) give, as for the proxy itself',
       defaultDescription: DEFAULT_ADMIN_URL,
       requiresArg: true,
       coerce: (raw: unknown) => httpUrl('--admin', raw),

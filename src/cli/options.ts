@@ -111,6 +111,41 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvResult {
   return { ok: true, values };
 }
 
+/**
+ * The admin URL a running `hopwise` started with the same environment listens on, for `hopwise stats`:
+ * HOPWISE_ADMIN_HOST (a wildcard address means this machine's loopback), HOPWISE_ADMIN_PORT, else HOPWISE_PORT + 1.
+ * Undefined when none is set; other HOPWISE_* variables are the run command's and are not read here.
+ */
+export function adminUrlFromEnv(env: NodeJS.ProcessEnv): { ok: true; url: string | undefined } | { ok: false; message: string } {
+  const read = (flag: string): unknown => {
+    const row = RUN_FLAGS.find((f) => f.flag === flag)!;
+    const raw = env[envOf(row)];
+    try {
+      return raw === undefined || raw === '' ? undefined : parseEnvValue(row, raw);
+    } catch (err) {
+      throw new Error(`${envOf(row)}: ${(err as Error).message}`);
+    }
+  };
+  let host: string;
+  let port: number | undefined;
+  let proxyPort: number | undefined;
+  try {
+    host = (read('admin-host') as string | undefined) ?? '127.0.0.1';
+    port = read('admin-port') as number | undefined;
+    proxyPort = read('port') as number | undefined;
+  } catch (err) {
+    return { ok: false, message: (err as Error).message };
+  }
+  if (port === undefined && proxyPort === undefined && env.HOPWISE_ADMIN_HOST === undefined) return { ok: true, url: undefined };
+  port ??= proxyPort === undefined ? 8081 : proxyPort + 1;
+  if (port === 0 || proxyPort === 0) {
+    return { ok: false, message: 'the admin port is ephemeral (HOPWISE_PORT or HOPWISE_ADMIN_PORT is 0): pass --admin with the URL it logged' };
+  }
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  const reachable = bare === '0.0.0.0' ? '127.0.0.1' : bare === '::' ? '::1' : bare;
+  return { ok: true, url: `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}` };
+}
+
 function parseEnvValue(flag: RunFlag, raw: string): unknown {
   if (flag.kind === 'switch') {
     const v = raw.trim().toLowerCase();

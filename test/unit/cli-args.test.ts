@@ -182,6 +182,26 @@ describe('subcommands', () => {
     expect(parseArgs(argv, {})).toStrictEqual(expected);
   });
 
+  it.each<[NodeJS.ProcessEnv, string[], string]>([
+    [{ HOPWISE_PORT: '9000' }, [], 'http://127.0.0.1:9001'],
+    [{ HOPWISE_ADMIN_PORT: '9191' }, [], 'http://127.0.0.1:9191'],
+    [{ HOPWISE_PORT: '9000', HOPWISE_ADMIN_PORT: '9191' }, [], 'http://127.0.0.1:9191'],
+    [{ HOPWISE_ADMIN_HOST: '0.0.0.0', HOPWISE_ADMIN_PORT: '9191' }, [], 'http://127.0.0.1:9191'],
+    [{ HOPWISE_ADMIN_HOST: '::1', HOPWISE_PORT: '9000' }, [], 'http://[::1]:9001'],
+    [{ HOPWISE_ADMIN_HOST: '::' }, [], 'http://[::1]:8081'],
+    [{ HOPWISE_PORT: '9000' }, ['--admin', 'http://127.0.0.1:7000'], 'http://127.0.0.1:7000'],
+    [{ HOPWISE_PORT: '' }, [], 'http://127.0.0.1:8081'],
+  ])('stats with %j %j asks %s, as the proxy started with that environment listens there', (env, argv, adminUrl) => {
+    expect(parseArgs(['stats', ...argv], env)).toEqual({ command: 'stats', adminUrl, json: false });
+  });
+
+  it.each<[NodeJS.ProcessEnv, RegExp]>([
+    [{ HOPWISE_PORT: 'x' }, /^HOPWISE_PORT: expected an integer from 0 to 65535, got "x"\nRun "hopwise stats --help"/],
+    [{ HOPWISE_PORT: '0' }, /^the admin port is ephemeral .*pass --admin/],
+  ])('stats with %j is a usage error', (env, message) => {
+    expect(usageError(['stats'], env)).toMatch(message);
+  });
+
   it('subcommands ignore HOPWISE_* run settings', () => {
     expect(parseArgs(['stats'], { HOPWISE_PROT: '1' })).toEqual({
       command: 'stats',
