@@ -92,8 +92,8 @@ function buildParser(argv: readonly string[], env: NodeJS.ProcessEnv, opts: Pars
     .usage('$0 [run] [options]\n\nA transparent HTTP/1.1 forward proxy that gets connection management right.')
     .command(['run', '$0'], 'Run the proxy (the default command)', runBuilder, (a) => done(toRun(a, env, argv)))
     .command('stats', "Print a running proxy's statistics from its admin listener", statsBuilder, (a) => done(toStats(a, env, argv)))
-    .command('demo <name>', 'Run a scripted workshop demo (SPEC §9.2)', demoBuilder, (a) => done(toDemo(a)))
-    .command('hash-password', 'Read a password on stdin and print a hash for access.users[].passwordHash', {}, () =>
+    .command('demo <name>', 'Run a scripted workshop demo', demoBuilder, (a) => done(toDemo(a)))
+    .command('hash-password', 'Read a password on stdin and print a hash for access.users[].passwordHash', hashPasswordBuilder, () =>
       done({ command: 'hash-password' }),
     )
     .strict()
@@ -117,6 +117,11 @@ function runBuilder(y: Argv): Argv {
   for (const f of RUN_FLAGS) options[f.flag] = yargsOption(f);
   return y
     .options(options)
+    .example('$0', 'forward proxy on 127.0.0.1:8080 (curl -x http://127.0.0.1:8080 ...), admin on 127.0.0.1:8081')
+    .example('$0 --port 3128 --no-admin', 'another port, no admin listener')
+    .example('$0 --mode gateway --target http://127.0.0.1:9000', 'a gateway in front of one origin')
+    .example('$0 --host 0.0.0.0 --allow-client 10.0.0.0/8', 'reachable from the network, for clients in 10.0.0.0/8')
+    .example('$0 --config hopwise.yaml --workers auto', 'a config file, one worker process per CPU')
     .epilogue(
       'Every run option can also be set in the environment as HOPWISE_<OPTION> (HOPWISE_PORT=9000, ' +
         'HOPWISE_LOG_LEVEL=debug, HOPWISE_ADMIN=false; --allow-client is HOPWISE_ACCESS_CLIENTS). Precedence: flags, then environment, then the --config ' +
@@ -208,8 +213,18 @@ function toStats(a: Record<string, unknown>, env: NodeJS.ProcessEnv, argv: reado
   return { command: 'stats', adminUrl: fromEnv.url ?? DEFAULT_ADMIN_URL, json };
 }
 
+function hashPasswordBuilder(y: Argv): Argv {
+  return y
+    .example('$0 hash-password', 'type the password, then Enter; prints scrypt$... for access.users[].passwordHash')
+    .example('printf %s "$PASSWORD" | $0 hash-password', 'from a pipe (no echo, no trailing newline needed)');
+}
+
 function statsBuilder(y: Argv): Argv {
-  return y.options({
+  return y
+    .example('$0 stats', 'the proxy on the default ports (admin listener 127.0.0.1:8081)')
+    .example('$0 stats --admin http://127.0.0.1:9091 --json', 'another admin listener, as JSON')
+    .example('HOPWISE_PORT=3128 $0 stats', 'the proxy started with HOPWISE_PORT=3128 (admin listener on 3129)')
+    .options({
     admin: {
       describe:
         "URL of the proxy's admin listener; without it, the one HOPWISE_ADMIN_HOST, HOPWISE_ADMIN_PORT or " +

@@ -239,6 +239,13 @@ describe('--help and --version are printed, exit 0', () => {
     expect(flat).toMatch(/--admin-port [^[]*\(admin\.port\) \[default: port \+ 1\]/);
     expect(run([]).overrides).toEqual({});
   });
+  it.each([['--help'], ['stats', '--help'], ['hash-password', '--help']])('%j shows Examples:', (...argv) => {
+    const text = printed(argv);
+    expect(text).toMatch(/\nExamples:\n {2}(hopwise|HOPWISE_|printf)/);
+  });
+  it.each([['--help'], ['stats', '--help'], ['hash-password', '--help'], ['demo', '--help']])('%j cites no SPEC section (users do not have it)', (...argv) => {
+    expect(printed(argv)).not.toContain('SPEC');
+  });
   it('-h is --help', () => {
     expect(printed(['-h'])).toBe(help);
   });
