@@ -12,7 +12,7 @@
  *   3 owners        access/, upstream/, downstream/, observability/logger, log-json, log-events
  *   4 tunnel        tunnel/                      the splice, the registry, CONNECT
  *   5 engines       forward/, observability/admin, dashboard, metrics, summary
- *   6 composition   proxy, routes, index, workshop/
+ *   6 composition   proxy, drain, routes, index, workshop/
  *   7 process edge  cli/, config/load
  * Within a layer imports are free (access ↔ downstream). `tunnel` sits below `forward` because the upgrade relay
  * splices through it; a tunnel module reaching into `forward/` is a back-edge. Imports from outside `src/` (packages,
@@ -38,7 +38,7 @@ export const LAYERS = [
   ['resource owners', ['access/', 'upstream/', 'downstream/', 'observability/logger', 'observability/log-json', 'observability/log-events']],
   ['tunnel', ['tunnel/']],
   ['engines', ['forward/', 'observability/admin', 'observability/dashboard', 'observability/metrics', 'observability/summary']],
-  ['composition', ['proxy', 'routes', 'index', 'workshop/']],
+  ['composition', ['proxy', 'drain', 'routes', 'index', 'workshop/']],
   ['process edge', ['cli/', 'config/load']],
 ];
 

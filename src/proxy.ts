@@ -5,7 +5,6 @@
  * pools, the connection tracker, the tunnels and the statistics.
  */
 import type http from 'node:http';
-import net from 'node:net';
 import type { Config } from './config/schema.js';
 import { resolvedAdminPort } from './config/validate.js';
 import { ConnectionTracker } from './downstream/connections.js';
@@ -15,6 +14,7 @@ import { closeServer, listenOn } from './downstream/listen.js';
 import type { Address } from './downstream/listen.js';
 import { createDownstreamServer } from './downstream/server.js';
 import type { ClientErrorListener } from './downstream/server.js';
+import { shutdown } from './drain.js';
 import { ForwardEngine } from './forward/engine.js';
 import type { RequestAdditions } from './forward/engine.js';
 import { AccessGuard, newInstanceId } from './access/guard.js';
@@ -71,23 +71,6 @@ export interface ProxyOptions {
   readonly instanceId?: string;
 }
 
-/**
- * Stop accepting first (SPEC §10.1), then let the tracker close idle connections. `http.Server.close()` does it the
- * other way round (it closes idle connections, then the listener), so a client whose idle connection was just closed
- * could reconnect into the still-open listener and be reset. Resolves when every connection is gone.
- */
-function stopAccepting(server: http.Server): Promise<void> {
-  return new Promise((resolve) => {
-    if (!server.listening) {
-      resolve();
-      return;
-    }
-    // net.Server's close, not http.Server's: the listener only. Node's connection-checking interval is unref'd and
-    // keeps enforcing headersTimeout on draining connections, which is what we want.
-    net.Server.prototype.close.call(server, () => resolve());
-  });
-}
-
 /** The per-proxy collaborators every listener shares: one tracker, one set of pools (SPEC §4.1), one registry. */
 interface Shared {
   readonly config: Config;
@@ -137,40 +120,15 @@ function createListener(s: Shared, plan: ListenerPlan): http.Server {
   }, s.admit);
 }
 
-/**
- * Stop accepting; when graceful, let in-flight exchanges and open tunnels finish up to `shutdown.drainTimeout`
- * (SPEC §10.1); then destroy what is left on both sides and close the pools and the admin listener.
- */
-async function shutdown(
-  s: Shared,
-  servers: readonly http.Server[],
-  admin: http.Server | undefined,
-  graceful: boolean,
-  finished: () => void,
-): Promise<void> {
-  const { tracker, tunnels } = s;
-  const stopped = Promise.all(servers.map(stopAccepting));
-  tracker.startClosing();
-  tunnels.startClosing();
-  if (graceful) {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, s.config.shutdown.drainTimeout);
-    });
-    await Promise.race([Promise.all([tracker.whenAllClosed(), tunnels.whenAllClosed()]), deadline]);
-    clearTimeout(timer);
-  }
-  tunnels.destroyAll();
-  tracker.destroyAll();
-  await Promise.all([tracker.whenAllClosed(), tunnels.whenAllClosed()]);
-  await stopped;
-  await (graceful ? s.pools.close() : s.pools.destroy());
-  if (admin !== undefined) await closeServer(admin, true);
-  finished();
+/** The per-proxy parts that outlive any one listener: counting, logging, the tracker and access control. */
+interface Core {
+  readonly telemetry: Telemetry;
+  readonly stats: Stats;
+  readonly tracker: ConnectionTracker;
+  readonly guard: AccessGuard;
 }
 
-/** The per-proxy parts that outlive any one listener: counting, logging, the tracker and access control. */
-function core(config: Config, logger: Logger, instanceId: string) {
+function core(config: Config, logger: Logger, instanceId: string): Core {
   const telemetry = new Telemetry();
   const stats = new Stats();
   telemetry.on((e) => stats.record(e));
@@ -188,7 +146,7 @@ function core(config: Config, logger: Logger, instanceId: string) {
 }
 
 /** The collaborators every listener shares: the upstream pools, the CONNECT handler, the request gate, admission. */
-function share(config: Config, logger: Logger, instanceId: string, parts: ReturnType<typeof core>): Shared {
+function share(config: Config, logger: Logger, instanceId: string, parts: Core): Shared {
   const { telemetry, tracker, guard } = parts;
   const tunnels = new Tunnels();
   const limits = connectionLimits(config.downstream, tracker, telemetry);
