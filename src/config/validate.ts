@@ -7,9 +7,6 @@ import { parsePasswordHash } from '../policy/credentials.js';
 import { originKey } from '../policy/target.js';
 import type { Config } from './schema.js';
 
-// Temporary: workshop/naive.ts still imports it from here (the workshop helper moves that import to policy/).
-export { isLoopbackHost };
-
 /** One configuration problem: the dotted key (`routes[1].listen.port`) and what was expected there. */
 export interface ConfigIssue {
   readonly path: string;
