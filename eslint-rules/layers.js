@@ -7,12 +7,12 @@
  * to `src/` (without extension); a file that matches none is reported, so a new directory has to be placed here.
  *   0 errors        errors/                      ProxyError, codes, classify, the one writer
  *   1 policy        policy/                      pure header, target, address, access and retry rules
- *   2 pure core     config/schema, validate, merge, issues; observability/events, samples, stats, stats-snapshot,
- *                   aggregate, summary-format    pure data and counters
- *   3 owners        access/, upstream/, downstream/, observability/logger, log-json, log-events
+ *   2 pure core     config/schema, validate, merge, issues, proxy-settings; observability/events, samples, stats,
+ *                   stats-snapshot, aggregate, summary-format    pure data and counters
+ *   3 owners        access/, upstream/, downstream/, observability/logger, log-json, log-events, log-sink
  *   4 tunnel        tunnel/                      the splice, the registry, CONNECT
  *   5 engines       forward/, observability/admin, dashboard, metrics, summary
- *   6 composition   proxy, drain, routes, index, workshop/
+ *   6 composition   proxy, drain, routes, chaining, index, workshop/
  *   7 process edge  cli/, config/load
  * Within a layer imports are free (access ↔ downstream). `tunnel` sits below `forward` because the upgrade relay
  * splices through it; a tunnel module reaching into `forward/` is a back-edge. Imports from outside `src/` (packages,
@@ -30,15 +30,18 @@ export const LAYERS = [
   [
     'pure core',
     [
-      'config/schema', 'config/validate', 'config/merge', 'config/issues',
+      'config/schema', 'config/validate', 'config/merge', 'config/issues', 'config/proxy-settings',
       'observability/events', 'observability/samples', 'observability/stats', 'observability/stats-snapshot',
       'observability/aggregate', 'observability/summary-format',
     ],
   ],
-  ['resource owners', ['access/', 'upstream/', 'downstream/', 'observability/logger', 'observability/log-json', 'observability/log-events']],
+  [
+    'resource owners',
+    ['access/', 'upstream/', 'downstream/', 'observability/logger', 'observability/log-json', 'observability/log-events', 'observability/log-sink'],
+  ],
   ['tunnel', ['tunnel/']],
   ['engines', ['forward/', 'observability/admin', 'observability/dashboard', 'observability/metrics', 'observability/summary']],
-  ['composition', ['proxy', 'drain', 'routes', 'index', 'workshop/']],
+  ['composition', ['proxy', 'drain', 'routes', 'chaining', 'index', 'workshop/']],
   ['process edge', ['cli/', 'config/load']],
 ];
 
