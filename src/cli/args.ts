@@ -10,7 +10,7 @@ import yargs, { type Argv, type Options } from 'yargs';
 import { packageVersion, type ConfigOverrides } from '../config/load.js';
 import { DEMOS, DEMO_FLAGS, DEMO_TARGETS, defaultOf, flagsOf, unsupportedFlag } from '../workshop/demo-spec.js';
 import type { DemoArgs, DemoFlag, DemoTarget } from '../workshop/demo-spec.js';
-import { RUN_FLAGS, readEnv, type RunFlag } from './options.js';
+import { RUN_FLAGS, adminUrlFromEnv, readEnv, type RunFlag } from './options.js';
 
 /** `hopwise [run]`: start the proxy. */
 export interface RunArgs {
@@ -59,7 +59,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv, opts:
   let result: ParsedArgs | undefined;
   let failure: string | undefined;
   let output = '';
-  const parser = buildParser(env, opts, demoTarget(argv), (r) => {
+  const parser = buildParser(argv, env, opts, demoTarget(argv), (r) => {
     result = r;
   }).fail((msg: string | null, err: Error | undefined) => {
     failure = msg ?? err?.message ?? 'invalid arguments';
@@ -79,19 +79,22 @@ function demoTarget(argv: readonly string[]): DemoTarget | undefined {
   return argv.includes('demo') ? DEMO_TARGETS.find((t) => t === name) : undefined;
 }
 
-function buildParser(env: NodeJS.ProcessEnv, opts: ParseOptions, target: DemoTarget | undefined, done: (r: ParsedArgs) => void): Argv {
+function buildParser(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  opts: ParseOptions,
+  target: DemoTarget | undefined,
+  done: (r: ParsedArgs) => void,
+): Argv {
   return yargs()
     .scriptName('hopwise')
     .detectLocale(false) // yargs would read LANG from process.env; help is English and deterministic
     .parserConfiguration({ 'parse-numbers': false, 'duplicate-arguments-array': false })
     .usage('$0 [run] [options]\n\nA transparent HTTP/1.1 forward proxy that gets connection management right.')
-    .command(['run', '$0'], 'Run the proxy (the default command)', runBuilder, (a) => done(toRun(a, env)))
-    .command('stats', "Print a running proxy's statistics from its admin listener", statsBuilder, (a) => {
-      const adminUrl = (a['admin'] as string | undefined) ?? DEFAULT_ADMIN_URL;
-      done({ command: 'stats', adminUrl, json: a['json'] === true });
-    })
+    .command(['run', '$0'], 'Run the proxy (the default command)', runBuilder, (a) => done(toRun(a, env, argv)))
+    .command('stats', "Print a running proxy's statistics from its admin listener", statsBuilder, (a) => done(toStats(a, env, argv)))
     .command('demo <name>', 'Run a scripted workshop demo', (y) => demoBuilder(y, target), (a) => done(toDemo(a)))
-    .command('hash-password', 'Read a password on stdin and print a hash for access.users[].passwordHash', {}, () =>
+    .command('hash-password', 'Read a password on stdin and print a hash for access.users[].passwordHash', hashPasswordBuilder, () =>
       done({ command: 'hash-password' }),
     )
     .strict()
@@ -115,9 +118,14 @@ function runBuilder(y: Argv): Argv {
   for (const f of RUN_FLAGS) options[f.flag] = yargsOption(f);
   return y
     .options(options)
+    .example('$0', 'forward proxy on 127.0.0.1:8080 (curl -x http://127.0.0.1:8080 ...), admin on 127.0.0.1:8081')
+    .example('$0 --port 3128 --no-admin', 'another port, no admin listener')
+    .example('$0 --mode gateway --target http://127.0.0.1:9000', 'a gateway in front of one origin')
+    .example('$0 --host 0.0.0.0 --allow-client 10.0.0.0/8', 'reachable from the network, for clients in 10.0.0.0/8')
+    .example('$0 --config hopwise.yaml --workers auto', 'a config file, one worker process per CPU')
     .epilogue(
       'Every run option can also be set in the environment as HOPWISE_<OPTION> (HOPWISE_PORT=9000, ' +
-        'HOPWISE_LOG_LEVEL=debug, HOPWISE_ADMIN=false). Precedence: flags, then environment, then the --config ' +
+        'HOPWISE_LOG_LEVEL=debug, HOPWISE_ADMIN=false; --allow-client is HOPWISE_ACCESS_CLIENTS). Precedence: flags, then environment, then the --config ' +
         'file, then the built-in defaults. Bad configuration exits with code 2. See docs/configuration.md.',
     );
 }
@@ -146,13 +154,40 @@ function describeFlag(f: RunFlag): string {
   return f.key === null ? f.describe : `${f.describe} (${f.key})`;
 }
 
-function toRun(a: Record<string, unknown>, env: NodeJS.ProcessEnv): RunArgs | UsageErrorArgs {
+/**
+ * Every value of a repeatable flag, in order (`--allow-client A --allow-client B,C` → A, B, C). yargs keeps only the
+ * last occurrence (duplicate arrays are off so that a repeated scalar flag means "the last one wins"), so the raw
+ * argv is read again, up to `--`; yargs has already checked that each occurrence has a value.
+ */
+function repeated(f: RunFlag, argv: readonly string[]): unknown {
+  const name = `--${f.flag}`;
+  const values: unknown[] = [];
+  for (let i = 0; i < argv.length && argv[i] !== '--'; i++) {
+    const arg = argv[i]!;
+    const raw = arg === name ? argv[++i] : arg.startsWith(`${name}=`) ? arg.slice(name.length + 1) : undefined;
+    if (raw === undefined) continue;
+    try {
+      values.push(f.parse !== undefined ? f.parse(raw) : raw);
+    } catch (err) {
+      throw new Error(`${name}: ${(err as Error).message}`);
+    }
+  }
+  return values.flat();
+}
+
+function toRun(a: Record<string, unknown>, env: NodeJS.ProcessEnv, argv: readonly string[]): RunArgs | UsageErrorArgs {
   const fromEnv = readEnv(env);
   if (!fromEnv.ok) return { command: 'error', message: fromEnv.message, exitCode: 2 };
   const overrides: Record<string, unknown> = {};
   let configFile: string | undefined;
   for (const f of RUN_FLAGS) {
-    const v = a[f.flag] !== undefined ? a[f.flag] : fromEnv.values.get(f.flag);
+    let given = a[f.flag];
+    try {
+      if (given !== undefined && f.repeatable === true) given = repeated(f, argv);
+    } catch (err) {
+      return usageError((err as Error).message, argv);
+    }
+    const v = given !== undefined ? given : fromEnv.values.get(f.flag);
     if (v === undefined) continue;
     if (f.key === null) configFile = v as string;
     else setPath(overrides, f.key, v);
@@ -171,10 +206,30 @@ function setPath(target: Record<string, unknown>, dotted: string, v: unknown): v
   node[last] = v;
 }
 
+function toStats(a: Record<string, unknown>, env: NodeJS.ProcessEnv, argv: readonly string[]): StatsArgs | UsageErrorArgs {
+  const json = a['json'] === true;
+  if (a['admin'] !== undefined) return { command: 'stats', adminUrl: a['admin'] as string, json };
+  const fromEnv = adminUrlFromEnv(env);
+  if (!fromEnv.ok) return usageError(fromEnv.message, argv);
+  return { command: 'stats', adminUrl: fromEnv.url ?? DEFAULT_ADMIN_URL, json };
+}
+
+function hashPasswordBuilder(y: Argv): Argv {
+  return y
+    .example('$0 hash-password', 'type the password, then Enter; prints scrypt$... for access.users[].passwordHash')
+    .example('printf %s "$PASSWORD" | $0 hash-password', 'from a pipe (no echo, no trailing newline needed)');
+}
+
 function statsBuilder(y: Argv): Argv {
-  return y.options({
+  return y
+    .example('$0 stats', 'the proxy on the default ports (admin listener 127.0.0.1:8081)')
+    .example('$0 stats --admin http://127.0.0.1:9091 --json', 'another admin listener, as JSON')
+    .example('HOPWISE_PORT=3128 $0 stats', 'the proxy started with HOPWISE_PORT=3128 (admin listener on 3129)')
+    .options({
     admin: {
-      describe: "URL of the proxy's admin listener",
+      describe:
+        "URL of the proxy's admin listener; without it, the one HOPWISE_ADMIN_HOST, HOPWISE_ADMIN_PORT or " +
+        'HOPWISE_PORT (+ 1) give, as for the proxy itself',
       defaultDescription: DEFAULT_ADMIN_URL,
       requiresArg: true,
       coerce: (raw: unknown) => httpUrl('--admin', raw),

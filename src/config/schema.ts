@@ -15,7 +15,7 @@ const positiveInt = z.number().int().min(1);
 const host = z.string().min(1);
 
 const listen = z.strictObject({
-  host: host.describe('address to bind; 127.0.0.1 by default (SPEC §10.3)'),
+  host: host.describe('address to bind; 127.0.0.1 by default (loopback: a fresh install is never an open proxy)'),
   port: port.describe('TCP port; 0 picks a free one'),
 });
 

@@ -42,6 +42,9 @@ export class ConnectionTracker {
   #nextId = 1;
   #closing = false;
   #allClosed: (() => void) | undefined;
+  /** Handed-off connections whose tunnel has not opened yet, by id; `tunnel.open` settles them (see handOff). */
+  readonly #pendingTunnels = new Map<number, DownstreamConnection>();
+  #unsubscribe: (() => void) | undefined;
 
   /** False when nothing asks {@link connectionsFrom} (`downstream.maxConnectionsPerClient` = 0): no per-address map. */
   readonly #countPerClient: boolean;
@@ -81,6 +84,8 @@ export class ConnectionTracker {
       if (!conn.handedOff) {
         const reason = conn.reason ?? (errored ? 'error' : 'client-closed');
         this.#telemetry.emit({ type: 'downstream.close', conn: conn.id, reason, requests: conn.requests });
+      } else if (this.#pendingTunnels.has(conn.id)) {
+        this.#settleTunnel(conn, 'tunnel-failed');
       }
       if (this.#sockets.size === 0) this.#allClosed?.();
     });
@@ -151,15 +156,31 @@ export class ConnectionTracker {
 
   /**
    * A tunnel takes the socket over (CONNECT, Upgrade): from now on the tunnel owns it and counts it. The connection's
-   * close is reported now, with reason `tunnel`.
+   * close is reported once the tunnel module says what became of it: reason `tunnel` when its `tunnel.open` event
+   * comes, `tunnel-failed` when the socket closes first (a refused or failed CONNECT, a declined upgrade). The tracker
+   * listens to telemetry only while such a hand-off is pending, so a proxy without tunnels pays nothing.
    */
   handOff(conn: DownstreamConnection): Socket | undefined {
     const socket = this.#sockets.get(conn);
     if (socket === undefined || conn.handedOff) return undefined;
     conn.handedOff = true;
     this.#sockets.delete(conn);
-    this.#telemetry.emit({ type: 'downstream.close', conn: conn.id, reason: 'tunnel', requests: conn.requests });
+    this.#pendingTunnels.set(conn.id, conn);
+    this.#unsubscribe ??= this.#telemetry.on((e) => {
+      if (e.type !== 'tunnel.open') return;
+      const opened = this.#pendingTunnels.get(e.conn);
+      if (opened !== undefined) this.#settleTunnel(opened, 'tunnel');
+    });
     return socket;
+  }
+
+  #settleTunnel(conn: DownstreamConnection, reason: 'tunnel' | 'tunnel-failed'): void {
+    this.#pendingTunnels.delete(conn.id);
+    if (this.#pendingTunnels.size === 0) {
+      this.#unsubscribe?.();
+      this.#unsubscribe = undefined;
+    }
+    this.#telemetry.emit({ type: 'downstream.close', conn: conn.id, reason, requests: conn.requests });
   }
 
   /** True while shutting down: responses must carry Connection: close. */

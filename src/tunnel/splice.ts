@@ -13,6 +13,7 @@
  * (http-proxy-3's `ws()`); the tunnel only counts, times out and closes.
  */
 import type { Socket } from 'node:net';
+import { elapsedMs } from '../observability/events.js';
 import type { Telemetry } from '../observability/events.js';
 import type { TunnelCloseReason, TunnelKind, TunnelMember, Tunnels } from './registry.js';
 
@@ -177,7 +178,7 @@ export class Tunnel implements TunnelMember {
       reason: this.#reason ?? 'error',
       bytesIn: this.#bytesIn,
       bytesOut: this.#bytesOut,
-      ms: Math.round((performance.now() - this.#started) * 100) / 100,
+      ms: elapsedMs(this.#started),
     });
   }
 }

@@ -8,7 +8,6 @@
 import { writeFile } from 'node:fs/promises';
 import { release, type } from 'node:os';
 import { basename } from 'node:path';
-import { loadConfig, packageVersion } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { renderDeckHtml } from './deck-html.js';
 import { demoSlides, diagramSlides, madeWithSlide, type RunInfo, type Slide } from './deck-slides.js';
@@ -84,7 +83,7 @@ async function discard(outputs: Outputs): Promise<void> {
   await Promise.all([outputs.slides?.discard(), outputs.svg?.discard(), outputs.pcap?.discard()]);
 }
 
-function runInfo(args: DemoArgs, config: Config): RunInfo {
+function runInfo(args: DemoArgs, config: Config, version: string): RunInfo {
   const flags = DEMO_FLAGS.flatMap((f) => {
     const v = args[f.key];
     if (v === undefined) return [];
@@ -93,7 +92,7 @@ function runInfo(args: DemoArgs, config: Config): RunInfo {
   const u = config.upstream;
   return {
     command: ['hopwise demo', args.name, ...flags].join(' '),
-    version: packageVersion(),
+    version,
     node: process.versions.node,
     system: `${type()} ${release()}`,
     at: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
@@ -102,8 +101,16 @@ function runInfo(args: DemoArgs, config: Config): RunInfo {
   };
 }
 
+/** What the process edge loads for the demos (the workshop reads no files or environment of its own). */
+export interface DemoContext {
+  /** The embedded defaults (the demos run hopwise as shipped). */
+  readonly config: Config;
+  /** hopwise's version, shown on the deck's "how this deck was made" slide. */
+  readonly version: string;
+}
+
 /** The CLI command; resolves with the exit code (0, or 1 when an output cannot be written or a demo fails). */
-export async function runDemoCommand(args: DemoArgs, io: DemoIO): Promise<number> {
+export async function runDemoCommand(args: DemoArgs, io: DemoIO, ctx: DemoContext): Promise<number> {
   let outputs: Outputs;
   try {
     outputs = await prepare(args);
@@ -111,7 +118,7 @@ export async function runDemoCommand(args: DemoArgs, io: DemoIO): Promise<number
     io.stderr.write(`hopwise: ${(err as Error).message}\n`);
     return 1;
   }
-  const config = loadConfig();
+  const config = ctx.config;
   const names: readonly DemoName[] = args.name === 'all' ? DEMO_NAMES : [args.name];
   const results: DemoResult[] = [];
   for (const name of names) {
@@ -131,7 +138,7 @@ export async function runDemoCommand(args: DemoArgs, io: DemoIO): Promise<number
       return 1;
     }
   }
-  return writeOutputs(args, io, outputs, results, runInfo(args, config));
+  return writeOutputs(args, io, outputs, results, runInfo(args, config, ctx.version));
 }
 
 async function writeOutputs(args: DemoArgs, io: DemoIO, outputs: Outputs, results: readonly DemoResult[], info: RunInfo): Promise<number> {
