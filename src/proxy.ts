@@ -17,7 +17,7 @@ import type { ClientErrorListener } from './downstream/server.js';
 import { ForwardEngine } from './forward/engine.js';
 import type { RequestAdditions } from './forward/engine.js';
 import { AccessGuard, newInstanceId } from './access/guard.js';
-import { requestGate } from './access/request-gate.js';
+import { headerCountRefusal, requestGate } from './access/request-gate.js';
 import type { RequestGate } from './access/request-gate.js';
 import { UpgradeRelay } from './forward/upgrade.js';
 import { createAdminServer } from './observability/admin.js';
@@ -230,13 +230,15 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
       tunnel: config.tunnel,
       enabled: config.mode === 'forward',
       admit: async (req, hostname, port, conn) => {
+        const tooMany = headerCountRefusal(req.rawHeaders, config.downstream.maxHeaderCount);
+        if (tooMany !== undefined) return { ok: false, error: tooMany.error, headers: tooMany.headers };
         const v = await guard.admitTunnel(req.rawHeaders, hostname, port, conn);
         return v.ok ? v : { ok: false, error: v.refusal.error, headers: v.refusal.headers };
       },
     }),
     additions: additionsFor(config, instanceId),
     responseVia: viaValue('1.1', config.via.pseudonym),
-    gate: requestGate(guard, config.downstream.maxBodySize),
+    gate: requestGate(guard, config.downstream.maxBodySize, config.downstream.maxHeaderCount),
     admit: (conn) =>
       guard.admitClient(conn) === undefined
         ? limits(conn)

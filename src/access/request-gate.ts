@@ -1,5 +1,6 @@
 /**
- * The checks every plain-HTTP request passes before anything goes upstream (issue 7), in this order: message framing
+ * The checks every plain-HTTP request passes before anything goes upstream (issue 7), in this order: a head with more
+ * fields than `downstream.maxHeaderCount` (431: Node truncated it, so nothing else may be read from it), message framing
  * Node's parser lets through (SPEC §5.3: 400, 501, 505), proxy authentication (407), loops (SPEC §2.4: 508) and
  * destination access (403), then a declared body over `downstream.maxBodySize` (413). Synchronous unless scrypt has
  * to run for a credential not seen before.
@@ -19,7 +20,19 @@ export type RequestGate = (
   target: UpstreamTarget | undefined,
 ) => Refusal | undefined | Promise<Refusal | undefined>;
 
-export function requestGate(guard: AccessGuard, maxBodySize: number): RequestGate {
+/**
+ * A request head over `downstream.maxHeaderCount` fields (0 = unlimited). The downstream server lets Node keep one
+ * field more than allowed, so a head with more fields than the limit arrives with exactly `max + 1` of them and is
+ * refused here before anything reads the partial list (issue 17: a `Via`, `Connection` or `Content-Length` past
+ * Node's cut would otherwise go unseen).
+ */
+export function headerCountRefusal(raw: readonly string[], max: number): Refusal | undefined {
+  if (max === 0 || raw.length <= 2 * max) return undefined;
+  const message = `the request head has more than ${max} header fields (downstream.maxHeaderCount)`;
+  return { error: new ProxyError('TOO_MANY_HEADER_FIELDS', message, { leg: 'downstream', phase: 'request-head' }), headers: [] };
+}
+
+export function requestGate(guard: AccessGuard, maxBodySize: number, maxHeaderCount = 0): RequestGate {
   const afterAccess = (req: IncomingMessage, refusal: Refusal | undefined): Refusal | undefined => {
     if (refusal !== undefined || maxBodySize === 0) return refusal;
     const length = declaredLength(req.rawHeaders);
@@ -28,6 +41,8 @@ export function requestGate(guard: AccessGuard, maxBodySize: number): RequestGat
     return { error: new ProxyError('PAYLOAD_TOO_LARGE', message, { leg: 'downstream', phase: 'request-head' }), headers: [] };
   };
   return (req, conn, target) => {
+    const tooMany = headerCountRefusal(req.rawHeaders, maxHeaderCount);
+    if (tooMany !== undefined) return tooMany;
     const framing = requestFramingIssue(req.rawHeaders, req.httpVersionMajor, req.httpVersionMinor);
     if (framing !== undefined) {
       return { error: new ProxyError(framing.code, framing.reason, { leg: 'downstream', phase: 'request-head' }), headers: [] };

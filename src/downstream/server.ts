@@ -56,6 +56,9 @@ export function createDownstreamServer(
     joinDuplicateHeaders: false,
   });
   server.keepAliveTimeout = cfg.keepAliveTimeout;
+  // Node keeps the first maxHeadersCount fields and silently drops the rest (issue 17). Keeping one more than allowed
+  // lets the request gate see that the head is over the limit and refuse it (431) instead of acting on part of it.
+  server.maxHeadersCount = cfg.maxHeaderCount === 0 ? 0 : cfg.maxHeaderCount + 1;
   server.maxRequestsPerSocket = cfg.maxRequestsPerConnection;
   server.on('connection', (socket: ReparsedSocket) => {
     // A declined upgrade re-injects its socket: it was accepted (and admitted) already.

@@ -41,6 +41,8 @@ export const ERROR_STATUS = {
   FORBIDDEN: 403,
   /** Proxy authentication is required or failed. */
   PROXY_AUTH_REQUIRED: 407,
+  /** A request head with more fields than downstream.maxHeaderCount (issue 17: never processed in part). */
+  TOO_MANY_HEADER_FIELDS: 431,
   /** Request body larger than downstream.maxBodySize. */
   PAYLOAD_TOO_LARGE: 413,
   /** The proxy is shutting down and no longer accepts work. */

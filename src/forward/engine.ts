@@ -104,7 +104,8 @@ export class ForwardEngine {
    */
   #refuse(req: IncomingMessage, res: ServerResponse, conn: DownstreamConnection, exchange: Exchange, refusal: Refusal): void {
     const status = refusal.error.status;
-    const framing = status === 400 || status === 413 || status === 501 || status === 505;
+    // 431: Node dropped fields past the limit (one of them may have been a Content-Length), so the framing is in doubt.
+    const framing = status === 400 || status === 413 || status === 431 || status === 501 || status === 505;
     if (framing || hasBody(req)) {
       res.shouldKeepAlive = false;
       this.#deps.tracker.note(conn, framing ? 'bad-request' : 'access-denied');

@@ -60,6 +60,7 @@ function statusText(status: number): string {
     case 403: return 'Forbidden';
     case 407: return 'Proxy Authentication Required';
     case 413: return 'Content Too Large';
+    case 431: return 'Request Header Fields Too Large';
     case 501: return 'Not Implemented';
     case 502: return 'Bad Gateway';
     case 503: return 'Service Unavailable';
