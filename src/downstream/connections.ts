@@ -21,6 +21,8 @@ export class DownstreamConnection {
   refused = false;
   /** Called once when the socket closes (see ConnectionTracker.watch). */
   readonly watchers = new Set<() => void>();
+  /** Called once when no request is in flight any more (see ConnectionTracker.whenIdle). */
+  onIdle: (() => void) | undefined;
 
   constructor(id: number, remoteAddress: string) {
     this.id = id;
@@ -111,7 +113,22 @@ export class ConnectionTracker {
 
   endRequest(conn: DownstreamConnection): void {
     conn.inFlight = Math.max(0, conn.inFlight - 1);
-    if (this.#closing && conn.inFlight === 0) this.#sockets.get(conn)?.end();
+    if (conn.inFlight !== 0) return;
+    const idle = conn.onIdle;
+    conn.onIdle = undefined;
+    if (idle !== undefined) idle();
+    else if (this.#closing) this.#sockets.get(conn)?.end();
+  }
+
+  /**
+   * Run `fn` once every request started on the connection has finished (at once when none is in flight): a declined
+   * upgrade offer is parsed again only then, so its response queues behind the ones still owed (SPEC §3.3). Called
+   * from a response's 'close', when Node has already detached that response from the socket. One waiter at a time:
+   * the connection's parser is detached while it waits, so no other request can start.
+   */
+  whenIdle(conn: DownstreamConnection, fn: () => void): void {
+    if (conn.inFlight === 0) fn();
+    else conn.onIdle = fn;
   }
 
   /** Record the reason a connection will close; the first specific reason wins. */

@@ -88,7 +88,9 @@ export function createDownstreamServer(
     server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
       const conn = tracker.of(socket);
       if (conn === undefined) socket.destroy();
-      else if (!tunnels.onUpgrade(req, head, conn)) reparseWithoutUpgrade(server, req, socket, head);
+      // A declined offer waits for the responses still owed on the connection (pipelining, SPEC §3.3): Node detached
+      // its parser at the offer, so the requests before it would otherwise answer into a parser state nobody reads.
+      else if (!tunnels.onUpgrade(req, head, conn)) tracker.whenIdle(conn, () => reparseWithoutUpgrade(server, req, socket, head, tracker, conn));
     });
   }
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
@@ -118,7 +120,21 @@ export function createDownstreamServer(
  * remaining `Connection` options (e.g. `HTTP2-Settings`) are stripped by the engine like any other. Re-serialising is
  * safe: the method, target and fields were accepted by the strict parser, so none contains CR, LF or NUL.
  */
-function reparseWithoutUpgrade(server: http.Server, req: http.IncomingMessage, socket: ReparsedSocket, head: Buffer): void {
+function reparseWithoutUpgrade(
+  server: http.Server,
+  req: http.IncomingMessage,
+  socket: ReparsedSocket,
+  head: Buffer,
+  tracker: ConnectionTracker,
+  conn: DownstreamConnection,
+): void {
+  // The connection closed, or is closing after a response that ended it (Connection: close, shutdown): nothing more
+  // is parsed on it (RFC 9112 §9.6).
+  if (socket.destroyed || !socket.writable || tracker.closing) {
+    tracker.note(conn, 'shutdown');
+    socket.destroySoon();
+    return;
+  }
   let text = `${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/${req.httpVersion}\r\n`;
   const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
