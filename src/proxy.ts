@@ -12,7 +12,7 @@ import { isLoopbackHost } from './config/validate.js';
 import { ConnectionTracker } from './downstream/connections.js';
 import { connectionLimits } from './downstream/admission.js';
 import type { ConnectionAdmission } from './downstream/admission.js';
-import { createDownstreamServer } from './downstream/server.js';
+import { createDownstreamServer, parserIdle } from './downstream/server.js';
 import type { ClientErrorListener } from './downstream/server.js';
 import { ForwardEngine } from './forward/engine.js';
 import type { RequestAdditions } from './forward/engine.js';
@@ -173,7 +173,8 @@ async function shutdown(
 ): Promise<void> {
   const { tracker, tunnels } = s;
   const stopped = Promise.all(servers.map(stopAccepting));
-  tracker.startClosing();
+  // Issue 17: a connection on which part of a request has arrived is not idle; its request is answered.
+  tracker.startClosing(parserIdle(servers));
   tunnels.startClosing();
   if (graceful) {
     let timer: NodeJS.Timeout | undefined;

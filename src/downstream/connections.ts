@@ -23,6 +23,12 @@ export class DownstreamConnection {
   readonly watchers = new Set<() => void>();
   /** Called once when no request is in flight any more (see ConnectionTracker.whenIdle). */
   onIdle: (() => void) | undefined;
+  /**
+   * True once the connection takes no more requests (shutdown, SPEC §10.1): its last response said `Connection: close`
+   * or it was closed idle. A request parsed on it afterwards is never forwarded (issue 17: its answer could not be
+   * delivered).
+   */
+  retired = false;
 
   constructor(id: number, remoteAddress: string) {
     this.id = id;
@@ -117,7 +123,19 @@ export class ConnectionTracker {
     const idle = conn.onIdle;
     conn.onIdle = undefined;
     if (idle !== undefined) idle();
-    else if (this.#closing) this.#sockets.get(conn)?.end();
+    else if (this.#closing) this.#retire(conn);
+  }
+
+  /**
+   * While shutting down: true when the response to request `connReq` is to be the connection's last (it carries
+   * `Connection: close`), i.e. no later request has started on it; the connection then takes no more requests. A
+   * response with pipelined requests behind it stays keep-alive, so theirs are delivered too (SPEC §3.3, §10.1).
+   */
+  lastResponse(conn: DownstreamConnection, connReq: number): boolean {
+    if (!this.#closing || connReq !== conn.requests) return false;
+    conn.reason ??= 'shutdown';
+    conn.retired = true;
+    return true;
   }
 
   /**
@@ -191,13 +209,23 @@ export class ConnectionTracker {
     return this.#sockets.size;
   }
 
-  /** Begin a graceful shutdown: idle connections close now, busy ones after their in-flight exchanges (SPEC §10.1). */
-  startClosing(): void {
+  /**
+   * Begin a graceful shutdown (SPEC §10.1): idle connections close now, busy ones after their in-flight exchanges,
+   * with `Connection: close` on their last response. `parserIdle` says whether the socket's HTTP parser is between
+   * messages: a connection on which part of a request has arrived is busy, so that request is answered (issue 17).
+   */
+  startClosing(parserIdle: (socket: Socket) => boolean = () => true): void {
     this.#closing = true;
     for (const [conn, socket] of this.#sockets) {
       conn.reason ??= 'shutdown';
-      if (conn.inFlight === 0) socket.end();
+      if (conn.inFlight === 0 && conn.onIdle === undefined && parserIdle(socket)) this.#retire(conn);
     }
+  }
+
+  /** No more requests on this connection: half-close it; anything parsed later is ignored (`retired`). */
+  #retire(conn: DownstreamConnection): void {
+    conn.retired = true;
+    this.#sockets.get(conn)?.end();
   }
 
   /** Resolves when every tracked connection has closed. */

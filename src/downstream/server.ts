@@ -77,17 +77,23 @@ export function createDownstreamServer(
       return;
     }
     if (conn.refused) return; // answered at accept time; the connection is closing
+    if (conn.retired) {
+      ignoreAfterLast(tracker, conn);
+      return;
+    }
     onRequest(req, res, conn);
   });
   if (tunnels !== undefined) {
     server.on('connect', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
       const conn = tracker.of(socket);
       if (conn === undefined) socket.destroy();
+      else if (conn.retired) ignoreAfterLast(tracker, conn);
       else tunnels.onConnect(req, head, conn);
     });
     server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
       const conn = tracker.of(socket);
       if (conn === undefined) socket.destroy();
+      else if (conn.retired) ignoreAfterLast(tracker, conn);
       // A declined offer waits for the responses still owed on the connection (pipelining, SPEC §3.3): Node detached
       // its parser at the offer, so the requests before it would otherwise answer into a parser state nobody reads.
       else if (!tunnels.onUpgrade(req, head, conn)) tracker.whenIdle(conn, () => reparseWithoutUpgrade(server, req, socket, head, tracker, conn));
@@ -110,6 +116,38 @@ export function createDownstreamServer(
     socket.destroySoon();
   });
   return server;
+}
+
+/**
+ * A request parsed on a connection that takes no more (shutdown: its last response said `Connection: close`, or it
+ * was closed idle) is never forwarded, since its answer could not be delivered; the connection is closed once the
+ * responses before it are out (RFC 9112 §9.6: the client retries it elsewhere if it may).
+ */
+function ignoreAfterLast(tracker: ConnectionTracker, conn: DownstreamConnection): void {
+  tracker.whenIdle(conn, () => tracker.abort(conn, 'shutdown'));
+}
+
+/**
+ * Node's own view of which connections are between messages: `http.Server[kConnections].idle()`, the list
+ * `closeIdleConnections()` reads (a connection whose parser has seen the first byte of a request and not its end is
+ * not idle; nor, for the headers timeout, is one that has not completed a first request, so a socket from which no
+ * byte was ever read counts as idle here too). That method would also destroy a connection whose last response is ended but still being flushed, so the
+ * list is read directly; the symbol is internal, so if a Node version lacks it every socket counts as idle (the
+ * behaviour before issue 17). Returns a predicate over sockets, taken once at shutdown.
+ */
+export function parserIdle(servers: readonly http.Server[]): (socket: Socket) => boolean {
+  const idle = new Set<Socket>();
+  let known = true;
+  for (const server of servers) {
+    const key = Object.getOwnPropertySymbols(server).find((s) => s.description === 'http.server.connections');
+    const list = key === undefined ? undefined : (server as unknown as Record<symbol, { idle?: () => { socket: Socket }[] }>)[key];
+    if (typeof list?.idle !== 'function') {
+      known = false;
+      continue;
+    }
+    for (const parser of list.idle()) idle.add(parser.socket);
+  }
+  return known ? (socket) => idle.has(socket) || socket.bytesRead === 0 : () => true;
 }
 
 /**

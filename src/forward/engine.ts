@@ -48,6 +48,8 @@ export class ForwardEngine {
     const deps = this.#deps;
     const connReq = deps.tracker.beginRequest(conn);
     this.#noteDownstreamPolicy(req, res, conn, connReq);
+    // SPEC §10.1: a request that arrives while draining is answered, with Connection: close (whichever path answers).
+    if (deps.tracker.lastResponse(conn, connReq)) res.shouldKeepAlive = false;
     const exchange = new Exchange(deps, req, res, conn, connReq);
     const resolved = deps.resolve(req);
     // Issue 7: refusals come first (framing, auth, loops, access, size); async only while scrypt runs.

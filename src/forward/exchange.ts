@@ -173,11 +173,9 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
     this.#noteOriginConnectionPolicy(pass.close, pass.keepAlive);
     const headers = pass.headers;
     const res = this.#res;
-    if (this.#deps.tracker.closing) {
-      // SPEC §10.1: in-flight responses carry Connection: close while draining.
-      res.shouldKeepAlive = false;
-      this.#deps.tracker.note(this.#conn, 'shutdown');
-    }
+    // SPEC §10.1: while draining, the connection's last response carries Connection: close (not one with pipelined
+    // requests behind it, whose responses would then be lost: issue 17).
+    if (this.#deps.tracker.lastResponse(this.#conn, this.#connReq)) res.shouldKeepAlive = false;
     // A reason phrase Node would refuse to write (control characters) is dropped; the status code carries the meaning.
     res.writeHead(statusCode, statusText === '' || BAD_REASON.test(statusText) ? undefined : statusText, headers);
     this.#resume = resume;
