@@ -203,7 +203,7 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
   }
   const logger = opts.logger ?? silentLogger();
   const telemetry = new Telemetry();
-  const stats = new Stats();
+  const stats = new Stats(Date.now, { maxOrigins: config.stats.maxOrigins });
   telemetry.on((e) => stats.record(e));
   attachLogging(telemetry, logger, { access: config.log.access });
   const tracker = new ConnectionTracker(telemetry, { countPerClient: config.downstream.maxConnectionsPerClient > 0 });

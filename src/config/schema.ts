@@ -110,6 +110,7 @@ export const configSchema = z.strictObject({
   }),
   stats: z.strictObject({
     interval: z.number().min(0).meta({ unit: 'seconds' }).describe('seconds between summaries; 0 disables'),
+    maxOrigins: positiveInt.describe('origins with their own statistics; the rest are counted together as "(other)"'),
   }),
   admin: z.strictObject({
     enabled: z.boolean(),
