@@ -247,7 +247,7 @@ describe('Samples', () => {
 describe('Stats: per-origin entries are bounded by stats.maxOrigins (issue 17 finding 11)', () => {
   const origin = (i: number): string => `http://127.0.0.1:${10000 + i}`;
   const refused = (o: string): TelemetryEvent[] => [
-    { type: 'upstream.connect-error', origin: o },
+    { type: 'upstream.connect-error', origin: o, code: 'UPSTREAM_REFUSED' },
     { type: 'upstream.error', origin: o, code: 'UPSTREAM_REFUSED' },
   ];
 
