@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { useCleanup } from '../helpers/cleanup.js';
+import { portOf, startCli } from '../helpers/cli.js';
 import { startProxy } from '../helpers/proxy.js';
 import { RawClient, within } from '../helpers/raw.js';
 
@@ -91,6 +92,31 @@ describe('graceful shutdown under load (issue 17 finding A)', () => {
     // The access log: a 200 without an error means the client got the whole response.
     const logged200 = proxy.logs.filter((l) => l.event === 'request' && l.status === 200 && l.error === undefined);
     const claimed = logged200.map((l) => new URL(String(l.target)).pathname).filter((id) => !received.has(id));
+    expect(claimed).toEqual([]);
+  });
+});
+
+describe('graceful shutdown of the real CLI under load (issue 17 finding A)', () => {
+  it('SIGTERM mid-run: every request the origin served reached its client; exit 0', async () => {
+    const origin = await countingOrigin();
+    const cli = startCli(['--port', '0', '--admin-port', '0', '--log-format', 'json', '--stats-interval', '0']);
+    defer(() => {
+      if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
+    });
+    const port = portOf((await cli.waitFor((l) => l.event === 'listening')).proxy);
+    const stopAt = performance.now() + 2000;
+    const clients = Array.from({ length: CLIENTS }, (_, i) => client(port, origin.url, i, stopAt));
+    await within(2000, (async () => {
+      while (origin.served.size < 200) await new Promise((r) => setTimeout(r, 5));
+    })(), 'load to build up');
+    cli.child.kill('SIGTERM');
+    const received = new Set((await within(12_000, Promise.all(clients), 'the clients')).flat());
+    expect(await cli.exited(12_000)).toBe(0);
+    expect([...origin.served].filter((id) => !received.has(id))).toEqual([]);
+    const claimed = cli.lines
+      .filter((l) => l.event === 'request' && l.status === 200 && l.error === undefined)
+      .map((l) => new URL(String(l.target)).pathname)
+      .filter((id) => !received.has(id));
     expect(claimed).toEqual([]);
   });
 });
