@@ -128,11 +128,12 @@ export class ConnectionTracker {
 
   /**
    * While shutting down: true when the response to request `connReq` is to be the connection's last (it carries
-   * `Connection: close`), i.e. no later request has started on it; the connection then takes no more requests. A
-   * response with pipelined requests behind it stays keep-alive, so theirs are delivered too (SPEC §3.3, §10.1).
+   * `Connection: close`), i.e. no later request has started on it and no declined upgrade offer waits behind it
+   * ({@link whenIdle}); the connection then takes no more requests. A response with pipelined requests behind it stays
+   * keep-alive, so theirs are delivered too (SPEC §3.3, §10.1).
    */
   lastResponse(conn: DownstreamConnection, connReq: number): boolean {
-    if (!this.#closing || connReq !== conn.requests) return false;
+    if (!this.#closing || connReq !== conn.requests || conn.onIdle !== undefined) return false;
     conn.reason ??= 'shutdown';
     conn.retired = true;
     return true;

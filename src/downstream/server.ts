@@ -96,7 +96,7 @@ export function createDownstreamServer(
       else if (conn.retired) ignoreAfterLast(tracker, conn);
       // A declined offer waits for the responses still owed on the connection (pipelining, SPEC §3.3): Node detached
       // its parser at the offer, so the requests before it would otherwise answer into a parser state nobody reads.
-      else if (!tunnels.onUpgrade(req, head, conn)) tracker.whenIdle(conn, () => reparseWithoutUpgrade(server, req, socket, head, tracker, conn));
+      else if (!tunnels.onUpgrade(req, head, conn)) tracker.whenIdle(conn, () => reparseWithoutUpgrade(server, req, socket, head, conn));
     });
   }
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
@@ -129,11 +129,12 @@ function ignoreAfterLast(tracker: ConnectionTracker, conn: DownstreamConnection)
 
 /**
  * Node's own view of which connections are between messages: `http.Server[kConnections].idle()`, the list
- * `closeIdleConnections()` reads (a connection whose parser has seen the first byte of a request and not its end is
+ * `closeIdleConnections()` reads. A connection whose parser has seen the first byte of a request and not its end is
  * not idle; nor, for the headers timeout, is one that has not completed a first request, so a socket from which no
- * byte was ever read counts as idle here too). That method would also destroy a connection whose last response is ended but still being flushed, so the
- * list is read directly; the symbol is internal, so if a Node version lacks it every socket counts as idle (the
- * behaviour before issue 17). Returns a predicate over sockets, taken once at shutdown.
+ * byte was ever read counts as idle here too. `closeIdleConnections()` itself would also destroy a connection whose
+ * last response is ended but still being flushed, so the list is read directly. The symbol is internal: on a Node
+ * version without it every socket counts as idle (the behaviour before issue 17). Returns a predicate over sockets,
+ * taken once at shutdown.
  */
 export function parserIdle(servers: readonly http.Server[]): (socket: Socket) => boolean {
   const idle = new Set<Socket>();
@@ -163,13 +164,12 @@ function reparseWithoutUpgrade(
   req: http.IncomingMessage,
   socket: ReparsedSocket,
   head: Buffer,
-  tracker: ConnectionTracker,
   conn: DownstreamConnection,
 ): void {
-  // The connection closed, or is closing after a response that ended it (Connection: close, shutdown): nothing more
-  // is parsed on it (RFC 9112 §9.6).
-  if (socket.destroyed || !socket.writable || tracker.closing) {
-    tracker.note(conn, 'shutdown');
+  // The connection closed, or is closing after a response that ended it (Connection: close, or the last response
+  // of a shutdown): the offer is never served (RFC 9112 §9.6). While draining otherwise, it is answered like any
+  // request that arrived in time, with Connection: close (SPEC §10.1).
+  if (socket.destroyed || !socket.writable || conn.retired) {
     socket.destroySoon();
     return;
   }

@@ -66,6 +66,23 @@ describe('pipelined upgrade offers are answered in order (issue 17 finding 10)',
   });
 });
 
+describe('an offer waiting its turn when shutdown starts (issue 17 findings 10 and A)', () => {
+  it('is answered after the response before it, with Connection: close, and the proxy then closes', async () => {
+    const origin = track(await startOrigin(delayed(200)));
+    const proxy = track(await startProxy({ shutdown: { drainTimeout: 3000 } }));
+    const client = track(await RawClient.connect(proxy.port));
+    client.write(plain(`${origin.url}/slow1`) + h2c(`${origin.url}/h2c-a`));
+    await eventually(() => proxy.stats().upstream.totals.socketsBusy === 1, 2000, 'the first request upstream');
+    const closed = proxy.proxy.close();
+    const first = await client.readResponse();
+    const second = await client.readResponse();
+    expect([first.body.toString(), second.body.toString()]).toEqual(['hello GET /slow1\n', 'hello GET /h2c-a\n']);
+    expect([first, second].map((r) => r.rawHeaders.join(' ').toLowerCase().includes('connection close'))).toEqual([false, true]);
+    await client.waitClosed();
+    await closed;
+  });
+});
+
 describe('the access log says what the client got (issue 17 finding A)', () => {
   it('a response complete upstream but queued behind a pipelined one when the client resets → 499 CLIENT_ABORTED, not 200', async () => {
     const origin = track(await startOrigin(delayed(400)));
