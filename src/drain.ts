@@ -6,6 +6,7 @@ import type http from 'node:http';
 import net from 'node:net';
 import type { ConnectionTracker } from './downstream/connections.js';
 import { closeServer } from './downstream/listen.js';
+import { parserIdle } from './downstream/server.js';
 import type { Tunnels } from './tunnel/registry.js';
 
 /** What shutdown needs of a proxy's shared parts. */
@@ -46,7 +47,8 @@ export async function shutdown(
 ): Promise<void> {
   const { tracker, tunnels } = s;
   const stopped = Promise.all(servers.map(stopAccepting));
-  tracker.startClosing();
+  // A connection on which part of a request has arrived is not idle: its request is answered (no lost response).
+  tracker.startClosing(parserIdle(servers));
   tunnels.startClosing();
   if (graceful) {
     let timer: NodeJS.Timeout | undefined;

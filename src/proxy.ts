@@ -18,7 +18,7 @@ import { shutdown } from './drain.js';
 import { ForwardEngine } from './forward/engine.js';
 import type { RequestAdditions } from './forward/engine.js';
 import { AccessGuard, newInstanceId } from './access/guard.js';
-import { requestGate } from './access/request-gate.js';
+import { headerCountRefusal, requestGate } from './access/request-gate.js';
 import type { RequestGate } from './access/request-gate.js';
 import { UpgradeRelay } from './forward/upgrade.js';
 import { createAdminServer } from './observability/admin.js';
@@ -130,7 +130,7 @@ interface Core {
 
 function core(config: Config, logger: Logger, instanceId: string): Core {
   const telemetry = new Telemetry();
-  const stats = new Stats();
+  const stats = new Stats(Date.now, { maxOrigins: config.stats.maxOrigins });
   telemetry.on((e) => stats.record(e));
   attachLogging(telemetry, logger, { access: config.log.access });
   const tracker = new ConnectionTracker(telemetry, { countPerClient: config.downstream.maxConnectionsPerClient > 0 });
@@ -162,11 +162,12 @@ function share(config: Config, logger: Logger, instanceId: string, parts: Core):
       tunnels,
       tunnel: config.tunnel,
       enabled: config.mode === 'forward',
-      admit: (req, hostname, port, conn) => guard.admitTunnel(req.rawHeaders, hostname, port, conn),
+      admit: async (req, hostname, port, conn) =>
+        headerCountRefusal(req.rawHeaders, config.downstream.maxHeaderCount) ?? guard.admitTunnel(req.rawHeaders, hostname, port, conn),
     }),
     additions: additionsFor(config, instanceId),
     responseVia: viaValue('1.1', config.via.pseudonym),
-    gate: requestGate(guard, config.downstream.maxBodySize),
+    gate: requestGate(guard, config.downstream.maxBodySize, config.downstream.maxHeaderCount),
     admit: (conn) => guard.admitClient(conn) ?? limits(conn),
     onClientError: (conn, code, status) => logger.info('bad-request', { leg: 'downstream', conn: conn?.id, code, status }),
   };

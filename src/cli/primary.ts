@@ -168,7 +168,7 @@ class Primary {
     for (const [id, t] of this.#live) {
       if (t.last !== undefined) live.push({ id, pid: t.worker.process.pid ?? 0, state: 'running', snapshot: t.last });
     }
-    return aggregateStats([...live, ...this.#exited], this.#startedAt);
+    return aggregateStats([...live, ...this.#exited], this.#startedAt, this.#config.stats.maxOrigins);
   }
 
   /** Drains every worker (graceful) or destroys them; resolves when all have exited (bounded). */

@@ -60,7 +60,7 @@ function send(message: FromWorker): Promise<void> {
  * primary's business: a terminal's Ctrl-C reaches the whole process group, and the primary decides.
  */
 export async function runWorker(config: Config, logger: Logger): Promise<number> {
-  const workerConfig: Config = { ...config, admin: { ...config.admin, enabled: false }, stats: { interval: 0 } };
+  const workerConfig: Config = { ...config, admin: { ...config.admin, enabled: false }, stats: { ...config.stats, interval: 0 } };
   const proxy = createProxy(workerConfig, { logger: withoutSummaries(logger) });
   const ignore = (): void => undefined;
   process.on('SIGTERM', ignore);

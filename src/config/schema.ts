@@ -79,6 +79,7 @@ export const configSchema = z.strictObject({
     requestTimeout: ms.describe('time allowed for a whole request, head and body; 0 disables'),
     maxRequestsPerConnection: z.number().int().min(0).describe('0 = unlimited'),
     maxHeaderSize: positiveInt.meta({ unit: 'bytes' }).describe('bytes; a larger request head → 431'),
+    maxHeaderCount: z.number().int().min(0).describe('header fields in a request head; more → 431; 0 = unlimited'),
     maxConnections: z.number().int().min(0).describe('0 = unlimited'),
     maxConnectionsPerClient: z.number().int().min(0).describe('0 = unlimited'),
     maxBodySize: bytes.describe('bytes; 0 = unlimited; larger → 413'),
@@ -109,6 +110,7 @@ export const configSchema = z.strictObject({
   }),
   stats: z.strictObject({
     interval: z.number().min(0).meta({ unit: 'seconds' }).describe('seconds between summaries; 0 disables'),
+    maxOrigins: positiveInt.describe('origins with their own statistics; the rest are counted together as "(other)"'),
   }),
   admin: z.strictObject({
     enabled: z.boolean(),

@@ -22,6 +22,14 @@ export class DownstreamConnection {
   refused = false;
   /** Called once when the socket closes (see ConnectionTracker.watch). */
   readonly watchers = new Set<() => void>();
+  /** Called once when no request is in flight any more (see ConnectionTracker.whenIdle). */
+  onIdle: (() => void) | undefined;
+  /**
+   * True once the connection takes no more requests (shutdown, SPEC §10.1): its last response said `Connection: close`
+   * or it was closed idle. A request parsed on it afterwards is never forwarded (issue 17: its answer could not be
+   * delivered).
+   */
+  retired = false;
 
   constructor(id: number, remoteAddress: string) {
     this.id = id;
@@ -115,7 +123,35 @@ export class ConnectionTracker {
 
   endRequest(conn: DownstreamConnection): void {
     conn.inFlight = Math.max(0, conn.inFlight - 1);
-    if (this.#closing && conn.inFlight === 0) this.#sockets.get(conn)?.end();
+    if (conn.inFlight !== 0) return;
+    const idle = conn.onIdle;
+    conn.onIdle = undefined;
+    if (idle !== undefined) idle();
+    else if (this.#closing) this.#retire(conn);
+  }
+
+  /**
+   * While shutting down: true when the response to request `connReq` is to be the connection's last (it carries
+   * `Connection: close`), i.e. no later request has started on it and no declined upgrade offer waits behind it
+   * ({@link whenIdle}); the connection then takes no more requests. A response with pipelined requests behind it stays
+   * keep-alive, so theirs are delivered too (SPEC §3.3, §10.1).
+   */
+  lastResponse(conn: DownstreamConnection, connReq: number): boolean {
+    if (!this.#closing || connReq !== conn.requests || conn.onIdle !== undefined) return false;
+    conn.reason ??= 'shutdown';
+    conn.retired = true;
+    return true;
+  }
+
+  /**
+   * Run `fn` once every request started on the connection has finished (at once when none is in flight): a declined
+   * upgrade offer is parsed again only then, so its response queues behind the ones still owed (SPEC §3.3). Called
+   * from a response's 'close', when Node has already detached that response from the socket. One waiter at a time:
+   * the connection's parser is detached while it waits, so no other request can start.
+   */
+  whenIdle(conn: DownstreamConnection, fn: () => void): void {
+    if (conn.inFlight === 0) fn();
+    else conn.onIdle = fn;
   }
 
   /** Record the reason a connection will close; the first specific reason wins. */
@@ -192,13 +228,23 @@ export class ConnectionTracker {
     return this.#sockets.size;
   }
 
-  /** Begin a graceful shutdown: idle connections close now, busy ones after their in-flight exchanges (SPEC §10.1). */
-  startClosing(): void {
+  /**
+   * Begin a graceful shutdown (SPEC §10.1): idle connections close now, busy ones after their in-flight exchanges,
+   * with `Connection: close` on their last response. `parserIdle` says whether the socket's HTTP parser is between
+   * messages: a connection on which part of a request has arrived is busy, so that request is answered (issue 17).
+   */
+  startClosing(parserIdle: (socket: Socket) => boolean = () => true): void {
     this.#closing = true;
     for (const [conn, socket] of this.#sockets) {
       conn.reason ??= 'shutdown';
-      if (conn.inFlight === 0) socket.end();
+      if (conn.inFlight === 0 && conn.onIdle === undefined && parserIdle(socket)) this.#retire(conn);
     }
+  }
+
+  /** No more requests on this connection: half-close it; anything parsed later is ignored (`retired`). */
+  #retire(conn: DownstreamConnection): void {
+    conn.retired = true;
+    this.#sockets.get(conn)?.end();
   }
 
   /** Resolves when every tracked connection has closed. */

@@ -47,6 +47,8 @@ export const ERROR_CODES = {
   FORBIDDEN: { status: 403, type: 'http_request_denied' },
   /** Proxy authentication is required or failed. */
   PROXY_AUTH_REQUIRED: { status: 407, type: 'http_request_denied' },
+  /** A request head with more fields than downstream.maxHeaderCount: never processed in part (Node keeps only the first ones). */
+  TOO_MANY_HEADER_FIELDS: { status: 431, type: 'http_request_error' },
   /** Request body larger than downstream.maxBodySize. */
   PAYLOAD_TOO_LARGE: { status: 413, type: 'http_request_error' },
   /** The proxy is shutting down and no longer accepts work. */

@@ -19,6 +19,7 @@ export {
   forwardTarget,
   gatewayTarget,
   originKey,
+  requestedHost,
   type TargetResult,
   type UpstreamTarget,
 } from './target.js';
