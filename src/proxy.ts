@@ -5,6 +5,9 @@
  * pools, the connection tracker, the tunnels and the statistics.
  */
 import type http from 'node:http';
+import { readFileSync } from 'node:fs';
+import type { LookupFunction } from 'node:net';
+import tls from 'node:tls';
 import type { Config } from './config/schema.js';
 import { resolvedAdminPort } from './config/validate.js';
 import { ConnectionTracker } from './downstream/connections.js';
@@ -35,6 +38,7 @@ import type { ListenerPlan } from './routes.js';
 import { ConnectHandler } from './tunnel/connect.js';
 import { Tunnels } from './tunnel/registry.js';
 import { UpstreamPools } from './upstream/pools.js';
+import { Connector } from './upstream/connector.js';
 
 export type { Address } from './downstream/listen.js';
 
@@ -69,6 +73,10 @@ export interface ProxyOptions {
   readonly logger?: Logger;
   /** Fixed instance id (tests); a random `hw-xxxxxx` by default. */
   readonly instanceId?: string;
+  /** Name resolution for upstream dials (tests inject one to answer differently from the access check). */
+  readonly lookup?: LookupFunction;
+  /** All addresses of a name, for the access guard's checks (tests inject one); the system resolver by default. */
+  readonly resolveAll?: (hostname: string) => Promise<string[]>;
 }
 
 /** The per-proxy collaborators every listener shares: one tracker, one set of pools (SPEC §4.1), one registry. */
@@ -77,6 +85,8 @@ interface Shared {
   readonly telemetry: Telemetry;
   readonly tracker: ConnectionTracker;
   readonly pools: UpstreamPools;
+  /** Dials every upstream socket: the pools', CONNECT tunnels', WebSocket upgrades' (SPEC §4.8). */
+  readonly connector: Connector;
   readonly tunnels: Tunnels;
   readonly connect: ConnectHandler;
   readonly additions: RequestAdditions;
@@ -109,7 +119,7 @@ function createListener(s: Shared, plan: ListenerPlan): http.Server {
     resolve: plan.resolve,
     additions,
     responseVia,
-    connectTimeout: config.upstream.connectTimeout,
+    connector: s.connector,
     responseTimeout: config.upstream.responseTimeout,
     idleTimeout: config.tunnel.idleTimeout,
     gate: s.gate,
@@ -126,9 +136,26 @@ interface Core {
   readonly stats: Stats;
   readonly tracker: ConnectionTracker;
   readonly guard: AccessGuard;
+  /** Dials every upstream socket: the pools', CONNECT tunnels', WebSocket upgrades' (SPEC §4.8). */
+  readonly connector: Connector;
 }
 
-function core(config: Config, logger: Logger, instanceId: string): Core {
+/**
+ * `upstream.ca`: extra CAs for https origins, added to Node's bundled store (tls.connect's `ca` replaces the store, so
+ * both are passed). Read once at start-up.
+ */
+function upstreamCa(path: string | null): string[] | undefined {
+  if (path === null) return undefined;
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`upstream.ca: cannot read ${path}: ${(err as Error).message}`);
+  }
+  return [...tls.rootCertificates, pem];
+}
+
+function core(config: Config, logger: Logger, instanceId: string, opts: ProxyOptions): Core {
   const telemetry = new Telemetry();
   const stats = new Stats(Date.now, { maxOrigins: config.stats.maxOrigins });
   telemetry.on((e) => stats.record(e));
@@ -141,26 +168,39 @@ function core(config: Config, logger: Logger, instanceId: string): Core {
     pseudonym: config.via.pseudonym,
     instanceId,
     checkDestinations: config.mode === 'forward',
+    ...(opts.resolveAll === undefined ? {} : { resolveAll: opts.resolveAll }),
   });
-  return { telemetry, stats, tracker, guard };
+  const connector = new Connector({
+    telemetry,
+    connectTimeout: config.upstream.connectTimeout,
+    noDelay: config.upstream.noDelay,
+    tcpKeepAlive: config.upstream.tcpKeepAlive,
+    tcpKeepAliveInitialDelay: config.upstream.tcpKeepAliveInitialDelay,
+    vet: (host, address, port) => guard.vetConnection(host, address, port),
+    lookup: opts.lookup,
+    ca: upstreamCa(config.upstream.ca),
+  });
+  return { telemetry, stats, tracker, guard, connector };
 }
 
 /** The collaborators every listener shares: the upstream pools, the CONNECT handler, the request gate, admission. */
 function share(config: Config, logger: Logger, instanceId: string, parts: Core): Shared {
-  const { telemetry, tracker, guard } = parts;
+  const { telemetry, tracker, guard, connector } = parts;
   const tunnels = new Tunnels();
   const limits = connectionLimits(config.downstream, tracker, telemetry);
   return {
     config,
     telemetry,
     tracker,
-    pools: new UpstreamPools(config.upstream, telemetry, (host, address, port) => guard.vetConnection(host, address, port)),
+    pools: new UpstreamPools(config.upstream, telemetry, connector),
+    connector,
     tunnels,
     connect: new ConnectHandler({
       telemetry,
       tracker,
       tunnels,
       tunnel: config.tunnel,
+      connector,
       enabled: config.mode === 'forward',
       admit: async (req, hostname, port, conn) =>
         headerCountRefusal(req.rawHeaders, config.downstream.maxHeaderCount) ?? guard.admitTunnel(req.rawHeaders, hostname, port, conn),
@@ -196,7 +236,7 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
   }
   const logger = opts.logger ?? silentLogger();
   const instanceId = opts.instanceId ?? newInstanceId();
-  const parts = core(config, logger, instanceId);
+  const parts = core(config, logger, instanceId, opts);
   const { telemetry, stats, guard } = parts;
   const shared = share(config, logger, instanceId, parts);
   const plans = listenerPlans(config);

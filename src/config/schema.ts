@@ -95,11 +95,13 @@ export const configSchema = z.strictObject({
     connectTimeout: ms,
     responseTimeout: ms.describe('time to the response head → 504'),
     bodyTimeout: ms.describe('max idle time between response body chunks; 0 disables'),
+    queueTimeout: ms.describe('max wait for a free connection when the pool is full → 503; 0 disables'),
     maxOrigins: positiveInt.describe('pools kept; the least recently used idle pool is evicted beyond this'),
     retryStale: z.boolean().describe('retry idempotent bodyless requests once after a stale-socket failure'),
     tcpKeepAlive: z.boolean(),
     tcpKeepAliveInitialDelay: ms,
     noDelay: z.boolean(),
+    ca: z.string().min(1).nullable().describe('PEM file of extra CAs trusted for https origins (besides the system store); null = none'),
     origins: z.array(originSettings).describe('per-origin overrides of maxSockets, idleTimeout and maxRequestsPerSocket'),
   }),
   tunnel: z.strictObject({

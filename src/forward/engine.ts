@@ -156,7 +156,7 @@ function hasBody(req: IncomingMessage): boolean {
 /**
  * The upstream request head before the proxy's additions: Host (the URI's authority, SPEC §2.1), then the end-to-end
  * headers in their original order. `Expect` is answered by this hop (100-continue is sent by the downstream server
- * before the body is read) and so is not forwarded; undici refuses it anyway. `upgrade` keeps `Connection: Upgrade`
+ * before the body is read) and so is not forwarded. `upgrade` keeps `Connection: Upgrade`
  * and `Upgrade` for a WebSocket handshake (SPEC §7.1).
  */
 export function upstreamHeaders(raw: readonly string[], host: string, upgrade = false): string[] {

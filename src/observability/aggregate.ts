@@ -72,6 +72,7 @@ export function aggregateUpstream(parts: readonly UpstreamStats[]): UpstreamStat
     reusedRequests,
     reuseRatio: requests === 0 ? 0 : round(reusedRequests / requests),
     staleRetries: sum(parts, (u) => u.staleRetries),
+    freshForUnsafe: sum(parts, (u) => u.freshForUnsafe),
     errors: sumCounts(parts.map((u) => u.errors)),
     connectErrors: sum(parts, (u) => u.connectErrors),
     requestsPerSocket: {

@@ -102,6 +102,8 @@ export type TelemetryEvent =
     }
   | { readonly type: 'upstream.connect-error'; readonly origin: string; readonly code: string }
   | { readonly type: 'upstream.retry'; readonly origin: string; readonly method: string }
+  /** A request that cannot be replayed skipped the idle connections (idle too long to be safe) for a fresh one. */
+  | { readonly type: 'upstream.fresh-for-unsafe'; readonly origin: string }
   | {
       readonly type: 'upstream.request';
       readonly origin: string;

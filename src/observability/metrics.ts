@@ -79,6 +79,7 @@ export const METRIC_DEFS: readonly MetricDef[] = [
   counter('hopwise_upstream_reused_requests_total', 'Requests written to an already used upstream socket.', ['origin'], perOrigin((u) => u.reusedRequests)),
   gauge('hopwise_upstream_reuse_ratio', 'Reused requests / requests (0..1).', ['origin'], perOrigin((u) => u.reuseRatio)),
   counter('hopwise_upstream_stale_retries_total', 'Stale-socket retries: a request retried once on a new socket after a reused one failed before any response byte.', ['origin'], perOrigin((u) => u.staleRetries)),
+  counter('hopwise_upstream_fresh_for_unsafe_total', 'Non-replayable requests sent on a fresh connection instead of a long-idle one.', ['origin'], perOrigin((u) => u.freshForUnsafe)),
   counter('hopwise_upstream_errors_total', 'Failed upstream exchanges, by error code.', ['origin', 'code'], perOriginBy((u) => u.errors, 'code')),
   counter('hopwise_upstream_connect_errors_total', 'Upstream connection attempts that failed.', ['origin'], perOrigin((u) => u.connectErrors)),
   gauge('hopwise_upstream_connect_mean_seconds', 'Mean upstream connect time.', ['origin'], perOrigin((u) => u.connectMs.mean / 1000)),

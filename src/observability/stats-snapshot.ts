@@ -35,6 +35,8 @@ export interface UpstreamStats {
   readonly reuseRatio: number;
   /** Stale-socket retries (SPEC §4.3). */
   readonly staleRetries: number;
+  /** Requests that cannot be replayed sent on a fresh connection because every idle one was idle too long. */
+  readonly freshForUnsafe: number;
   /** Failed exchanges by stable ProxyError code (UPSTREAM_RESET, UPSTREAM_RESPONSE_TIMEOUT, ...). */
   readonly errors: Readonly<Record<string, number>>;
   /** Connection attempts that failed (refused, DNS, timeout); they never became sockets. */

@@ -31,6 +31,7 @@ class UpstreamCounters {
   requests = 0;
   reusedRequests = 0;
   staleRetries = 0;
+  freshForUnsafe = 0;
   errors: Record<string, number> = {};
   connectErrors = 0;
   maxRequestsPerSocket = 0;
@@ -68,6 +69,7 @@ class UpstreamCounters {
       reusedRequests: this.reusedRequests,
       reuseRatio: this.requests === 0 ? 0 : round(this.reusedRequests / this.requests),
       staleRetries: this.staleRetries,
+      freshForUnsafe: this.freshForUnsafe,
       errors: { ...this.errors },
       connectErrors: this.connectErrors,
       requestsPerSocket: {
@@ -191,6 +193,9 @@ export class Stats {
       }
       case 'upstream.retry':
         for (const c of this.#both(e.origin)) c.staleRetries++;
+        return;
+      case 'upstream.fresh-for-unsafe':
+        for (const c of this.#both(e.origin)) c.freshForUnsafe++;
         return;
       case 'upstream.error':
         for (const c of this.#both(e.origin)) bump(c.errors, e.code);

@@ -106,3 +106,24 @@ export function declaredLength(raw: RawHeaders): number | undefined {
   }
   return undefined;
 }
+
+/**
+ * A response whose `Content-Length` lines all carry the same valid number has one length (RFC 9112 §6.3 rule 5: a
+ * recipient MAY accept identical repeated values): the fields with the first line only, or undefined when the lines
+ * differ or are not numbers. Called only after {@link responseFramingIssue} found several lines.
+ */
+export function collapseIdenticalLengths(raw: RawHeaders): string[] | undefined {
+  const out: string[] = [];
+  let length: string | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 14 && name.toLowerCase() === 'content-length') {
+      const value = raw[i + 1]!.trim();
+      if (!DIGITS.test(value) || (length !== undefined && value !== length)) return undefined;
+      if (length !== undefined) continue;
+      length = value;
+    }
+    out.push(name, raw[i + 1]!);
+  }
+  return out;
+}

@@ -33,7 +33,7 @@ export {
 } from './forwarded.js';
 export { applyMaxForwards, type MaxForwardsDecision } from './max-forwards.js';
 export { isIdempotent, shouldRetryStale, type RetryContext } from './retry.js';
-export { declaredLength, requestFramingIssue, responseFramingIssue, type FramingIssue } from './framing.js';
+export { collapseIdenticalLengths, declaredLength, requestFramingIssue, responseFramingIssue, type FramingIssue } from './framing.js';
 export {
   CidrList,
   cidrContains,

@@ -16,8 +16,8 @@
  *   back, so a `keep-alive` one is kept alive (RFC 9112 §9.3 forbids it); otherwise the origin's value is relayed, and
  *   the `close` it answers to the proxy's own `Connection: close` closes the client's connection too.
  *
- * One of the two importers of http-proxy-3 (the other is forward/upgrade.ts, the WebSocket relay; STYLE: one importer
- * per third-party library, behind a narrow interface). Loopback only.
+ * The only importer of http-proxy-3 (STYLE: one importer per third-party library): WebSocket upgrades no longer use it
+ * (forward/upgrade.ts relays them on hopwise's own connector and response parser). Loopback only.
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';

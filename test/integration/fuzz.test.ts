@@ -11,9 +11,10 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fuzzCase, headerCountCase, pipelinedOffersCase, type FuzzCase } from '../helpers/fuzz.js';
+import { upgradeCase } from '../helpers/fuzz-upgrade.js';
 import { startProxy } from '../helpers/proxy.js';
 import type { TestProxy } from '../helpers/proxy.js';
-import { RawClient, eventually } from '../helpers/raw.js';
+import { RawClient, eventually, header, startRawOrigin } from '../helpers/raw.js';
 import { parseStrictRequest, type StrictRequest } from '../helpers/strict-http.js';
 
 // CI runs a fixed seed, so a landing is never decided by which cases a random seed happened to draw; everywhere else
@@ -310,5 +311,70 @@ describe(`fuzz (issue 17): header counts around downstream.maxHeaderCount, pipel
     expect(failures, `seed ${SEED}`).toEqual([]);
     expect(origin.violations, `seed ${SEED}`).toEqual([]);
     await eventually(() => proxy.stats().downstream.connectionsActive === 0, 3000, 'every client connection to close');
+  });
+});
+
+describe(`fuzz: WebSocket answers (declines in every framing, prototype-named fields), seed ${SEED}`, () => {
+  it('declines in every framing, 101s, prototype-named fields: relayed, cut or refused as the normal path would; nothing hangs or stays open', { timeout: 60_000 }, async () => {
+    const runs = Math.min(RUNS, 160);
+    const origin = await startRawOrigin((socket, all) => {
+      const end = all.indexOf('\r\n\r\n');
+      if (end < 0 || socket.bytesWritten > 0) return;
+      const index = Number(/^GET \/case\/(\d+) /.exec(all.toString('latin1'))?.[1] ?? -1);
+      const c = upgradeCase(SEED, index);
+      if (c.fin) socket.end(c.answer);
+      else socket.write(c.answer);
+    });
+    const proxy = await startProxy({ upstream: { responseTimeout: 3000 } }, 'warn');
+    const failures: string[] = [];
+    try {
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < runs) {
+          const index = next++;
+          const c = upgradeCase(SEED, index);
+          const where = `case ${index} (${c.name}, expect ${c.expect})`;
+          const client = await RawClient.connect(proxy.port);
+          try {
+            const extra = c.requestFields.map(([n, v]) => `${n}: ${v}\r\n`).join('');
+            client.write(
+              `GET ws://127.0.0.1:${origin.port}/case/${index} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+                `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n${extra}\r\n`,
+            );
+            const res = await client.readResponse({ ms: 5000, head: c.expect === 'switch' });
+            if (res.status !== c.status) failures.push(`${where}: status ${res.status}`);
+            if (c.expect === 'relay' && (!res.complete || res.body.toString('latin1') !== c.body)) failures.push(`${where}: body ${JSON.stringify(res.body.toString('latin1'))} complete=${res.complete}`);
+            if (c.expect === 'cut' && res.complete && c.body !== '') failures.push(`${where}: a cut body looked complete`);
+            if (c.expect === 'relay' || c.expect === 'switch' || c.expect === 'cut') {
+              for (const [n, v] of c.fields) if (!header(res, n).includes(v)) failures.push(`${where}: field ${n}: ${v} missing`);
+            }
+            if (c.expect === 'switch') client.close();
+            else await client.waitClosed(5000);
+          } catch (err) {
+            failures.push(`${where}: ${(err as Error).message}`);
+          } finally {
+            client.close();
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: 8 }, worker));
+      // Prototype-named request fields reached the origin exactly once each, as sent.
+      for (const bytes of origin.received) {
+        const text = bytes.toString('latin1');
+        const index = Number(/^GET \/case\/(\d+) /.exec(text)?.[1] ?? -1);
+        for (const [n, v] of upgradeCase(SEED, index).requestFields) {
+          const count = text.split('\r\n').filter((l) => l === `${n}: ${v}`).length;
+          const sent = upgradeCase(SEED, index).requestFields.filter(([m, w]) => m === n && w === v).length;
+          if (count !== sent) failures.push(`case ${index}: request field ${n}: ${v} arrived ${count} times, sent ${sent}`);
+        }
+      }
+      expect(failures, `seed ${SEED}`).toEqual([]);
+      // Every socket released on both legs.
+      await eventually(() => proxy.stats().tunnels.active === 0 && proxy.stats().downstream.connectionsActive === 0, 5000, 'every client connection and tunnel to close');
+      await eventually(() => origin.sockets.every((s) => s.closed), 5000, 'every origin socket to be closed by the proxy');
+    } finally {
+      await proxy.close();
+      await origin.close();
+    }
   });
 });
