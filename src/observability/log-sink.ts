@@ -10,9 +10,9 @@
  *   stdout (`--workers N`) never interleave mid-line; on a regular file every write(2) is atomic against the others.
  * - **Bounded delay.** A buffered line is written at most `flushMs` after it was logged (a ref'd timer, started by the
  *   first line of a batch), or at once when the batch is full.
- * - **Order.** Lines come out in the order they were logged, across both ways in. winston's object-mode streams can
- *   hold entries back (the very first one goes out a tick later), so each winston entry takes a ticket when logged
- *   and a fast-path line logged while tickets are outstanding waits behind them.
+ * - **Order.** Lines come out in the order they were logged, across both ways in: winston hands an entry to its
+ *   transport synchronously within `log()` (its Transform formats in `_transform` and pipes to a transport whose
+ *   `log()` completes at once), so its line reaches this sink before the caller's next line does.
  * - **No loss at shutdown.** `end()` (the logger's `close()`) writes everything; a process that exits without
  *   closing (process.exit, an uncaught exception) still gets its lines out from an 'exit' hook, since writes to
  *   stdout (file or pipe) are synchronous on Linux.
@@ -35,13 +35,8 @@ export class LineSink {
   #pending = '';
   #pendingBytes = 0;
   #timer: NodeJS.Timeout | undefined;
-  /** winston entries logged, and delivered to this sink by winston's transport (see Order above). */
-  #ticketsIssued = 0;
-  #ticketsDelivered = 0;
-  /** Fast-path lines waiting for the winston entries logged before them: [tickets issued when logged, line]. */
-  #waiting: Array<[number, string]> = [];
   #ended = false;
-  readonly #onExit = (): void => this.#drainAndFlush();
+  readonly #onExit = (): void => this.#flush();
 
   constructor(stream: Writable, opts: LineSinkOptions) {
     this.#stream = stream;
@@ -50,43 +45,9 @@ export class LineSink {
     if (opts.flushOnExit) process.on('exit', this.#onExit);
   }
 
-  /** A line from the fast path: written in turn, after any winston entry logged before it. */
+  /** One line (without its newline), from the fast path or winston's transport. */
   line(text: string): void {
     if (this.#ended) return;
-    if (this.#ticketsDelivered === this.#ticketsIssued) this.#append(text);
-    else this.#waiting.push([this.#ticketsIssued, text]);
-  }
-
-  /** A winston entry is being logged; its line will come through {@link delivered}. */
-  ticket(): void {
-    this.#ticketsIssued += 1;
-  }
-
-  /** winston's transport hands over the line of the oldest outstanding ticket. */
-  delivered(text: string): void {
-    if (this.#ended) return;
-    this.#ticketsDelivered += 1;
-    // Fast-path lines logged before this entry (fewer tickets issued then than this one's number) go first.
-    this.#release(this.#ticketsDelivered - 1);
-    this.#append(text);
-    if (this.#ticketsDelivered >= this.#ticketsIssued) this.#release(Infinity);
-  }
-
-  /** Writes everything buffered, waiting lines included, and stops: later lines are dropped. */
-  end(): void {
-    if (this.#ended) return;
-    this.#drainAndFlush();
-    this.#ended = true;
-    process.off('exit', this.#onExit);
-  }
-
-  #release(upTo: number): void {
-    let i = 0;
-    while (i < this.#waiting.length && this.#waiting[i]![0] <= upTo) this.#append(this.#waiting[i++]![1]);
-    if (i > 0) this.#waiting.splice(0, i);
-  }
-
-  #append(text: string): void {
     const bytes = Buffer.byteLength(text) + 1;
     if (this.#pendingBytes + bytes > this.#max) this.#flush();
     this.#pending += `${text}\n`;
@@ -94,9 +55,12 @@ export class LineSink {
     this.#timer ??= setTimeout(() => this.#flush(), this.#flushMs);
   }
 
-  #drainAndFlush(): void {
-    this.#release(Infinity);
+  /** Writes everything buffered and stops: later lines are dropped. */
+  end(): void {
+    if (this.#ended) return;
     this.#flush();
+    this.#ended = true;
+    process.off('exit', this.#onExit);
   }
 
   #flush(): void {

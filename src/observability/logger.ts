@@ -124,7 +124,7 @@ class SinkTransport extends Transport {
   }
 
   override log(info: Record<symbol, unknown>, next: () => void): void {
-    this.#sink.delivered(String(info[MESSAGE]));
+    this.#sink.line(String(info[MESSAGE]));
     next();
   }
 
@@ -180,7 +180,6 @@ export function createLogger(opts: LoggerOptions): Logger {
         return;
       }
     }
-    sink.ticket();
     w.log({ level, message: event, ...fields });
   };
   return loggerFrom(log, (level) => LEVELS[level] <= threshold, () =>
