@@ -73,6 +73,9 @@ type Source = 'field' | (typeof ENTRY_KEYS)[number];
  */
 export class EntryJson {
   readonly #shapes = new Map<string, { fieldKeys: string[]; keys: string[]; sources: Source[]; labels: string[] }>();
+  /** The last timestamp and its JSON text: entries of one millisecond share it (IsoClock). */
+  #timestamp = '';
+  #timestampJson = '';
 
   /** The JSON line, or undefined when a value is nested or exotic, or a field is named like an entry key. */
   line(level: string, event: string, timestamp: string, fields: Readonly<Record<string, unknown>>): string | undefined {
@@ -92,8 +95,11 @@ export class EntryJson {
     for (let i = 0; i < shape.labels.length; i++) {
       const source = shape.sources[i]!;
       let text: string;
-      if (source !== 'field') {
-        text = JSON.stringify(source === 'level' ? level : source === 'event' ? event : timestamp);
+      if (source === 'timestamp') {
+        if (timestamp !== this.#timestamp) this.#timestampJson = JSON.stringify((this.#timestamp = timestamp));
+        text = this.#timestampJson;
+      } else if (source !== 'field') {
+        text = JSON.stringify(source === 'level' ? level : event);
       } else {
         const v = fields[shape.keys[i]!];
         if (typeof v === 'string') text = JSON.stringify(v);
