@@ -1,4 +1,5 @@
-// ESLint flat config: typescript-eslint's type-aware recommended rules over src/, test/ and bench/.
+// ESLint flat config: typescript-eslint's type-aware recommended rules over src/, test/ and bench/ (bench/ is JavaScript
+// with JSDoc types, type-checked through tsconfig.json's checkJs).
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
@@ -24,5 +25,19 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: globals.node, sourceType: 'module' },
+  },
+  {
+    files: ['bench/**/*.js'],
+    extends: [...tseslint.configs.recommendedTypeChecked],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      globals: globals.node,
+      sourceType: 'module',
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-floating-promises': 'error',
+      eqeqeq: ['error', 'always', { null: 'ignore' }],
+    },
   },
 );

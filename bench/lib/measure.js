@@ -193,7 +193,7 @@ export async function measureWithAutocannon(ctx) {
 
 /**
  * @param {MeasureContext} ctx
- * @returns {Promise<Sample>}
+ * @returns {Promise<Sample | Record<string, any>>}  a Sample, or a scenario's own numbers
  */
 export function measure(ctx) {
   return ctx.scenario.run ? ctx.scenario.run(ctx) : measureWithAutocannon(ctx);
@@ -227,8 +227,10 @@ export async function measureWindow(ctx, cmd, spec) {
     opened = { cpuMs: ctx.cpu.groupMs(pgid), rss: ctx.memory.sampler(proc) };
   });
   windowUs[1] = Number(process.hrtime.bigint() / 1000n);
-  /** @type {{ cpuMs: number | null, rss: { stop: () => number | null } } | null} */
-  const mark = opened;
+  // A cast, not a declaration: the assignment above happens in a callback, which narrowing does not see.
+  const mark = /** @type {{ cpuMs: number | null, rss: { stop: () => number | null } } | null} */ (
+    /** @type {unknown} */ (opened)
+  );
   if (mark === null) throw new Error('the load generator never opened its measured window');
   const rssPeakMiB = mark.rss.stop();
   return { result, cpuMs: delta(ctx.cpu.groupMs(pgid), mark.cpuMs), rssPeakMiB, windowUs };

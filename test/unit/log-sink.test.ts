@@ -65,6 +65,28 @@ describe('EntryJson: the access entry straight from its parts', () => {
     );
   });
 
+  it('writes the same for a request record (its own serialiser), values of the wrong type included', () => {
+    const entry = new EntryJson();
+    const flat = new FlatJson();
+    const maybe = <T>(a: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.option(a, { nil: undefined });
+    const num = fc.oneof(fc.integer(), fc.double());
+    const str = fc.string({ unit: 'binary' });
+    // Mostly the record's own types; sometimes another type, which must fall back to the generic loop.
+    const odd = <T>(a: fc.Arbitrary<T>): fc.Arbitrary<unknown> => fc.oneof({ weight: 9, arbitrary: a }, { weight: 1, arbitrary: value });
+    const record = fc.record({
+      bytes: odd(num), conn: odd(num), connReq: odd(num), error: odd(maybe(str)), method: odd(str), ms: odd(num),
+      origin: odd(maybe(str)), retried: odd(fc.boolean()), reused: odd(fc.boolean()), socketReq: odd(maybe(num)),
+      status: odd(num), target: odd(str), upstream: odd(maybe(num)),
+    });
+    fc.assert(
+      fc.property(record, fc.constantFrom('info', 'warn'), (fields, level) => {
+        const ts = '2026-12-07T04:00:00.000Z';
+        expect(entry.line(level, 'request', ts, fields)).toBe(flat.line({ ...fields, level, event: 'request', timestamp: ts }));
+      }),
+      { seed: 7, numRuns: 500 },
+    );
+  });
+
   it.each([
     { name: 'a nested value', fields: { a: { b: 1 } } },
     { name: 'a field named level', fields: { level: 'x' } },
