@@ -159,7 +159,7 @@ export const TARGETS = Object.freeze([
     name: 'direct',
     description: 'client → origin, no proxy: the ceiling of this origin and load generator on their shared core',
     unavailable: () => null,
-    start: async (ctx) => ({ port: ctx.originPort, proxy: false, process: null, counters: null }),
+    start: (ctx) => Promise.resolve({ port: ctx.originPort, proxy: false, process: null, counters: null }),
   },
   {
     name: 'hopwise',
