@@ -196,6 +196,7 @@ const PAIRS = [
   ['floor: llhttp-minimal vs squid with its access log', 'llhttp-minimal', 'squid-log'],
   ['after vs before (default config)', 'hopwise-default', 'hopwise-baseline-default'],
   ['after vs before (logging off)', 'hopwise', 'hopwise-baseline'],
+  ['before: access log on vs off', 'hopwise-baseline-default', 'hopwise-baseline'],
 ];
 
 /**
