@@ -146,6 +146,15 @@ function isRegularFile(stream: Writable): boolean {
   }
 }
 
+/** The sink for a destination: larger batches to a regular file; an 'exit' hook for the process's own stdio. */
+function sinkFor(stream: Writable): LineSink {
+  return new LineSink(stream, {
+    maxBatchBytes: isRegularFile(stream) ? FILE_BATCH_BYTES : PIPE_BATCH_BYTES,
+    flushMs: LOG_FLUSH_MS,
+    flushOnExit: stream === process.stdout || stream === process.stderr,
+  });
+}
+
 /**
  * Create the process logger. `format: 'auto'` is pretty on a TTY, JSON otherwise. In JSON, access-log entries take
  * the fast path: serialised by EntryJson straight into the sink, without winston's streams (issue 12); everything
@@ -155,11 +164,7 @@ export function createLogger(opts: LoggerOptions): Logger {
   const stream = opts.stream ?? process.stdout;
   const tty = (stream as { isTTY?: boolean }).isTTY === true;
   const pretty = opts.format === 'pretty' || (opts.format === 'auto' && tty);
-  const sink = new LineSink(stream, {
-    maxBatchBytes: isRegularFile(stream) ? FILE_BATCH_BYTES : PIPE_BATCH_BYTES,
-    flushMs: LOG_FLUSH_MS,
-    flushOnExit: stream === process.stdout || stream === process.stderr,
-  });
+  const sink = sinkFor(stream);
   const transport = new SinkTransport(sink);
   const w = winston.createLogger({
     level: opts.level,
