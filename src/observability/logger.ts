@@ -106,7 +106,7 @@ function jsonFormat(): winston.Logform.Format {
 const PIPE_BATCH_BYTES = 4096;
 /** A regular file takes each write(2) whole, so its batches may be larger (fewer writes per request). */
 const FILE_BATCH_BYTES = 64 * 1024;
-/** The longest a logged line waits in the buffer (README "Logs"). */
+/** The longest a logged line waits in the buffer when the log goes to a file descriptor (README "Logs"). */
 export const LOG_FLUSH_MS = 50;
 /** Entries that may take the fast path (one per request or tunnel: the access log, SPEC §8.2). */
 const ACCESS_EVENTS = new Set(['request', 'tunnel']);
@@ -135,22 +135,26 @@ class SinkTransport extends Transport {
   }
 }
 
-/** True for a stream whose file descriptor is a regular file (stdout redirected to a file). */
-function isRegularFile(stream: Writable): boolean {
+/** What a stream writes to: a file descriptor (a regular file, or a pipe or terminal) or nothing (in-process). */
+function destinationOf(stream: Writable): 'file' | 'fd' | 'in-process' {
   const fd = (stream as { fd?: unknown }).fd;
-  if (typeof fd !== 'number') return false;
+  if (typeof fd !== 'number') return 'in-process';
   try {
-    return fstatSync(fd).isFile();
+    return fstatSync(fd).isFile() ? 'file' : 'fd';
   } catch {
-    return false;
+    return 'fd';
   }
 }
 
-/** The sink for a destination: larger batches to a regular file; an 'exit' hook for the process's own stdio. */
+/**
+ * The sink for a destination (log-sink.ts): to a file descriptor, batches held up to LOG_FLUSH_MS, larger to a regular
+ * file; to an in-process stream, the lines of one event-loop turn; an 'exit' hook for the process's own stdio.
+ */
 function sinkFor(stream: Writable): LineSink {
+  const destination = destinationOf(stream);
   return new LineSink(stream, {
-    maxBatchBytes: isRegularFile(stream) ? FILE_BATCH_BYTES : PIPE_BATCH_BYTES,
-    flushMs: LOG_FLUSH_MS,
+    maxBatchBytes: destination === 'file' ? FILE_BATCH_BYTES : PIPE_BATCH_BYTES,
+    flushMs: destination === 'in-process' ? 0 : LOG_FLUSH_MS,
     flushOnExit: stream === process.stdout || stream === process.stderr,
   });
 }

@@ -36,8 +36,23 @@ class FileRecorder extends Recorder {
   }
 }
 
+const dirs: string[] = [];
+const files: FileRecorder[] = [];
+
+/** A FileRecorder on a fresh temp file, closed and removed after the test. */
+function fileRecorder(): { out: FileRecorder; file: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'hopwise-log-'));
+  dirs.push(dir);
+  const file = path.join(dir, 'access.log');
+  const out = new FileRecorder(file);
+  files.push(out);
+  return { out, file };
+}
+
 afterEach(() => {
   vi.useRealTimers();
+  for (const f of files.splice(0)) closeSync(f.fd);
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
 describe('EntryJson: the access entry straight from its parts', () => {
@@ -123,8 +138,8 @@ describe('LineSink behind createLogger', () => {
     ]);
   });
 
-  it('joins the lines of several event-loop turns into one write', async () => {
-    const out = new Recorder();
+  it('to a file descriptor, joins the lines of several event-loop turns into one write', async () => {
+    const { out } = fileRecorder();
     const logger = createLogger({ level: 'info', format: 'json', stream: out });
     for (let i = 0; i < 3; i++) {
       logger.info('request', { ...base, connReq: i });
@@ -136,9 +151,21 @@ describe('LineSink behind createLogger', () => {
     expect(out.writes[0]!.trim().split('\n')).toHaveLength(3);
   });
 
-  it(`writes a line at most ${LOG_FLUSH_MS} ms after it was logged, without close()`, async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate'] });
+  it('to an in-process stream, writes the lines of one event-loop turn on the next', async () => {
     const out = new Recorder();
+    const logger = createLogger({ level: 'info', format: 'json', stream: out });
+    logger.info('request', { ...base, connReq: 1 });
+    logger.info('request', { ...base, connReq: 2 });
+    expect(out.writes).toHaveLength(0);
+    await new Promise((r) => setImmediate(r));
+    expect(out.writes).toHaveLength(1);
+    expect(out.writes[0]!.trim().split('\n')).toHaveLength(2);
+    await logger.close();
+  });
+
+  it(`to a file descriptor, writes a line at most ${LOG_FLUSH_MS} ms after it was logged, without close()`, async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate'] });
+    const { out } = fileRecorder();
     const logger = createLogger({ level: 'info', format: 'json', stream: out });
     logger.info('request', { ...base });
     vi.advanceTimersByTime(LOG_FLUSH_MS - 1);
@@ -153,21 +180,14 @@ describe('LineSink behind createLogger', () => {
   });
 
   it('writes larger batches to a regular file, still whole lines, and everything at close', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'hopwise-log-'));
-    const file = path.join(dir, 'access.log');
-    const out = new FileRecorder(file);
-    try {
-      const logger = createLogger({ level: 'info', format: 'json', stream: out });
-      for (let i = 0; i < 100; i++) logger.info('request', { ...base, connReq: i, target: `http://o.test/${'x'.repeat(100)}` });
-      await logger.close();
-      // About 25 KB: one write to a file, where a pipe gets writes of at most 4096 bytes (logger.test.ts).
-      expect(out.writes).toHaveLength(1);
-      expect(Buffer.byteLength(out.writes[0]!)).toBeGreaterThan(4096);
-      const lines = readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { connReq: number });
-      expect(lines.map((l) => l.connReq)).toEqual(Array.from({ length: 100 }, (_, i) => i));
-    } finally {
-      closeSync(out.fd);
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const { out, file } = fileRecorder();
+    const logger = createLogger({ level: 'info', format: 'json', stream: out });
+    for (let i = 0; i < 100; i++) logger.info('request', { ...base, connReq: i, target: `http://o.test/${'x'.repeat(100)}` });
+    await logger.close();
+    // About 25 KB: one write to a file, where a pipe gets writes of at most 4096 bytes (logger.test.ts).
+    expect(out.writes).toHaveLength(1);
+    expect(Buffer.byteLength(out.writes[0]!)).toBeGreaterThan(4096);
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { connReq: number });
+    expect(lines.map((l) => l.connReq)).toEqual(Array.from({ length: 100 }, (_, i) => i));
   });
 });
