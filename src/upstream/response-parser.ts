@@ -68,7 +68,8 @@ export class ResponseParseError extends Error {
 
 export interface ResponseParser {
   readonly engine: ParserEngine;
-  /** Before each request's response on this socket: the response to HEAD (and to CONNECT) has no body. */
+  /** Before each request's response on this socket: the response to HEAD (and to CONNECT) has no body. Calls queue
+   *  up (pipelining): each final response takes the oldest method; with none queued it is read as the answer to GET. */
   expect(method: string): void;
   /** Feed bytes. Returns the number of bytes consumed (less than chunk.length only after an upgrade head: the rest
    *  belongs to the new protocol), or a ResponseParseError. */
