@@ -325,7 +325,8 @@ class WebSocketAttempt implements TunnelMember {
     const declined = this.#declined;
     this.#close();
     this.#client.off('close', this.#onClientClose);
-    this.#deps.telemetry.emit({ type: 'upstream.error', origin: this.#origin ?? this.#target, code: err.code });
+    // Upstream failures count per origin; a refusal by the access rules at dial time is not the origin's error.
+    if (err.leg === 'upstream') this.#deps.telemetry.emit({ type: 'upstream.error', origin: this.#origin ?? this.#target, code: err.code });
     if (declined !== undefined) {
       this.#record(declined.status, err, declined.bytes);
       this.#client.destroy();

@@ -3,7 +3,8 @@
  * (1) accept identical duplicate Content-Length lines, which llhttp rejects outright (RFC 9112 §6.3 rule 5 allows
  *     them), by re-parsing the head with the later copies renamed, then restoring their names and checking their
  *     values; and
- * (2) reject `ICE/` and `RTSP/` status lines, which llhttp parses like `HTTP/` ones (its callbacks do not say which).
+ * (2) reject `ICE/` and `RTSP/` status lines, which llhttp parses like `HTTP/` ones (its callbacks do not say which),
+ *     and a status line ended by `\r\r`, which llhttp takes for a line end.
  *
  * llhttp's callbacks carry no offsets, so the input is cut before every `HTTP/`, `ICE/` and `RTSP/` (the only
  * protocol names llhttp accepts; Buffer#indexOf, native). The first head that begins in a piece while the parser was
@@ -193,6 +194,19 @@ export class HeadTracker implements RawEngine, RawCallbacks {
     return this.#headSoFar(5).subarray(0, 5).equals(HTTP);
   }
 
+  /** llhttp takes `\r\r` for the end of a status line; a bare CR makes the element invalid (RFC 9112 §2.2). */
+  #statusLineEndsWithCrlf(): boolean {
+    const at = this.#startInPiece;
+    const p = this.#piece;
+    if (at >= 0) {
+      const cr = p.indexOf(0x0d, at);
+      if (cr !== -1 && cr + 1 < p.length) return p[cr + 1] === 0x0a;
+    }
+    const head = this.#headSoFar(p.length);
+    const cr = head.indexOf(0x0d);
+    return cr !== -1 && head[cr + 1] === 0x0a;
+  }
+
   // --- RawCallbacks from the engine; forwarded to the wrapper ---
 
   messageBegin(): void {
@@ -222,11 +236,16 @@ export class HeadTracker implements RawEngine, RawCallbacks {
   headersComplete(major: number, minor: number, given: string[] | undefined, status: number, text: string): number {
     const fields = this.#fields.length === 0 ? (given ?? []) : given === undefined ? this.#fields : this.#fields.concat(given);
     const ok = this.#startsWithHttp();
+    const crlf = ok && this.#statusLineEndsWithCrlf();
     this.#inHead = false;
     this.#parts = [];
     this.#fields = [];
     if (!ok) {
       this.#error = { code: 'HPE_INVALID_CONSTANT', bytesParsed: 0, reason: 'Expected HTTP/' };
+      return -1;
+    }
+    if (!crlf) {
+      this.#error = { code: 'HPE_STRICT', bytesParsed: 0, reason: 'Expected LF after CR' };
       return -1;
     }
     if (this.#renames.length > 0) {
