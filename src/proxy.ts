@@ -6,20 +6,22 @@
  */
 import type http from 'node:http';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
+import type { LookupFunction } from 'node:net';
 import tls from 'node:tls';
-import type { AddressInfo, LookupFunction } from 'node:net';
 import type { Config } from './config/schema.js';
-import { isLoopbackHost } from './config/validate.js';
+import { resolvedAdminPort } from './config/validate.js';
 import { ConnectionTracker } from './downstream/connections.js';
 import { connectionLimits } from './downstream/admission.js';
 import type { ConnectionAdmission } from './downstream/admission.js';
+import { closeServer, listenOn } from './downstream/listen.js';
+import type { Address } from './downstream/listen.js';
 import { createDownstreamServer } from './downstream/server.js';
 import type { ClientErrorListener } from './downstream/server.js';
+import { shutdown } from './drain.js';
 import { ForwardEngine } from './forward/engine.js';
 import type { RequestAdditions } from './forward/engine.js';
 import { AccessGuard, newInstanceId } from './access/guard.js';
-import { requestGate } from './access/request-gate.js';
+import { headerCountRefusal, requestGate } from './access/request-gate.js';
 import type { RequestGate } from './access/request-gate.js';
 import { UpgradeRelay } from './forward/upgrade.js';
 import { createAdminServer } from './observability/admin.js';
@@ -30,7 +32,7 @@ import { attachLogging } from './observability/log-events.js';
 import { Stats } from './observability/stats.js';
 import type { StatsSnapshot } from './observability/stats.js';
 import { StatsSummary } from './observability/summary.js';
-import { viaValue } from './policy/index.js';
+import { isLoopbackHost, viaValue } from './policy/index.js';
 import { additionsFor, listenerPlans } from './routes.js';
 import type { ListenerPlan } from './routes.js';
 import { ConnectHandler } from './tunnel/connect.js';
@@ -39,12 +41,10 @@ import { UpstreamPools } from './upstream/pools.js';
 import { Connector } from './upstream/connector.js';
 import { ParentSet } from './upstream/parents.js';
 import { chainingFor, selfParent, vetWithParents } from './chaining.js';
+import type { Chaining } from './chaining.js';
 import { parseIp } from './policy/address.js';
 
-export interface Address {
-  readonly host: string;
-  readonly port: number;
-}
+export type { Address } from './downstream/listen.js';
 
 export interface ListenInfo {
   /**
@@ -81,44 +81,6 @@ export interface ProxyOptions {
   readonly lookup?: LookupFunction;
   /** All addresses of a name, for the access guard's checks (tests inject one); the system resolver by default. */
   readonly resolveAll?: (hostname: string) => Promise<string[]>;
-}
-
-function listenOn(server: http.Server, host: string, port: number): Promise<Address> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      const a = server.address() as AddressInfo;
-      resolve({ host: a.address, port: a.port });
-    });
-  });
-}
-
-function closeServer(server: http.Server): Promise<void> {
-  return new Promise((resolve) => {
-    if (!server.listening) {
-      resolve();
-      return;
-    }
-    server.close(() => resolve());
-  });
-}
-
-/**
- * Stop accepting first (SPEC §10.1), then let the tracker close idle connections. `http.Server.close()` does it the
- * other way round (it closes idle connections, then the listener), so a client whose idle connection was just closed
- * could reconnect into the still-open listener and be reset. Resolves when every connection is gone.
- */
-function stopAccepting(server: http.Server): Promise<void> {
-  return new Promise((resolve) => {
-    if (!server.listening) {
-      resolve();
-      return;
-    }
-    // net.Server's close, not http.Server's: the listener only. Node's connection-checking interval is unref'd and
-    // keeps enforcing headersTimeout on draining connections, which is what we want.
-    net.Server.prototype.close.call(server, () => resolve());
-  });
 }
 
 /** The per-proxy collaborators every listener shares: one tracker, one set of pools (SPEC §4.1), one registry. */
@@ -175,42 +137,21 @@ function createListener(s: Shared, plan: ListenerPlan): http.Server {
   return createDownstreamServer(config.downstream, tracker, (req, res, conn) => engine.handle(req, res, conn), s.onClientError, {
     onConnect: (req, head, conn) => s.connect.handle(req, head, conn),
     onUpgrade: (req, head, conn) => upgrades.handle(req, head, conn),
-  }, s.admit);
+  }, s.admit, config.via.pseudonym);
 }
 
-/**
- * Stop accepting; when graceful, let in-flight exchanges and open tunnels finish up to `shutdown.drainTimeout`
- * (SPEC §10.1); then destroy what is left on both sides and close the pools and the admin listener.
- */
-async function shutdown(
-  s: Shared,
-  servers: readonly http.Server[],
-  admin: http.Server | undefined,
-  graceful: boolean,
-  finished: () => void,
-): Promise<void> {
-  const { tracker, tunnels } = s;
-  const stopped = Promise.all(servers.map(stopAccepting));
-  tracker.startClosing();
-  tunnels.startClosing();
-  if (graceful) {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, s.config.shutdown.drainTimeout);
-    });
-    await Promise.race([Promise.all([tracker.whenAllClosed(), tunnels.whenAllClosed()]), deadline]);
-    clearTimeout(timer);
-  }
-  tunnels.destroyAll();
-  tracker.destroyAll();
-  await Promise.all([tracker.whenAllClosed(), tunnels.whenAllClosed()]);
-  await stopped;
-  await (graceful ? s.pools.close() : s.pools.destroy());
-  if (admin !== undefined) {
-    admin.closeAllConnections();
-    await closeServer(admin);
-  }
-  finished();
+/** The per-proxy parts that outlive any one listener: counting, logging, the tracker and access control. */
+interface Core {
+  readonly telemetry: Telemetry;
+  readonly stats: Stats;
+  readonly tracker: ConnectionTracker;
+  readonly guard: AccessGuard;
+  /** Dials every upstream socket: the pools', CONNECT tunnels', WebSocket upgrades' (SPEC §4.8). */
+  readonly connector: Connector;
+  /** Issue 13: the parent-proxy routing table (and the parents' keys, listed in the stats from the start). */
+  readonly chaining: Chaining;
+  /** Issue 13: the parents' down marks and the dial-via-parent step, over the same connector. */
+  readonly parents: ParentSet;
 }
 
 /**
@@ -228,21 +169,14 @@ function upstreamCa(path: string | null): string[] | undefined {
   return [...tls.rootCertificates, pem];
 }
 
-/** Create a proxy for a validated config (forward or gateway mode). No sockets are opened until `listen()`. */
-export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
-  if (config.mode !== 'forward' && config.mode !== 'gateway') {
-    throw new Error(`createProxy: mode "${config.mode}" is a workshop mode; start it through the workshop module`);
-  }
-  const logger = opts.logger ?? silentLogger();
+function core(config: Config, logger: Logger, instanceId: string, opts: ProxyOptions): Core {
   const telemetry = new Telemetry();
   const chaining = chainingFor(config);
-  const stats = new Stats(Date.now, chaining.keys);
+  const stats = new Stats(Date.now, { maxOrigins: config.stats.maxOrigins, parents: chaining.keys });
   telemetry.on((e) => stats.record(e));
   attachLogging(telemetry, logger, { access: config.log.access });
   const tracker = new ConnectionTracker(telemetry, { countPerClient: config.downstream.maxConnectionsPerClient > 0 });
-  const tunnels = new Tunnels();
   // Issue 7: access control, proxy auth, loop detection; destinations are checked in forward mode only.
-  const instanceId = opts.instanceId ?? newInstanceId();
   const guard = new AccessGuard({
     access: config.access,
     telemetry,
@@ -266,9 +200,15 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
     ca: upstreamCa(config.upstream.ca),
   });
   const parents = new ParentSet({ connector, telemetry, retryAfter: config.upstream.proxyRetryAfter, responseTimeout: config.upstream.responseTimeout });
-  const plans = listenerPlans(config, chaining.router);
+  return { telemetry, stats, tracker, guard, connector, chaining, parents };
+}
+
+/** The collaborators every listener shares: the upstream pools, the CONNECT handler, the request gate, admission. */
+function share(config: Config, logger: Logger, instanceId: string, parts: Core): Shared {
+  const { telemetry, tracker, guard, connector, chaining, parents } = parts;
+  const tunnels = new Tunnels();
   const limits = connectionLimits(config.downstream, tracker, telemetry);
-  const shared: Shared = {
+  return {
     config,
     telemetry,
     tracker,
@@ -282,23 +222,47 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
       tunnel: config.tunnel,
       connector,
       enabled: config.mode === 'forward',
-      admit: async (req, hostname, port, conn, resolve) => {
-        const v = await guard.admitTunnel(req.rawHeaders, hostname, port, conn, resolve);
-        return v.ok ? v : { ok: false, error: v.refusal.error, headers: v.refusal.headers };
-      },
+      admit: async (req, hostname, port, conn, resolve) =>
+        headerCountRefusal(req.rawHeaders, config.downstream.maxHeaderCount) ?? guard.admitTunnel(req.rawHeaders, hostname, port, conn, resolve),
       route: (hostname, port) => chaining.router.route({ hostname, port, scheme: 'https' }),
       parents,
     }),
     additions: additionsFor(config, instanceId),
     responseVia: viaValue('1.1', config.via.pseudonym),
-    gate: requestGate(guard, config.downstream.maxBodySize),
-    admit: (conn) =>
-      guard.admitClient(conn) === undefined
-        ? limits(conn)
-        : { status: 403, reason: 'access-denied', message: `client ${conn.remoteAddress} is not allowed by access.clients` },
+    gate: requestGate(guard, config.downstream.maxBodySize, config.downstream.maxHeaderCount),
+    admit: (conn) => guard.admitClient(conn) ?? limits(conn),
     onClientError: (conn, code, status) => logger.info('bad-request', { leg: 'downstream', conn: conn?.id, code, status }),
     parents,
   };
+}
+
+/** Binds every listener in order (main, routes, admin); a failure names the listener (ListenError). */
+async function bindAll(
+  config: Config,
+  listeners: readonly { plan: ListenerPlan; server: http.Server }[],
+  hasMain: boolean,
+  admin: http.Server | undefined,
+): Promise<ListenInfo> {
+  const addresses: Address[] = [];
+  for (const [i, { plan, server }] of listeners.entries()) {
+    const role = hasMain && i === 0 ? 'proxy' : (`routes[${hasMain ? i - 1 : i}]` as const);
+    addresses.push(await listenOn(server, plan.host, plan.port, role));
+  }
+  const adminAddr = admin === undefined ? undefined : await listenOn(admin, config.admin.host, resolvedAdminPort(config), 'admin');
+  return { proxy: addresses[0]!, routes: hasMain ? addresses.slice(1) : addresses, admin: adminAddr };
+}
+
+/** Create a proxy for a validated config (forward or gateway mode). No sockets are opened until `listen()`. */
+export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
+  if (config.mode !== 'forward' && config.mode !== 'gateway') {
+    throw new Error(`createProxy: mode "${config.mode}" is a workshop mode; start it through the workshop module`);
+  }
+  const logger = opts.logger ?? silentLogger();
+  const instanceId = opts.instanceId ?? newInstanceId();
+  const parts = core(config, logger, instanceId, opts);
+  const { telemetry, stats, guard } = parts;
+  const shared = share(config, logger, instanceId, parts);
+  const plans = listenerPlans(config, parts.chaining.router);
   const listeners = [...(plans.main === undefined ? [] : [plans.main]), ...plans.routes].map((plan) => ({
     plan,
     server: createListener(shared, plan),
@@ -313,14 +277,7 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
   // SPEC §8.3: always a summary at shutdown, after every connection is gone so it has the final numbers, and before
   // close()/destroy() resolve, so it is written before the caller closes the logger.
   const finished = (): void => (listening ? summary.finish() : summary.stop());
-
-  const bindAll = async (): Promise<ListenInfo> => {
-    const addresses: Address[] = [];
-    for (const { plan, server } of listeners) addresses.push(await listenOn(server, plan.host, plan.port));
-    const adminAddr = admin === undefined ? undefined : await listenOn(admin, config.admin.host, adminPort(config));
-    const routes = plans.main === undefined ? addresses : addresses.slice(1);
-    return { proxy: addresses[0]!, routes, admin: adminAddr };
-  };
+  const stop = (graceful: boolean): Promise<void> => (closing ??= shutdown(shared, servers, admin, graceful, finished));
 
   return {
     telemetry,
@@ -328,32 +285,21 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
     async listen() {
       let info: ListenInfo;
       try {
-        info = await bindAll();
+        info = await bindAll(config, listeners, plans.main !== undefined, admin);
         // Loop detection knows every address it answers on (SPEC §2.4).
         guard.listening([info.proxy, ...info.routes]);
-        const self = selfParent(chaining, [info.proxy, ...info.routes]);
+        const self = selfParent(parts.chaining, [info.proxy, ...info.routes]);
         if (self !== undefined) throw new Error(self);
       } catch (err) {
-        await Promise.all([...servers, ...(admin === undefined ? [] : [admin])].map(closeServer));
+        await Promise.all([...servers, ...(admin === undefined ? [] : [admin])].map((server) => closeServer(server)));
         throw err;
       }
       listening = true;
       summary.start();
       return info;
     },
-    close() {
-      closing ??= shutdown(shared, servers, admin, true, finished);
-      return closing;
-    },
-    destroy() {
-      closing ??= shutdown(shared, servers, admin, false, finished);
-      return closing;
-    },
+    close: () => stop(true),
+    destroy: () => stop(false),
     stats: () => stats.snapshot(),
   };
-}
-
-/** `admin.port`, or `listen.port + 1` (ephemeral when the proxy port is). */
-function adminPort(config: Config): number {
-  return config.admin.port ?? (config.listen.port === 0 ? 0 : config.listen.port + 1);
 }

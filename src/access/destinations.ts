@@ -8,9 +8,11 @@ import { lookup } from 'node:dns/promises';
 import { networkInterfaces } from 'node:os';
 import { ProxyError } from '../errors/index.js';
 import { DestinationRules, protectedReason, type DestinationRule } from '../policy/access.js';
-import { CidrList, formatIp, parseIp, type IpAddress } from '../policy/address.js';
+import { CidrList, formatIp, isLocalhostName, isLoopbackIp, parseIp, type IpAddress } from '../policy/address.js';
+import { ALLOW, deny, type Verdict } from './verdict.js';
 
-export type Verdict = { readonly ok: true } | { readonly ok: false; readonly error: ProxyError };
+export { ALLOW, type Verdict } from './verdict.js';
+
 
 export interface DestinationOptions {
   readonly rules: readonly DestinationRule[];
@@ -20,24 +22,18 @@ export interface DestinationOptions {
   readonly resolveAll?: ((hostname: string) => Promise<string[]>) | undefined;
 }
 
-export const ALLOW: Verdict = Object.freeze({ ok: true });
 /** Bound on the allowed-destination memo (a forward proxy may see many names): forget all and start again. */
 const ALLOWED_MAX = 4096;
 const UNSPECIFIED = new CidrList(['0.0.0.0', '::']);
-const LOOPBACK = new CidrList(['127.0.0.0/8', '::1']);
 
 async function systemResolveAll(hostname: string): Promise<string[]> {
   const all = await lookup(hostname, { all: true, verbatim: true });
   return all.map((a) => a.address);
 }
 
-function isLocalhost(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === 'localhost.';
-}
-
 /** `localhost` is loopback by definition (RFC 6761 §6.3); an IP literal is itself; any other name needs DNS. */
 function literalAddresses(hostname: string): IpAddress[] | undefined {
-  if (isLocalhost(hostname)) return [parseIp('127.0.0.1')!, parseIp('::1')!];
+  if (isLocalhostName(hostname)) return [parseIp('127.0.0.1')!, parseIp('::1')!];
   const ip = parseIp(hostname);
   return ip === null ? undefined : [ip];
 }
@@ -75,7 +71,7 @@ export class DestinationGuard {
       if (ip === null) continue;
       if (UNSPECIFIED.has(ip)) this.#anyInterface = true;
       else bound.push(formatIp(ip));
-      if (!LOOPBACK.has(ip)) this.#exposed = true;
+      if (!isLoopbackIp(ip)) this.#exposed = true;
     }
     this.#allowed.clear();
     this.#bound = new CidrList(bound);
@@ -94,14 +90,14 @@ export class DestinationGuard {
   isSelf(ip: IpAddress, port: number): boolean {
     if (!this.#ports.has(port)) return false;
     if (this.#bound.has(ip) || UNSPECIFIED.has(ip)) return true;
-    return this.#anyInterface && (LOOPBACK.has(ip) || this.#ownHost.has(ip));
+    return this.#anyInterface && (isLoopbackIp(ip) || this.#ownHost.has(ip));
   }
 
   /** The decision for a known address (literal target, resolved name, or the socket actually connected). */
   checkAddress(hostname: string, ip: IpAddress, port: number, leg: 'downstream' | 'upstream' = 'downstream'): Verdict {
     const phase = leg === 'upstream' ? 'connect' : 'target';
     if (this.isSelf(ip, port)) {
-      return { ok: false, error: new ProxyError('LOOP_DETECTED', `${show(ip, port)} is this proxy's own listening address`, { leg, phase }) };
+      return deny(new ProxyError('LOOP_DETECTED', `${show(ip, port)} is this proxy's own listening address`, { leg, phase }));
     }
     if (!this.#o.checkDestinations) return ALLOW;
     const d = this.#rules.decide({ hostname, port, address: ip });
@@ -109,10 +105,10 @@ export class DestinationGuard {
     const why = this.#exposed ? protectedReason(ip, this.#ownHost) : undefined;
     if (why !== undefined) {
       const reason = `destination ${hostname} (${show(ip, port)}) is ${why}, denied when hopwise listens beyond loopback`;
-      return { ok: false, error: new ProxyError('FORBIDDEN', reason, { leg, phase }) };
+      return deny(new ProxyError('FORBIDDEN', reason, { leg, phase }));
     }
     if (d.action === 'allow') return ALLOW;
-    return { ok: false, error: new ProxyError('FORBIDDEN', `destination ${hostname}:${port} denied by ${this.#rules.describe(d.rule)}`, { leg, phase }) };
+    return deny(new ProxyError('FORBIDDEN', `destination ${hostname}:${port} denied by ${this.#rules.describe(d.rule)}`, { leg, phase }));
   }
 
   /** What can be decided before DNS: literal addresses, loops, name and port rules. The connector completes it. */
@@ -140,28 +136,28 @@ export class DestinationGuard {
     const d = this.#rules.decide({ hostname, port });
     if (d.action !== 'deny') return ALLOW;
     const reason = `destination ${hostname}:${port} denied by ${this.#rules.describe(d.rule)}`;
-    return { ok: false, error: new ProxyError('FORBIDDEN', reason, { leg: 'downstream', phase: 'target' }) };
+    return deny(new ProxyError('FORBIDDEN', reason, { leg: 'downstream', phase: 'target' }));
   }
 
   /** Full check with resolution (tunnels): every address of the name must pass; returns the one to connect to. */
-  async check(hostname: string, port: number): Promise<Verdict & { readonly address?: string }> {
+  async check(hostname: string, port: number): Promise<Verdict<{ address: string }>> {
     const pre = this.precheck(hostname, port);
     if (!pre.ok) return pre;
     const literal = literalAddresses(hostname);
-    if (literal !== undefined) return { ok: true, address: isLocalhost(hostname) ? '127.0.0.1' : hostname };
+    if (literal !== undefined) return { ok: true, address: isLocalhostName(hostname) ? '127.0.0.1' : hostname };
     let addresses: string[];
     try {
       addresses = await (this.#o.resolveAll ?? systemResolveAll)(hostname);
     } catch (err) {
       const code = (err as { code?: string }).code ?? 'ENOTFOUND';
-      return { ok: false, error: new ProxyError('UPSTREAM_DNS', `${hostname}: name not resolved (${code})`, { leg: 'upstream', phase: 'connect', cause: err }) };
+      return deny(new ProxyError('UPSTREAM_DNS', `${hostname}: name not resolved (${code})`, { leg: 'upstream', phase: 'connect', cause: err }));
     }
     for (const a of addresses) {
       const ip = parseIp(a);
       const v = ip === null ? ALLOW : this.checkAddress(hostname, ip, port);
       if (!v.ok) return v;
     }
-    if (addresses.length === 0) return { ok: false, error: new ProxyError('UPSTREAM_DNS', `${hostname}: name not resolved`, { leg: 'upstream', phase: 'connect' }) };
+    if (addresses.length === 0) return deny(new ProxyError('UPSTREAM_DNS', `${hostname}: name not resolved`, { leg: 'upstream', phase: 'connect' }));
     return { ok: true, address: addresses[0]! };
   }
 }

@@ -20,19 +20,10 @@ import type { DestinationRule } from '../policy/access.js';
 import { CidrList, parseIp, type IpAddress } from '../policy/address.js';
 import { viaContains, type RawHeaders } from '../policy/index.js';
 import { ProxyAuthenticator, type AuthOutcome, type UserEntry } from './authenticator.js';
-import { ALLOW, DestinationGuard, type Verdict } from './destinations.js';
+import { DestinationGuard } from './destinations.js';
+import { ALLOW, deny, type Refusal, type TunnelVerdict, type Verdict } from './verdict.js';
 
-export type { Verdict } from './destinations.js';
-
-/** A refused request: the error (status from the table) and any headers its answer needs. */
-export interface Refusal {
-  readonly error: ProxyError;
-  /** Flat `[name, value, ...]`: `Proxy-Authenticate` on a `407`. */
-  readonly headers: readonly string[];
-}
-
-/** The outcome for a tunnel: the vetted address to connect to (never the name again), or the refusal. */
-export type TunnelVerdict = { readonly ok: true; readonly address: string } | { readonly ok: false; readonly refusal: Refusal };
+export type { Refusal, TunnelVerdict, Verdict } from './verdict.js';
 
 export interface GuardOptions {
   readonly access: {
@@ -105,15 +96,15 @@ export class AccessGuard {
       return ALLOW;
     }
     const who = remoteAddress ?? 'an unknown address';
-    return { ok: false, error: new ProxyError('FORBIDDEN', `client ${who} is not allowed by access.clients`, { leg: 'downstream', phase: 'request-head' }) };
+    return deny(new ProxyError('FORBIDDEN', `client ${who} is not allowed by access.clients`, { leg: 'downstream', phase: 'request-head' }));
   }
 
   /** {@link checkClient} for an accepted connection, logged (`access-denied`, kind `client`) when refused. */
-  admitClient(conn: DownstreamConnection): ProxyError | undefined {
+  admitClient(conn: DownstreamConnection): Refusal | undefined {
     const v = this.checkClient(conn.remoteAddress);
     if (v.ok) return undefined;
     this.#emit('downstream', v.error, conn, 'client');
-    return v.error;
+    return v;
   }
 
   /** `Proxy-Authorization: Basic` when `access.users` is non-empty; synchronous unless scrypt has to run. */
@@ -132,7 +123,7 @@ export class AccessGuard {
   }
 
   /** Full check with resolution (tunnels): every address of the name must pass; returns the one to connect to. */
-  checkDestination(hostname: string, port: number): Promise<Verdict & { readonly address?: string }> {
+  checkDestination(hostname: string, port: number): Promise<TunnelVerdict> {
     return this.#destinations.check(hostname, port);
   }
 
@@ -158,11 +149,10 @@ export class AccessGuard {
   async admitTunnel(raw: RawHeaders, hostname: string, port: number, conn: DownstreamConnection, resolve = true): Promise<TunnelVerdict> {
     const a = await this.checkAuth(raw);
     const early = a.ok ? this.#viaLoop(raw, conn) : this.#authRefusal(a.reason, conn);
-    if (early !== undefined) return { ok: false, refusal: early };
-    // Issue 13: through a parent proxy the name is the parent's to resolve; the rules apply to it by name and literal.
-    const v = resolve ? await this.checkDestination(hostname, port) : { ...this.precheckDestination(hostname, port), address: hostname };
-    if (v.ok) return { ok: true, address: v.address! };
-    return { ok: false, refusal: this.#refusal(v, conn)! };
+    if (early !== undefined) return early;
+    // Through a parent proxy (issue 13) the name is the parent's to resolve; the rules apply to it by name and literal.
+    const v: TunnelVerdict = resolve ? await this.checkDestination(hostname, port) : this.#byName(hostname, port);
+    return v.ok ? v : this.#refusal(v, conn)!;
   }
 
   /**
@@ -178,23 +168,29 @@ export class AccessGuard {
     return v.error;
   }
 
+  /** The precheck alone (no DNS), allowing the name itself as the "address" handed on to the parent. */
+  #byName(hostname: string, port: number): TunnelVerdict {
+    const p = this.precheckDestination(hostname, port);
+    return p.ok ? { ok: true, address: hostname } : p;
+  }
+
   #viaLoop(raw: RawHeaders, conn: DownstreamConnection): Refusal | undefined {
     if (!viaContains(raw, this.#o.pseudonym, this.#o.instanceId)) return undefined;
     const reason = `the request already passed through this proxy (Via: ${this.#o.pseudonym} (${this.#o.instanceId}))`;
-    return this.#refusal({ ok: false, error: new ProxyError('LOOP_DETECTED', reason, { leg: 'downstream', phase: 'request-head' }) }, conn);
+    return this.#refusal(deny(new ProxyError('LOOP_DETECTED', reason, { leg: 'downstream', phase: 'request-head' })), conn);
   }
 
   #authRefusal(reason: string, conn: DownstreamConnection): Refusal {
     const error = new ProxyError('PROXY_AUTH_REQUIRED', reason, { leg: 'downstream', phase: 'request-head' });
     this.#emit('downstream', error, conn);
-    return { error, headers: ['Proxy-Authenticate', this.#auth.challenge] };
+    return deny(error, ['Proxy-Authenticate', this.#auth.challenge]);
   }
 
   #refusal(v: Verdict, conn: DownstreamConnection): Refusal | undefined {
     if (v.ok) return undefined;
     // A name that does not resolve is an upstream failure (502), not a denial: it is not logged as access-denied.
     if (v.error.code !== 'UPSTREAM_DNS') this.#emit('downstream', v.error, conn);
-    return { error: v.error, headers: [] };
+    return v;
   }
 
   #emit(leg: 'downstream' | 'upstream', error: ProxyError, conn: DownstreamConnection | undefined, kind?: DenialKind): void {

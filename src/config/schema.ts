@@ -15,7 +15,7 @@ const positiveInt = z.number().int().min(1);
 const host = z.string().min(1);
 
 const listen = z.strictObject({
-  host: host.describe('address to bind; 127.0.0.1 by default (SPEC §10.3)'),
+  host: host.describe('address to bind; 127.0.0.1 by default (loopback: a fresh install is never an open proxy)'),
   port: port.describe('TCP port; 0 picks a free one'),
 });
 
@@ -91,6 +91,7 @@ export const configSchema = z.strictObject({
     requestTimeout: ms.describe('time allowed for a whole request, head and body; 0 disables'),
     maxRequestsPerConnection: z.number().int().min(0).describe('0 = unlimited'),
     maxHeaderSize: positiveInt.meta({ unit: 'bytes' }).describe('bytes; a larger request head → 431'),
+    maxHeaderCount: z.number().int().min(0).describe('header fields in a request head; more → 431; 0 = unlimited'),
     maxConnections: z.number().int().min(0).describe('0 = unlimited'),
     maxConnectionsPerClient: z.number().int().min(0).describe('0 = unlimited'),
     maxBodySize: bytes.describe('bytes; 0 = unlimited; larger → 413'),
@@ -134,6 +135,7 @@ export const configSchema = z.strictObject({
   }),
   stats: z.strictObject({
     interval: z.number().min(0).meta({ unit: 'seconds' }).describe('seconds between summaries; 0 disables'),
+    maxOrigins: positiveInt.describe('origins with their own statistics; the rest are counted together as "(other)"'),
   }),
   admin: z.strictObject({
     enabled: z.boolean(),

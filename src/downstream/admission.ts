@@ -1,31 +1,18 @@
 /**
  * Accept-time admission of client connections (issue 7): who may connect (`access.clients`, decided by the access
  * guard) and how many connections may be open at once, globally and per client address (`downstream.maxConnections`,
- * `downstream.maxConnectionsPerClient`; 0 = unlimited). A refused connection gets one raw response (`403` or `503`)
- * and is closed by the tracker, which owns the socket; every refusal is a telemetry event and so a log line.
+ * `downstream.maxConnectionsPerClient`; 0 = unlimited). A refused connection gets one raw response from the one writer
+ * (`403` or `503`, with Proxy-Status) and is closed by the tracker, which owns the socket; every refusal is a
+ * telemetry event and so a log line.
  */
+import type { Refusal } from '../access/verdict.js';
 import type { Config } from '../config/schema.js';
+import { ProxyError } from '../errors/index.js';
 import type { Telemetry } from '../observability/events.js';
 import type { ConnectionTracker, DownstreamConnection } from './connections.js';
 
-/** Decides at accept time whether a connection may stay; a refusal is answered raw and closed. */
-export type ConnectionAdmission = (conn: DownstreamConnection) => ConnectionRefusal | undefined;
-
-export interface ConnectionRefusal {
-  readonly status: 403 | 503;
-  readonly reason: 'access-denied' | 'over-limit';
-  /** One line for the response body. */
-  readonly message: string;
-}
-
-/** A complete raw response that closes the connection (there is no request object to answer through). */
-export function rawResponse(status: number, text: string, message: string): string {
-  const body = `hopwise: ${status} ${text}: ${message}\n`;
-  return (
-    `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-    `Cache-Control: no-store\r\nConnection: close\r\n\r\n${body}`
-  );
-}
+/** Decides at accept time whether a connection may stay; a refusal (the one verdict type) is answered raw and closed. */
+export type ConnectionAdmission = (conn: DownstreamConnection) => Refusal | undefined;
 
 /**
  * How often Node's http.Server looks for slow heads and requests. Its default (30 s) would let a slowloris client
@@ -50,7 +37,8 @@ export function connectionLimits(cfg: Config['downstream'], tracker: ConnectionT
     }
     if (reason === undefined) return undefined;
     telemetry.emit({ type: 'downstream.refused', conn: conn.id, remote: conn.remoteAddress, reason });
-    const limit = reason === 'max-connections' ? cfg.maxConnections : cfg.maxConnectionsPerClient;
-    return { status: 503, reason: 'over-limit', message: `too many connections (downstream.${reason === 'max-connections' ? 'maxConnections' : 'maxConnectionsPerClient'} = ${limit}); retry later` };
+    const key = reason === 'max-connections' ? 'maxConnections' : 'maxConnectionsPerClient';
+    const message = `too many connections (downstream.${key} = ${cfg[key]}); retry later`;
+    return { ok: false, error: new ProxyError('TOO_MANY_CONNECTIONS', message, { leg: 'downstream', phase: 'request-head' }), headers: [] };
   };
 }

@@ -57,6 +57,8 @@ export class ForwardEngine {
     const deps = this.#deps;
     const connReq = deps.tracker.beginRequest(conn);
     this.#noteDownstreamPolicy(req, res, conn, connReq);
+    // SPEC §10.1: a request that arrives while draining is answered, with Connection: close (whichever path answers).
+    if (deps.tracker.lastResponse(conn, connReq)) res.shouldKeepAlive = false;
     const exchange = new Exchange(deps, req, res, conn, connReq);
     const resolved = deps.resolve(req);
     // Issue 7: refusals come first (framing, auth, loops, access, size); async only while scrypt runs.
@@ -116,7 +118,8 @@ export class ForwardEngine {
    */
   #refuse(req: IncomingMessage, res: ServerResponse, conn: DownstreamConnection, exchange: Exchange, refusal: Refusal): void {
     const status = refusal.error.status;
-    const framing = status === 400 || status === 413 || status === 501 || status === 505;
+    // 431: Node dropped fields past the limit (one of them may have been a Content-Length), so the framing is in doubt.
+    const framing = status === 400 || status === 413 || status === 431 || status === 501 || status === 505;
     if (framing || hasBody(req)) {
       res.shouldKeepAlive = false;
       this.#deps.tracker.note(conn, framing ? 'bad-request' : 'access-denied');

@@ -197,11 +197,9 @@ export class Exchange implements ResponseSink {
     this.#upstream?.noteOriginPolicy(pass.close, pass.keepAlive);
     const headers = pass.headers;
     const res = this.#res;
-    if (this.#deps.tracker.closing) {
-      // SPEC §10.1: in-flight responses carry Connection: close while draining.
-      res.shouldKeepAlive = false;
-      this.#deps.tracker.note(this.#conn, 'shutdown');
-    }
+    // SPEC §10.1: while draining, the connection's last response carries Connection: close (not one with pipelined
+    // requests behind it, whose responses would then be lost: issue 17).
+    if (this.#deps.tracker.lastResponse(this.#conn, this.#connReq)) res.shouldKeepAlive = false;
     // A reason phrase Node would refuse to write (control characters) is dropped; the status code carries the meaning.
     res.writeHead(statusCode, statusText === '' || BAD_REASON.test(statusText) ? undefined : statusText, headers);
   }
@@ -309,7 +307,13 @@ export class Exchange implements ResponseSink {
       this.#upstream = undefined;
       if (upstream !== undefined) upstream.abort();
       else if (this.#queued && this.#up !== undefined) this.#deps.pools.cancel(poolKey(this.#up), this);
+    } else if (!res.writableFinished) {
+      // Complete upstream, but the client's connection died before the response was all written to it (queued behind
+      // a pipelined response, or cut mid-write): logged as not delivered, never as a plain 2xx.
+      this.#error ??= new ProxyError('CLIENT_ABORTED', 'client went away', { leg: 'downstream', phase: 'response-body' });
     }
+    // A response that never reached the client's socket (res.socket is still null: it was queued) was not sent at all.
+    const unsent = !res.writableFinished && (this.#status === 0 || res.socket === null);
     this.#deps.tracker.endRequest(this.#conn);
     const req = this.#req;
     this.#deps.telemetry.emit({
@@ -323,7 +327,7 @@ export class Exchange implements ResponseSink {
         upstream: this.#socketId,
         reused: this.#reused,
         socketReq: this.#socketReq,
-        status: this.#clientGone && this.#status === 0 ? 499 : this.#status,
+        status: unsent ? 499 : this.#status,
         bytes: this.#bytes,
         ms: elapsedMs(this.#started),
         retried: this.#attempt > 1,

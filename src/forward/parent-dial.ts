@@ -10,7 +10,7 @@ import tls from 'node:tls';
 import { classifyUpstreamError } from '../errors/index.js';
 import type { ParentProxy } from '../policy/parent.js';
 import type { ParentSet } from '../upstream/parents.js';
-import type { DialTarget } from '../upstream/connector.js';
+import type { DialOptions, DialTarget } from '../upstream/connector.js';
 
 /** The socket to the origin through a parent, and the parent that carried it. */
 export async function dialViaParent(
@@ -19,9 +19,10 @@ export async function dialViaParent(
   target: DialTarget,
   authorization: (p: ParentProxy) => string | undefined,
   signal: AbortSignal | undefined,
+  opts: DialOptions = {},
 ): Promise<{ socket: Socket; parent: ParentProxy }> {
   const authority = target.hostname.includes(':') ? `[${target.hostname}]:${target.port}` : `${target.hostname}:${target.port}`;
-  const got = await parents.tunnel(order, authority, authorization, signal);
+  const got = await parents.tunnel(order, authority, authorization, signal, opts);
   const socket = got.dialed.socket;
   // The tunnel is left paused with anything after the parent's 200 unshifted; the origin speaks only after our
   // handshake (or TLS ClientHello), so flowing now loses nothing and the relay's own reader sees every byte.

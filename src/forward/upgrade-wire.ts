@@ -5,8 +5,8 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import { LINGER_MS } from '../tunnel/linger.js';
 import type { TunnelMember, Tunnels } from '../tunnel/registry.js';
+import { closeLingering } from '../errors/index.js';
 
 /** Characters a reason phrase may not carry (RFC 9112 §4: HTAB, SP, VCHAR, obs-text only). */
 const BAD_REASON = /[^\t\x20-\x7e\x80-\xff]/;
@@ -61,18 +61,12 @@ export function switchIssue(requestRaw: readonly string[], responseRaw: readonly
 }
 
 /**
- * After a complete answer on a client socket nothing parses any more: end it, and let the close linger like a refusal
- * (tunnel/linger.ts): unread client bytes are drained so no reset destroys the answer in flight, and the socket is
- * destroyed after LINGER_MS if the client keeps its half open. Reachable for shutdown through `tunnels`.
+ * After a complete answer on a client socket nothing parses any more: end it through the one lingering close
+ * (errors/linger.ts: unread client bytes are drained so no reset destroys the answer in flight, and the socket is
+ * destroyed after LINGER_MS if the client keeps its half open). Reachable for shutdown through `tunnels`.
  */
 export function endAndLinger(tunnels: Tunnels, client: Socket): void {
   const member: TunnelMember = { destroy: () => client.destroy() };
   tunnels.add(member);
-  const timer = setTimeout(() => client.destroy(), LINGER_MS);
-  client.once('close', () => {
-    clearTimeout(timer);
-    tunnels.delete(member);
-  });
-  client.resume();
-  client.end();
+  closeLingering(client, undefined, () => tunnels.delete(member));
 }

@@ -37,10 +37,9 @@ import type { TunnelCloseReason, TunnelMember, Tunnels } from '../tunnel/registr
 import { Tunnel } from '../tunnel/splice.js';
 import type { Connector } from '../upstream/connector.js';
 import type { ParentSet } from '../upstream/parents.js';
-import type { ParentProxy } from '../policy/parent.js';
+import { parentAuthorization, type ParentProxy } from '../policy/parent.js';
 import type { RouteChooser } from './engine.js';
 import { dialViaParent } from './parent-dial.js';
-import { parentAuthorization } from './via-parent.js';
 import { createResponseParser } from '../upstream/response-parser.js';
 import type { ParsedHead, ResponseParseError, ResponseParser } from '../upstream/response-parser.js';
 import type { RequestAdditions, TargetResolver } from './engine.js';
@@ -170,16 +169,19 @@ class WebSocketAttempt implements TunnelMember {
     this.#client.on('error', () => undefined);
     this.#client.once('close', this.#onClientClose);
     const dialTarget = { origin: target.origin, secure: target.protocol === 'https:', hostname: target.hostname, port: target.port };
+    // Half-open allowed, as for CONNECT: after the switch a FIN from one side is passed on as a half-close (SPEC §6.1);
+    // through a parent too, whose tunnel of our own is the socket the relay splices.
+    const halfOpen = { allowHalfOpen: true } as const;
     const route = deps.route(target.hostname, target.port, dialTarget.secure ? 'https' : 'http');
     let dialing: Promise<Socket>;
     if (route.kind === 'direct') {
       this.#route = 'direct';
-      dialing = deps.connector.dial(dialTarget, this.#abort.signal).then((dialed) => dialed.socket);
+      dialing = deps.connector.dial(dialTarget, this.#abort.signal, halfOpen).then((dialed) => dialed.socket);
     } else {
       const order = deps.parents.order(route.parents);
       this.#route = order[0]?.key;
       const auth = (p: ParentProxy): string | undefined => parentAuthorization(p, this.#req.rawHeaders)[0];
-      dialing = dialViaParent(deps.parents, order, dialTarget, auth, this.#abort.signal).then(({ socket, parent }) => {
+      dialing = dialViaParent(deps.parents, order, dialTarget, auth, this.#abort.signal, halfOpen).then(({ socket, parent }) => {
         this.#route = parent.key;
         return socket;
       });
@@ -352,7 +354,8 @@ class WebSocketAttempt implements TunnelMember {
     const declined = this.#declined;
     this.#close();
     this.#client.off('close', this.#onClientClose);
-    this.#deps.telemetry.emit({ type: 'upstream.error', origin: this.#origin ?? this.#target, code: err.code });
+    // Upstream failures count per origin; a refusal by the access rules at dial time is not the origin's error.
+    if (err.leg === 'upstream') this.#deps.telemetry.emit({ type: 'upstream.error', origin: this.#origin ?? this.#target, code: err.code });
     if (declined !== undefined) {
       this.#record(declined.status, err, declined.bytes);
       this.#client.destroy();

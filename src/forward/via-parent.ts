@@ -5,7 +5,7 @@
  */
 import type { ProxyError } from '../errors/index.js';
 import type { RawHeaders } from '../policy/index.js';
-import type { ParentProxy } from '../policy/parent.js';
+import { parentAuthorization, type ParentProxy } from '../policy/parent.js';
 import type { UpstreamTarget } from '../policy/target.js';
 import { ParentSet } from '../upstream/parents.js';
 import type { UpstreamRequest } from './exchange.js';
@@ -16,18 +16,6 @@ import type { UpstreamRequest } from './exchange.js';
  */
 export function absoluteForm(target: UpstreamTarget): string {
   return target.path === '*' ? target.origin : `${target.origin}${target.path}`;
-}
-
-/**
- * The `Proxy-Authorization` values for `parent`: ours, the client's own (`passthrough`), or none. The client's header
- * was stripped with the other hop-by-hop fields (SPEC §1.1); only `passthrough` brings it back, for this hop.
- */
-export function parentAuthorization(parent: ParentProxy, clientHead: RawHeaders): string[] {
-  if (parent.auth.kind === 'basic') return [parent.auth.header];
-  if (parent.auth.kind === 'none') return [];
-  const out: string[] = [];
-  for (let i = 0; i + 1 < clientHead.length; i += 2) if (clientHead[i]!.toLowerCase() === 'proxy-authorization') out.push(clientHead[i + 1]!);
-  return out;
 }
 
 /** `base` (direct, origin-form) as attempt `i` of the failover list `order`, which chains to the next on failure. */

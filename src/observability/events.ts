@@ -13,6 +13,7 @@ export type DownstreamCloseReason =
   | 'bad-request' // malformed request, 408, 431
   | 'upstream-aborted' // the response was truncated upstream; the downstream connection is destroyed (SPEC §5.2)
   | 'tunnel' // the connection became a CONNECT tunnel or an upgrade; counted by the tunnel from then on
+  | 'tunnel-failed' // handed to a tunnel that never opened: a refused or failed CONNECT, a declined upgrade
   | 'shutdown'
   | 'access-denied' // refused at accept time: the client address is not in access.clients (issue 7)
   | 'over-limit' // refused at accept time: downstream.maxConnections or maxConnectionsPerClient (issue 7)

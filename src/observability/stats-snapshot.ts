@@ -4,6 +4,9 @@
  */
 import type { DownstreamCloseReason, UpstreamCloseReason } from './events.js';
 
+/** The origin key under which origins beyond `stats.maxOrigins` are counted together (label `origin="(other)"`). */
+export const OTHER_ORIGINS = '(other)';
+
 /** Mean and maximum of requests served per connection (downstream) or per socket (upstream). */
 export interface PerConnection {
   /** Requests divided by connections (or sockets) ever opened, open ones included. */
@@ -85,7 +88,10 @@ export interface StatsSnapshot {
   readonly downstream: DownstreamStats;
   readonly upstream: {
     readonly totals: UpstreamStats;
-    /** Keyed by origin, `scheme://host:port` (e.g. `http://127.0.0.1:9000`); a parent proxy's pool is one of them. */
+    /**
+     * Keyed by origin, `scheme://host:port` (e.g. `http://127.0.0.1:9000`): at most `stats.maxOrigins` of them, plus
+     * `(other)` for the origins counted together beyond that. A parent proxy's pool is one of them, never folded.
+     */
     readonly origins: Readonly<Record<string, UpstreamStats>>;
     /**
      * Issue 13: each configured parent proxy's pool (`http://host:port`), the same counters as its `origins` entry

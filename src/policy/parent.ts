@@ -4,6 +4,7 @@
  * which never carries the credentials. Pure.
  */
 import { parseAuthority } from './authority.js';
+import type { RawHeaders } from './hop-by-hop.js';
 
 /** What hopwise puts in `Proxy-Authorization` towards one parent (credentials are per hop: SPEC §4.7). */
 export type ParentAuth =
@@ -92,4 +93,16 @@ function userinfo(text: string): ParentAuth | string {
   } catch {
     return 'malformed percent-encoding in the credentials';
   }
+}
+
+/**
+ * The `Proxy-Authorization` values for `parent`: ours, the client's own (`passthrough`), or none. The client's header
+ * was stripped with the other hop-by-hop fields (SPEC §1.1); only `passthrough` brings it back, for this hop.
+ */
+export function parentAuthorization(parent: ParentProxy, clientHead: RawHeaders): string[] {
+  if (parent.auth.kind === 'basic') return [parent.auth.header];
+  if (parent.auth.kind === 'none') return [];
+  const out: string[] = [];
+  for (let i = 0; i + 1 < clientHead.length; i += 2) if (clientHead[i]!.toLowerCase() === 'proxy-authorization') out.push(clientHead[i + 1]!);
+  return out;
 }

@@ -13,6 +13,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Config } from '../config/schema.js';
 import type { ConnectionTracker, DownstreamConnection } from '../downstream/connections.js';
 import { ProxyError, classifyUpstreamError } from '../errors/index.js';
+import type { TunnelVerdict as TunnelAdmission } from '../access/verdict.js';
 import type { Telemetry } from '../observability/events.js';
 import { unpooledRecord } from '../observability/events.js';
 import { authorityTarget } from '../policy/index.js';
@@ -23,7 +24,7 @@ import type { Connector } from '../upstream/connector.js';
 import type { ParentSet } from '../upstream/parents.js';
 import type { ParentProxy } from '../policy/parent.js';
 import type { Route } from '../policy/proxy-route.js';
-import { parentAuthorization } from '../forward/via-parent.js';
+import { parentAuthorization } from '../policy/parent.js';
 
 export interface ConnectDeps {
   readonly telemetry: Telemetry;
@@ -46,10 +47,6 @@ export interface ConnectDeps {
   readonly route: (hostname: string, port: number) => Route;
   readonly parents: ParentSet;
 }
-
-export type TunnelAdmission =
-  | { readonly ok: true; readonly address: string }
-  | { readonly ok: false; readonly error: ProxyError; readonly headers: readonly string[] };
 
 const ESTABLISHED = 'HTTP/1.1 200 Connection Established\r\n\r\n';
 

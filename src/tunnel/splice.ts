@@ -14,6 +14,7 @@
  * either side sent after its head (`head`, `originHead`).
  */
 import type { Socket } from 'node:net';
+import { elapsedMs } from '../observability/events.js';
 import type { Telemetry } from '../observability/events.js';
 import type { TunnelCloseReason, TunnelKind, TunnelMember, Tunnels } from './registry.js';
 
@@ -185,7 +186,7 @@ export class Tunnel implements TunnelMember {
       reason: this.#reason ?? 'error',
       bytesIn: this.#bytesIn,
       bytesOut: this.#bytesOut,
-      ms: Math.round((performance.now() - this.#started) * 100) / 100,
+      ms: elapsedMs(this.#started),
     });
   }
 }

@@ -17,13 +17,13 @@
  *   the `close` it answers to the proxy's own `Connection: close` closes the client's connection too.
  *
  * The only importer of http-proxy-3 (STYLE: one importer per third-party library): WebSocket upgrades no longer use it
- * (forward/upgrade.ts relays them on hopwise's own connector and response parser, issue 17). Loopback only.
+ * (forward/upgrade.ts relays them on hopwise's own connector and response parser). Loopback only.
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createProxyServer, type ProxyServer } from 'http-proxy-3';
-import { isLoopbackHost } from '../config/validate.js';
+import { isLoopbackHost } from '../policy/address.js';
 
 /** The warning printed when naive mode starts (SPEC §9.1 applies to it as to dumb mode). */
 export const NAIVE_BANNER: string = [

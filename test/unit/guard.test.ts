@@ -51,7 +51,7 @@ describe('admitTunnel (the CONNECT hook)', () => {
     g.listening([{ host: bind, port: 3128 }]);
     const v = await g.admitTunnel([], host, port, conn);
     if (out.ok) expect(v).toEqual(out);
-    else expect(v.ok ? 0 : v.refusal.error.status).toBe(out.status);
+    else expect(v.ok ? 0 : v.error.status).toBe(out.status);
   });
 
   it('destination rules apply to tunnels, by name and by every resolved address', async () => {
@@ -59,9 +59,9 @@ describe('admitTunnel (the CONNECT hook)', () => {
     g.listening([{ host: '127.0.0.1', port: 3128 }]);
     expect(await g.admitTunnel([], 'public.example', 443, conn)).toEqual({ ok: true, address: '93.184.215.14' });
     const denied = await g.admitTunnel([], 'rebind.example', 443, conn);
-    expect(denied.ok ? '' : denied.refusal.error.message).toContain('denied by access.destinations[0] (deny 169.254.0.0/16)');
+    expect(denied.ok ? '' : denied.error.message).toContain('denied by access.destinations[0] (deny 169.254.0.0/16)');
     const port = await g.admitTunnel([], 'public.example', 22, conn);
-    expect(port.ok ? '' : port.refusal.error.message).toContain('no access.destinations allow rule matched');
+    expect(port.ok ? '' : port.error.message).toContain('no access.destinations allow rule matched');
     expect(events.filter((e) => e.type === 'access.denied')).toHaveLength(2);
   });
 
@@ -70,10 +70,10 @@ describe('admitTunnel (the CONNECT hook)', () => {
     const { g, events } = guard({}, { users: [{ username: 'u', passwordHash }], realm: 'stage' });
     g.listening([{ host: '127.0.0.1', port: 3128 }]);
     const none = await g.admitTunnel([], '169.254.169.254', 80, conn);
-    expect(none.ok ? undefined : [none.refusal.error.status, ...none.refusal.headers]).toEqual([407, 'Proxy-Authenticate', 'Basic realm="stage", charset="UTF-8"']);
+    expect(none.ok ? undefined : [none.error.status, ...none.headers]).toEqual([407, 'Proxy-Authenticate', 'Basic realm="stage", charset="UTF-8"']);
     const creds = ['Proxy-Authorization', `Basic ${Buffer.from('u:pw').toString('base64')}`];
     const loop = await g.admitTunnel([...creds, 'Via', '1.1 hopwise (hw-abc123)'], 'public.example', 443, conn);
-    expect(loop.ok ? 0 : loop.refusal.error.status).toBe(508);
+    expect(loop.ok ? 0 : loop.error.status).toBe(508);
     expect(await g.admitTunnel(creds, 'public.example', 443, conn)).toEqual({ ok: true, address: '93.184.215.14' });
     const kinds = events.flatMap((e) => (e.type === 'access.denied' ? [e.kind] : []));
     expect(kinds).toEqual(['auth', 'loop']);
@@ -85,7 +85,7 @@ describe('admitTunnel (the CONNECT hook)', () => {
     const { g, events } = guard();
     g.listening([{ host: '127.0.0.1', port: 3128 }]);
     const v = await g.admitTunnel([], 'nx.example', 443, conn);
-    expect(v.ok ? '' : v.refusal.error.code).toBe('UPSTREAM_DNS');
+    expect(v.ok ? '' : v.error.code).toBe('UPSTREAM_DNS');
     expect(events).toHaveLength(0);
   });
 });
