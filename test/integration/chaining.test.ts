@@ -20,7 +20,7 @@ import { connectVia, readToEnd, selfSignedCert } from '../helpers/tunnel.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { within } from '../helpers/raw.js';
+import { eventually, startRawOrigin, within } from '../helpers/raw.js';
 
 const { track, defer } = useCleanup();
 
@@ -96,10 +96,13 @@ describe('through a parent proxy', () => {
     expect(res.status).toBe(502);
     expect(res.body.toString()).toContain(`parent http://127.0.0.1:${parent.port} answered 407`);
     expect(res.headers['proxy-authenticate']).toBeUndefined();
+    // Our credentials for the parent are what must change: a configuration error of this hop (RFC 9209 §2.3).
+    expect(res.headers['proxy-status']).toMatch(/^hopwise; error=proxy_configuration_error; details="/);
     const tunnel = await connectVia(proxy.port, `app.test:${origin.port}`);
     defer(() => tunnel.socket.destroy());
     expect(tunnel.status).toBe(502);
     expect(tunnel.head).not.toMatch(/proxy-authenticate/i);
+    expect(tunnel.head).toMatch(/proxy-status: hopwise; error=proxy_configuration_error;/i);
     expect((await readToEnd(tunnel.socket, tunnel.rest)).toString()).toContain('answered 407');
     const connect = requestLogs(proxy.logs).find((e) => e['method'] === 'CONNECT');
     expect(connect).toMatchObject({ status: 502, error: 'PARENT_AUTH_REQUIRED', route: parent.url });
@@ -236,6 +239,34 @@ describe('through a parent proxy', () => {
     expect(parent.requests.map((r) => r.line)).toEqual([`CONNECT echo.test:${port} HTTP/1.1`]);
     const entry = requestLogs(proxy.logs).find((e) => e['status'] === 101);
     expect(entry?.['route']).toBe(parent.url);
+  });
+
+  it('a WebSocket through a parent is dialled half-open: the origin\'s FIN reaches the client as a half-close, the client can still send', async () => {
+    const origin = track(
+      await startRawOrigin((socket, all) => {
+        if (all.indexOf('\r\n\r\n') >= 0 && socket.bytesWritten === 0) {
+          socket.end('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nbye');
+        }
+      }),
+    );
+    const parent = track(await startCountingParent());
+    const proxy = track(await chained({ proxy: parent.url }));
+    const client = net.connect({ port: proxy.port, host: '127.0.0.1', allowHalfOpen: true });
+    client.on('error', () => undefined);
+    defer(() => client.destroy());
+    let got = '';
+    client.on('data', (c: Buffer) => (got += c.toString('latin1')));
+    const ended = within(3000, new Promise<void>((resolve) => client.once('end', () => resolve())), 'the half-close at the client');
+    const target = `ws://echo.test:${origin.port}/chat`;
+    client.write(
+      `GET ${target} HTTP/1.1\r\nHost: echo.test:${origin.port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+        'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    );
+    await ended;
+    expect(got).toMatch(/^HTTP\/1\.1 101 [^]*\r\n\r\nbye$/);
+    expect(parent.requests.map((r) => r.line)).toEqual([`CONNECT echo.test:${origin.port} HTTP/1.1`]);
+    client.end('after');
+    await eventually(() => origin.received[0]!.toString('latin1').endsWith('\r\n\r\nafter'), 3000, 'the client bytes after the origin FIN');
   });
 
   it('a gateway route can name a parent; the main target can go direct', async () => {

@@ -141,6 +141,22 @@ describe('aggregateStats: per-origin entries bounded by stats.maxOrigins (issue 
     expect(sum).toBe(agg.upstream.totals.requests);
   });
 
+  it('a parent proxy’s pool keeps its entry however quiet it is, outside the limit', () => {
+    const P = 'http://parent.test:3128';
+    let socket = 1;
+    const workerOf = (origins: [string, number][]): StatsSnapshot => {
+      const stats = new Stats(() => 1_000_000, { maxOrigins: 10, parents: [P] });
+      for (const [origin, n] of origins) for (const e of traffic(origin, socket++, n, 1)) stats.record(e);
+      return stats.snapshot();
+    };
+    const agg = aggregateStats([worker(1, workerOf([[P, 1], [O(1), 5], [O(2), 4]])), worker(2, workerOf([[O(3), 3]]))], 'never', 2);
+    expect(Object.keys(agg.upstream.origins)).toEqual([O(1), O(2), P, '(other)']);
+    expect(agg.upstream.origins[P]!.requests).toBe(1);
+    expect(agg.upstream.parents![P]).toMatchObject({ requests: 1, failovers: 0 });
+    const sum = Object.values(agg.upstream.origins).reduce((n, u) => n + u.requests, 0);
+    expect(sum).toBe(agg.upstream.totals.requests);
+  });
+
   it('without a limit nothing is folded (a worker’s own (other) stays (other))', () => {
     const stats = new Stats(() => 1_000_000, { maxOrigins: 1 });
     for (const e of [...traffic(O(1), 1, 1, 1), ...traffic(O(2), 2, 1, 1)]) stats.record(e);

@@ -298,6 +298,24 @@ describe('Stats: per-origin entries are bounded by stats.maxOrigins (issue 17 fi
   });
 });
 
+describe('parent proxies under stats.maxOrigins', () => {
+  const P = 'http://parent.test:3128';
+  const origin = (i: number): string => `http://127.0.0.1:${10_000 + i}`;
+
+  it('a parent\'s pool is never folded into (other) and does not count against the limit; upstream.parents reads it', () => {
+    const stats = new Stats(Date.now, { maxOrigins: 2, parents: [P] });
+    for (const e of [open(P, 1, 3), ...exchange(P, 1, false), close(P, 1, 'idle-timeout', 1)]) stats.record(e);
+    stats.record({ type: 'parent.failover', parent: P, code: 'UPSTREAM_REFUSED', next: undefined });
+    // 50 refused direct origins afterwards: the parent's entry is the least recent and idle, yet it stays.
+    for (let i = 0; i < 50; i++) stats.record({ type: 'upstream.connect-error', origin: origin(i), code: 'UPSTREAM_REFUSED' });
+    const s = stats.snapshot();
+    expect(Object.keys(s.upstream.origins)).toEqual([P, origin(48), origin(49), '(other)']);
+    expect(s.upstream.origins['(other)']!.connectErrors).toBe(48);
+    expect(s.upstream.parents![P]).toMatchObject({ socketsCreated: 1, requests: 1, failovers: 1 });
+    expect(s.upstream.parents![P]).toMatchObject(s.upstream.origins[P]!);
+  });
+});
+
 describe('Samples.absorb', () => {
   it('the mean covers both; the window takes the absorbed values as the most recent', () => {
     const a = new Samples(4);
