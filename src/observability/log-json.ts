@@ -46,14 +46,9 @@ export class FlatJson {
     }
     let out = '';
     for (let i = 0; i < shape.keys.length; i++) {
-      const v = info[shape.keys[i]!];
-      let text: string;
-      if (typeof v === 'string') text = JSON.stringify(v);
-      else if (typeof v === 'number') text = Number.isFinite(v) ? String(v) : 'null';
-      else if (typeof v === 'boolean') text = v ? 'true' : 'false';
-      else if (v === null) text = 'null';
-      else if (v === undefined) continue;
-      else return undefined;
+      const text = scalarJson(info[shape.keys[i]!]);
+      if (text === OMIT) continue;
+      if (text === undefined) return undefined;
       out += `${out === '' ? '{' : ','}${shape.labels[i]!}${text}`;
     }
     return out === '' ? '{}' : `${out}}`;
@@ -169,16 +164,29 @@ export class EntryJson {
       if (slot.source === 'timestamp') {
         text = this.#timestampJson;
       } else {
-        const v = fields[slot.key];
-        if (typeof v === 'string') text = JSON.stringify(v);
-        else if (typeof v === 'number') text = Number.isFinite(v) ? String(v) : 'null';
-        else if (typeof v === 'boolean') text = v ? 'true' : 'false';
-        else if (v === null) text = 'null';
-        else if (v === undefined) continue;
-        else return undefined;
+        const scalar = scalarJson(fields[slot.key]);
+        if (scalar === OMIT) continue;
+        if (scalar === undefined) return undefined;
+        text = scalar;
       }
       out += `${out === '' ? '{' : ','}${slot.label}${text}`;
     }
     return `${out}}`;
   }
+}
+
+/** {@link scalarJson}'s answer for `undefined`: the key is left out, as JSON.stringify does. */
+const OMIT = '';
+
+/**
+ * A scalar field's JSON text (the same bytes JSON.stringify writes: non-finite numbers as `null`), {@link OMIT} for
+ * `undefined`, or `undefined` for anything else (objects take the generic path).
+ */
+function scalarJson(v: unknown): string | undefined {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (v === null) return 'null';
+  if (v === undefined) return OMIT;
+  return undefined;
 }
