@@ -21,6 +21,7 @@ import { requestGate } from './access/request-gate.js';
 import type { RequestGate } from './access/request-gate.js';
 import { UpgradeRelay } from './forward/upgrade.js';
 import { createAdminServer } from './observability/admin.js';
+import { FlowRing } from './observability/flows.js';
 import { Telemetry } from './observability/events.js';
 import type { Logger } from './observability/logger.js';
 import { silentLogger } from './observability/logger.js';
@@ -65,10 +66,14 @@ export interface Proxy {
   readonly telemetry: Telemetry;
   /** This instance's id, the comment of its `Via` member (`1.1 hopwise (hw-3f9a1c)`): loop detection, SPEC §2.4. */
   readonly instanceId: string;
+  /** The flow ring (issue 14): recent exchanges and tunnels; size 0 when `flows.size` is 0. */
+  readonly flows: FlowRing;
 }
 
 export interface ProxyOptions {
   readonly logger?: Logger;
+  /** The version named as the HAR creator's (`/flows.har`). */
+  readonly version?: string;
   /** Fixed instance id (tests); a random `hw-xxxxxx` by default. */
   readonly instanceId?: string;
 }
@@ -205,6 +210,8 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
   const stats = new Stats();
   telemetry.on((e) => stats.record(e));
   attachLogging(telemetry, logger, { access: config.log.access });
+  // Issue 14: with flows.size 0 the ring does not subscribe and telemetry.flows stays false (no records built).
+  const flows = new FlowRing(config.flows.size, telemetry);
   const tracker = new ConnectionTracker(telemetry, { countPerClient: config.downstream.maxConnectionsPerClient > 0 });
   const tunnels = new Tunnels();
   // Issue 7: access control, proxy auth, loop detection; destinations are checked in forward mode only.
@@ -244,7 +251,10 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
   }));
   const servers = listeners.map((l) => l.server);
   const admin = config.admin.enabled
-    ? createAdminServer({ stats: () => stats.snapshot() }, { loopbackOnly: isLoopbackHost(config.admin.host) })
+    ? createAdminServer(
+        { stats: () => stats.snapshot(), flows: { ring: flows, redact: config.flows.redact, version: opts.version ?? 'dev' } },
+        { loopbackOnly: isLoopbackHost(config.admin.host) },
+      )
     : undefined;
   const summary = new StatsSummary(() => stats.snapshot(), logger, config.stats.interval);
   let listening = false;
@@ -264,6 +274,7 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
   return {
     telemetry,
     instanceId,
+    flows,
     async listen() {
       let info: ListenInfo;
       try {

@@ -4,7 +4,7 @@
  * 2 bad usage or bad configuration.
  */
 import type { Writable } from 'node:stream';
-import { ConfigError, loadConfig } from '../config/load.js';
+import { ConfigError, loadConfig, packageVersion } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { createLogger } from '../observability/logger.js';
 import type { Logger } from '../observability/logger.js';
@@ -71,7 +71,7 @@ async function run(args: RunArgs, io: MainIO): Promise<number> {
   if (isWorkerProcess()) return runWorker(config, logger);
   const workers = workerCount(config.workers);
   if (workers > 1) return runPrimary(config, workers, logger, args.configFile);
-  const proxy = createProxy(config, { logger });
+  const proxy = createProxy(config, { logger, version: packageVersion() });
   let info: ListenInfo;
   try {
     info = await proxy.listen();
