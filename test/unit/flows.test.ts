@@ -70,8 +70,17 @@ describe('flow view', () => {
 });
 
 describe('HAR 1.2 export', () => {
+  interface Entry {
+    startedDateTime: string;
+    request: Record<string, unknown> & { queryString: unknown };
+    response: Record<string, unknown> & { content: { mimeType: unknown } };
+    timings: Record<string, number>;
+    connection?: string;
+    _id: number;
+    _reused: boolean;
+  }
   const har = toHar([sampleFlow({ id: 2 }), sampleFlow({ id: 1, socket: 7, reused: true, socketReq: 2 })], true, '1.0.0') as {
-    log: { version: string; creator: { name: string; version: string }; entries: Record<string, any>[] };
+    log: { version: string; creator: { name: string; version: string }; entries: Entry[] };
   };
 
   it('has the required fields', () => {
@@ -121,10 +130,10 @@ describe('admin flow routes', () => {
 
   it('serves a list, one flow, 404 for an unknown id, and HAR', () => {
     expect(JSON.parse(answerFlows(source, '/flows', q(''))!.body)).toHaveLength(1);
-    expect(JSON.parse(answerFlows(source, '/flows/1', q(''))!.body).id).toBe(1);
+    expect((JSON.parse(answerFlows(source, '/flows/1', q(''))!.body) as { id: number }).id).toBe(1);
     expect(answerFlows(source, '/flows/99', q(''))!.status).toBe(404);
     expect(answerFlows(source, '/flows/abc', q(''))!.status).toBe(404);
-    expect(JSON.parse(answerFlows(source, '/flows.har', q(''))!.body).log.entries).toHaveLength(1);
+    expect((JSON.parse(answerFlows(source, '/flows.har', q(''))!.body) as { log: { entries: unknown[] } }).log.entries).toHaveLength(1);
     expect(answerFlows(source, '/stats', q(''))).toBeUndefined();
     expect(JSON.parse(answerFlows(source, '/flows', q('after=1'))!.body)).toEqual([]);
   });
