@@ -9,6 +9,7 @@
 import yargs, { type Argv, type Options } from 'yargs';
 import { packageVersion, type ConfigOverrides } from '../config/load.js';
 import { RUN_FLAGS, readEnv, type RunFlag } from './options.js';
+import { flowsBuilder, toFlowsArgs, type FlowsArgs } from './flows-command.js';
 
 /** `hopwise [run]`: start the proxy. */
 export interface RunArgs {
@@ -52,7 +53,7 @@ export interface UsageErrorArgs {
   readonly message: string;
   readonly exitCode: 2;
 }
-export type ParsedArgs = RunArgs | StatsArgs | DemoArgs | HashPasswordArgs | PrintArgs | UsageErrorArgs;
+export type ParsedArgs = RunArgs | StatsArgs | FlowsArgs | DemoArgs | HashPasswordArgs | PrintArgs | UsageErrorArgs;
 
 /** Options for {@link parseArgs}; both default to values from the installed package / a fixed width. */
 export interface ParseOptions {
@@ -63,7 +64,7 @@ export interface ParseOptions {
 
 export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:8081';
 
-const SUBCOMMANDS = ['stats', 'demo', 'hash-password'] as const;
+const SUBCOMMANDS = ['stats', 'flows', 'demo', 'hash-password'] as const;
 
 /** Parses `argv` (without node and script) and the `HOPWISE_*` variables of `env`. Never throws, never exits. */
 export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv, opts: ParseOptions = {}): ParsedArgs {
@@ -95,6 +96,9 @@ function buildParser(env: NodeJS.ProcessEnv, opts: ParseOptions, done: (r: Parse
       const adminUrl = (a['admin'] as string | undefined) ?? DEFAULT_ADMIN_URL;
       done({ command: 'stats', adminUrl, json: a['json'] === true });
     })
+    .command('flows', "Print a running proxy's recent flows (or save them as HAR)", flowsBuilder, (a) =>
+      done(toFlowsArgs(a, DEFAULT_ADMIN_URL)),
+    )
     .command('demo <name>', 'Run a scripted workshop demo (SPEC §9.2)', demoBuilder, (a) => done(toDemo(a)))
     .command('hash-password', 'Read a password on stdin and print a hash for access.users[].passwordHash', {}, () =>
       done({ command: 'hash-password' }),

@@ -16,6 +16,7 @@ import { parseArgs } from './args.js';
 import { hashPasswordCommand } from './hash-password.js';
 import type { RunArgs } from './args.js';
 import { statsCommand } from './stats-command.js';
+import { flowsCommand, followUntilSigint } from './flows-command.js';
 import { runPrimary } from './primary.js';
 import { isWorkerProcess, runWorker, workerCount } from './workers.js';
 
@@ -45,6 +46,8 @@ export async function main(argv: readonly string[], io: MainIO = defaultIO): Pro
       return run(parsed, io);
     case 'stats':
       return statsCommand(parsed, io);
+    case 'flows':
+      return followUntilSigint((signal) => flowsCommand(parsed, io, { signal }));
     case 'hash-password':
       return hashPasswordCommand({ stdin: io.stdin ?? process.stdin, stdout: io.stdout, stderr: io.stderr });
   }

@@ -1,0 +1,114 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAdminServer } from '../../src/observability/admin.js';
+import { FlowRing } from '../../src/observability/flows.js';
+import { Stats } from '../../src/observability/stats.js';
+import { useCleanup } from '../helpers/cleanup.js';
+import { sampleFlow } from '../helpers/flows.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+const WAIT = { timeout: 15_000 } as const;
+const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
+
+let browser: Browser | undefined;
+/** The one browser API used in a page function (the tests compile without the DOM library). */
+interface CssWindow {
+  getComputedStyle(e: unknown): { color: string };
+}
+const { track, defer } = useCleanup();
+
+beforeAll(async () => {
+  if (!haveChromium) return;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function adminWith(ring: FlowRing): Promise<string> {
+  const stats = new Stats();
+  const server = createAdminServer({ stats: () => stats.snapshot(), flows: { ring, redact: true, version: 'test' } });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  defer(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  defer(() => server.closeAllConnections());
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+describe('dashboard flows and connections views in headless Chromium (issue 14)', () => {
+  it.skipIf(!haveChromium)('lists flows with a waterfall, shows a diff per reason and one lane per upstream socket', async () => {
+    const ring = new FlowRing(50);
+    // Socket 7: a new request then two reused; socket 9: one new request. Then one more arrives while the page is open.
+    ring.add(sampleFlow({ socket: 7, reused: false, socketReq: 1 }, 'http', 1000));
+    ring.add(sampleFlow({ socket: 7, reused: true, socketReq: 2, tConnect: -1, tDns: -1, tTcp: -1, idleMs: 3 }, 'http', 1030));
+    ring.add(sampleFlow({ socket: 9, reused: false, socketReq: 1, status: 502, outcome: 'error', error: 'UPSTREAM_RESET' }, 'http', 1040));
+    const adminUrl = await adminWith(ring);
+    const page = track(await browser!.newPage({ viewport: { width: 1600, height: 1000 } }));
+    const problems: string[] = [];
+    const requested: string[] = [];
+    page.on('request', (r) => requested.push(r.url()));
+    page.on('pageerror', (e) => problems.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    await page.goto(`${adminUrl}/`);
+    await page.click('nav button[data-view="view-flows"]');
+    await page.waitForSelector('#flow-rows tr[data-flow-id="3"]', WAIT);
+    expect(await page.locator('#flow-rows tr').count()).toBe(3);
+    expect(await page.textContent('#flow-rows tr[data-flow-id="2"] [data-field="conn"]')).toBe('reused');
+    expect(await page.textContent('#flow-rows tr[data-flow-id="1"] [data-field="conn"]')).toBe('new');
+    expect(await page.locator('#flow-rows tr[data-flow-id="1"] .wf span').count()).toBeGreaterThanOrEqual(4);
+
+    ring.add(sampleFlow({ socket: 7, reused: true, socketReq: 3, tConnect: -1, tDns: -1, tTcp: -1 }, 'http', 1060));
+    await page.waitForSelector('#flow-rows tr[data-flow-id="4"]', WAIT);
+
+    await page.click('#flow-rows tr[data-flow-id="1"]');
+    await page.waitForSelector('#flow-detail[data-flow-id="1"] table.diff', WAIT);
+    const removed = page.locator('#flow-detail table[data-direction="request"] tr[data-name="x-foo"]');
+    expect(await removed.getAttribute('data-reason')).toBe('named-in-connection');
+    expect(await removed.getAttribute('class')).toContain('r-named-in-connection');
+    const colourOf = (sel: string): Promise<string> => page.locator(sel).evaluate((e: unknown) => (globalThis as unknown as CssWindow).getComputedStyle(e).color);
+    expect(await colourOf('#flow-detail tr[data-name="x-foo"]')).not.toBe(await colourOf('#flow-detail tr[data-name="connection"]'));
+    expect(await page.textContent('#flow-detail .story')).toContain('new upstream socket 7');
+    expect(await page.textContent('#flow-detail')).not.toContain('sid=secret');
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: new URL('dashboard-flows.png', ARTIFACTS).pathname, fullPage: true });
+
+    await page.click('nav button[data-view="view-connections"]');
+    await page.waitForSelector('#lanes .lane[data-socket="9"]', WAIT);
+    expect(await page.locator('#lanes .lane').count()).toBe(2);
+    expect(await page.locator('#lanes .lane[data-socket="7"] .bar').count()).toBe(3);
+    expect(await page.locator('#lanes .lane[data-socket="7"] .bar.new').count()).toBe(1);
+    expect(await page.isVisible('#view-flows')).toBe(false);
+    await page.screenshot({ path: new URL('dashboard-connections.png', ARTIFACTS).pathname, fullPage: true });
+
+    expect(requested.filter((u) => !u.startsWith(`${adminUrl}/`))).toEqual([]);
+    expect(problems.filter((m) => !m.includes('favicon'))).toEqual([]);
+  }, 60_000);
+
+  it.skipIf(!haveChromium)('pool cards: a dash for an origin without requests, errors per origin, a tunnels card', async () => {
+    const stats = new Stats();
+    stats.record({ type: 'upstream.connect-error', origin: 'http://down.test', code: 'UPSTREAM_REFUSED' });
+    stats.record({ type: 'upstream.error', origin: 'http://down.test', code: 'UPSTREAM_REFUSED' });
+    stats.record({ type: 'tunnel.open', tunnel: 1, conn: 1, kind: 'connect', target: 'a.test:443' });
+    const server = createAdminServer({ stats: () => stats.snapshot() });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    defer(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    defer(() => server.closeAllConnections());
+    const page = track(await browser!.newPage());
+    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    const card = '[data-origin="http://down.test"]';
+    await page.waitForSelector(`${card} [data-field="errors"][data-value="1"]`, WAIT);
+    expect(await page.textContent(`${card} [data-field="reuse-ratio"]`)).toBe('\u2014');
+    expect(await page.textContent(`${card} [data-field="error-kinds"]`)).toContain('UPSTREAM_REFUSED 1');
+    expect(await page.getAttribute('[data-field="tunnels-active"]', 'data-value')).toBe('1');
+  }, 60_000);
+});
