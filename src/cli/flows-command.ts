@@ -46,25 +46,35 @@ export function flowsBuilder(y: Argv): Argv {
     admin: { describe: "URL of the proxy's admin listener", defaultDescription: 'http://127.0.0.1:8081', requiresArg: true, coerce: (r: unknown) => url('--admin', r) },
     json: { type: 'boolean', describe: 'print the flows as JSON (newest first)' },
     follow: { type: 'boolean', alias: 'f', describe: 'keep printing new flows as they complete' },
-    har: { describe: 'write every kept flow to FILE as HAR 1.2 instead of printing', requiresArg: true, type: 'string' },
-    limit: { describe: 'flows printed at most', defaultDescription: '50', requiresArg: true, type: 'string' },
+    har: {
+      describe: 'write every kept flow to FILE as HAR 1.2 instead of printing',
+      requiresArg: true,
+      coerce: (r: unknown) => {
+        if (typeof r !== 'string' || r === '') throw new Error('--har needs a file name');
+        return r;
+      },
+    },
+    limit: {
+      describe: 'flows printed at most',
+      defaultDescription: '50',
+      requiresArg: true,
+      coerce: (r: unknown) => {
+        if (typeof r !== 'string' || !/^[1-9]\d{0,5}$/.test(r)) throw new Error(`--limit: expected a positive integer, got ${JSON.stringify(r)}`);
+        return Number(r);
+      },
+    },
   });
 }
 
-/** yargs' parsed options → {@link FlowsArgs}; throws with a message naming a bad option. */
+/** yargs' parsed (and coerced) options → {@link FlowsArgs}. */
 export function toFlowsArgs(a: Record<string, unknown>, defaultAdmin: string): FlowsArgs {
-  const limitRaw = a['limit'] ?? '50';
-  if (typeof limitRaw !== 'string' || !/^[1-9]\d{0,5}$/.test(limitRaw)) {
-    throw new Error(`--limit: expected a positive integer, got ${JSON.stringify(limitRaw)}`);
-  }
   const har = a['har'];
-  if (har !== undefined && (typeof har !== 'string' || har === '')) throw new Error('--har needs a file name');
   return {
     command: 'flows',
     adminUrl: (a['admin'] as string | undefined) ?? defaultAdmin,
     json: a['json'] === true,
     follow: a['follow'] === true,
-    limit: Number(limitRaw),
+    limit: typeof a['limit'] === 'number' ? a['limit'] : 50,
     ...(typeof har === 'string' && { harFile: har }),
   };
 }
