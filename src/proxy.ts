@@ -141,6 +141,7 @@ function createListener(s: Shared, plan: ListenerPlan): http.Server {
     pools: s.pools,
     retryStale: config.upstream.retryStale,
     responseVia,
+    serverTiming: config.flows.serverTiming,
     resolve: plan.resolve,
     additions,
     maxRequestsPerConnection: config.downstream.maxRequestsPerConnection,

@@ -21,6 +21,8 @@ import type { UpstreamPools } from '../upstream/pools.js';
 import type { SocketClaimant, UpstreamSocket } from '../upstream/sockets.js';
 import { expectSocket } from '../upstream/sockets.js';
 import { writeProxyError } from './respond.js';
+import type { FlowRecord } from '../observability/flow-record.js';
+import { beginFlow, endFlow, flowHead, flowQueued, flowSocket, serverTiming } from './flow-fill.js';
 
 /** Shared, per-proxy collaborators of every exchange. */
 export interface ExchangeDeps {
@@ -32,6 +34,8 @@ export interface ExchangeDeps {
   readonly responseVia: string;
   /** The response-head pass options built from `responseVia` once per engine ({@link responsePass}). */
   readonly responsePass?: HopPassOptions;
+  /** `flows.serverTiming`: add the proxy's phases to each relayed response head (issue 14). */
+  readonly serverTiming?: boolean;
 }
 
 /** The upstream half of the request, fully prepared by the engine. */
@@ -77,6 +81,8 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
   #error: ProxyError | undefined;
   readonly #unwatch: (() => void) | undefined;
   #finished = false;
+  /** The flow record (issue 14), only while a flow ring listens or Server-Timing is on: else no allocation. */
+  readonly #flow: FlowRecord | undefined;
 
   constructor(deps: ExchangeDeps, req: IncomingMessage, res: ServerResponse, conn: DownstreamConnection, connReq: number) {
     this.#deps = deps;
@@ -84,6 +90,7 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
     this.#res = res;
     this.#conn = conn;
     this.#connReq = connReq;
+    this.#flow = deps.telemetry.flows || deps.serverTiming === true ? beginFlow(req, conn, connReq, this.#started) : undefined;
     // A response emits 'close' once, and #onDownstreamClose runs once anyway: `on` spares the once-wrapper (issue 8).
     res.on('close', this.#onDownstreamClose);
     // A pipelined response still queued behind another gets no 'close' when the connection dies (Node emits it only
@@ -96,6 +103,7 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
   /** Dispatch the prepared upstream request on its origin's pool. */
   start(up: UpstreamRequest): void {
     this.#up = up;
+    if (this.#flow !== undefined) flowQueued(this.#flow, up.origin, up.path, up.headers);
     this.#dispatch(this.#deps.pools.get(up.origin));
   }
 
@@ -151,6 +159,7 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
     this.#socket = record;
     this.#socketReq = record.requests;
     this.#reused = record.requests > 1;
+    if (this.#flow !== undefined) flowSocket(this.#flow, record.id, record.requests, this.#reused);
     this.#deps.telemetry.emit({ type: 'upstream.request', origin: record.origin, socket: record.id, reused: this.#reused });
   }
 
@@ -172,6 +181,11 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
     const pass = hopByHopPass(raw, this.#deps.responsePass ?? responsePass(this.#deps.responseVia));
     this.#noteOriginConnectionPolicy(pass.close, pass.keepAlive);
     const headers = pass.headers;
+    const flow = this.#flow;
+    if (flow !== undefined) {
+      flowHead(flow, statusCode, raw, headers, pass.keepAlive);
+      if (this.#deps.serverTiming === true) headers.push('Server-Timing', serverTiming(flow.t0, flow.tQueued, flow.tSocket, flow.tHead));
+    }
     const res = this.#res;
     if (this.#deps.tracker.closing) {
       // SPEC §10.1: in-flight responses carry Connection: close while draining.
@@ -312,5 +326,11 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
         error: this.#error?.code,
       },
     });
+    const flow = this.#flow;
+    if (flow !== undefined && this.#deps.telemetry.flows) {
+      const status = this.#clientGone && this.#status === 0 ? 499 : this.#status;
+      endFlow(flow, status, this.#bytes, this.#error?.code, this.#clientGone, this.#responseStarted, this.#attempt > 1);
+      this.#deps.telemetry.emit({ type: 'flow', flow });
+    }
   };
 }
