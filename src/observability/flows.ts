@@ -6,8 +6,8 @@
  * Records are complete when they arrive, so a read is a copy of the slot array: a consistent snapshot however much
  * traffic flows while a HAR export is being formatted.
  */
-import type { FlowRecord } from './flow-record.js';
-import type { Telemetry } from './events.js';
+import { FlowRecord } from './flow-record.js';
+import type { Telemetry, TelemetryEvent } from './events.js';
 
 /** Filters of `/flows` (all optional; `status` is an exact code or a class such as `5xx`). */
 export interface FlowFilter {
@@ -22,6 +22,8 @@ export class FlowRing {
   #lastId = 0;
   readonly #unsubscribe: (() => void) | undefined;
   readonly #listeners = new Set<(flow: FlowRecord) => void>();
+  /** Open tunnels' client connections (tunnel id → conn), until their close event. */
+  readonly #tunnelConns = new Map<number, number>();
 
   /** `size` 0: records nothing and leaves `telemetry.flows` off. */
   constructor(size: number, telemetry?: Telemetry) {
@@ -30,6 +32,8 @@ export class FlowRing {
       telemetry.flows = true;
       this.#unsubscribe = telemetry.on((e) => {
         if (e.type === 'flow') this.add(e.flow);
+        else if (e.type === 'tunnel.open') this.#tunnelConns.set(e.tunnel, e.conn);
+        else if (e.type === 'tunnel.close') this.add(this.#tunnelFlow(e));
       });
     }
   }
@@ -88,6 +92,27 @@ export class FlowRing {
 
   get(id: number): FlowRecord | undefined {
     return this.snapshot().find((f) => f.id === id);
+  }
+
+  /**
+   * A CONNECT tunnel or WebSocket upgrade as a flow, from its close event: target, bytes each way, duration, close
+   * reason. Built once per tunnel when it ends, so the tunnel code needs no hook of its own.
+   */
+  #tunnelFlow(e: Extract<TelemetryEvent, { type: 'tunnel.close' }>): FlowRecord {
+    const end = performance.now();
+    const f = new FlowRecord(e.kind, end - e.ms);
+    f.conn = this.#tunnelConns.get(e.tunnel) ?? 0;
+    this.#tunnelConns.delete(e.tunnel);
+    f.method = e.kind === 'connect' ? 'CONNECT' : 'GET';
+    f.target = e.target;
+    f.status = e.kind === 'connect' ? 200 : 101;
+    // The tunnel's bytesIn came from the client, bytesOut went to it.
+    f.bytesUp = e.bytesIn;
+    f.bytesDown = e.bytesOut;
+    f.tEnd = end;
+    f.closeReason = e.reason;
+    f.outcome = e.reason === 'error' ? 'error' : 'ok';
+    return f;
   }
 
   close(): void {

@@ -1,10 +1,12 @@
 import http from 'node:http';
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { FlowRing } from '../../src/observability/flows.js';
 import { useCleanup } from '../helpers/cleanup.js';
 import { startOrigin } from '../helpers/origin.js';
 import { startProxy, viaProxy } from '../helpers/proxy.js';
 import { RawClient, within } from '../helpers/raw.js';
+import { connectVia, readToEnd } from '../helpers/tunnel.js';
 
 const { track, defer } = useCleanup();
 
@@ -139,5 +141,25 @@ describe('flows of real exchanges (issue 14)', () => {
     expect((await viaProxy(plain.port, `${origin.url}/`)).headers['server-timing']).toBeUndefined();
     const timed = track(await startProxy({ flows: { serverTiming: true } }, 'warn'));
     expect((await viaProxy(timed.port, `${origin.url}/`)).headers['server-timing']).toMatch(/^proxy;dur=[\d.]+, queue;dur=[\d.]+, origin;dur=[\d.]+$/);
+  });
+
+  it('a CONNECT tunnel gets a flow: target, bytes each way, duration, close reason', async () => {
+    // A one-shot TCP destination: answers "pong" to what it reads, then ends.
+    const dest = net.createServer((s) => s.once('data', () => s.end('pong')));
+    await new Promise<void>((resolve) => dest.listen(0, '127.0.0.1', resolve));
+    defer(() => new Promise<void>((resolve) => dest.close(() => resolve())));
+    const proxy = track(await startProxy({}, 'warn'));
+    const authority = `127.0.0.1:${(dest.address() as net.AddressInfo).port}`;
+    const tunnel = await connectVia(proxy.port, authority);
+    defer(() => tunnel.socket.destroy());
+    expect(tunnel.status).toBe(200);
+    tunnel.socket.write('ping!');
+    expect((await readToEnd(tunnel.socket, tunnel.rest)).toString()).toBe('pong');
+    tunnel.socket.end();
+    await flowsStored(proxy.proxy.flows, 1);
+    const [flow] = (await getJson<(Flow & { kind: string; request: { method: string; target: string }; bytes: { up: number; down: number }; closeReason: string })[]>(proxy.adminPort!, '/flows')).body;
+    expect(flow).toMatchObject({ kind: 'connect', status: 200, request: { method: 'CONNECT', target: authority }, bytes: { up: 5, down: 4 } });
+    expect(typeof flow!.closeReason).toBe('string');
+    expect(flow!.timings['total']).toBeGreaterThan(0);
   });
 });
