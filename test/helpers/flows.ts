@@ -1,4 +1,23 @@
 import { FlowRecord, type FlowKind } from '../../src/observability/flow-record.js';
+import type { FlowRing } from '../../src/observability/flows.js';
+import { within } from './raw.js';
+
+/** Resolves once `ring` holds `n` flows (the ring's own event; bounded). */
+export function flowsStored(ring: FlowRing, n: number): Promise<void> {
+  if (ring.snapshot().length >= n) return Promise.resolve();
+  return within(
+    5000,
+    new Promise<void>((resolve) => {
+      const off = ring.onFlow(() => {
+        if (ring.snapshot().length >= n) {
+          off();
+          resolve();
+        }
+      });
+    }),
+    `${n} flows`,
+  );
+}
 
 /** A complete flow record as an exchange would fill it (for ring, view, HAR, admin and dashboard tests). */
 export function sampleFlow(over: Partial<Omit<FlowRecord, 'kind' | 't0' | 'startedAt'>> = {}, kind: FlowKind = 'http', t0 = 1000): FlowRecord {

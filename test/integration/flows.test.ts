@@ -1,31 +1,14 @@
 import http from 'node:http';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import type { FlowRing } from '../../src/observability/flows.js';
 import { useCleanup } from '../helpers/cleanup.js';
 import { startOrigin } from '../helpers/origin.js';
 import { startProxy, viaProxy } from '../helpers/proxy.js';
-import { RawClient, within } from '../helpers/raw.js';
+import { flowsStored } from '../helpers/flows.js';
+import { RawClient } from '../helpers/raw.js';
 import { connectVia, readToEnd } from '../helpers/tunnel.js';
 
 const { track, defer } = useCleanup();
-
-/** Resolves once the ring holds `n` flows (its own event; bounded). */
-function flowsStored(ring: FlowRing, n: number): Promise<void> {
-  if (ring.snapshot().length >= n) return Promise.resolve();
-  return within(
-    5000,
-    new Promise<void>((resolve) => {
-      const off = ring.onFlow(() => {
-        if (ring.snapshot().length >= n) {
-          off();
-          resolve();
-        }
-      });
-    }),
-    `${n} flows`,
-  );
-}
 
 async function getJson<T>(port: number, path: string): Promise<{ status: number; body: T }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`);
