@@ -2,9 +2,11 @@
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+import layers from './eslint-rules/layers.js';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/'] },
+  // test/fixtures/layering/ holds deliberately wrong imports; test/unit/layers-rule.test.ts lints it on its own.
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'test/fixtures/layering/'] },
   js.configs.recommended,
   {
     files: ['**/*.ts'],
@@ -24,5 +26,21 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: globals.node, sourceType: 'module' },
+  },
+  {
+    // The dependency direction (STYLE): imports run down the layers only. The layer order is in
+    // eslint-rules/layers.js (and docs/architecture.md); `allow` lists temporary exceptions, each with its owner.
+    files: ['src/**/*.ts'],
+    plugins: { layers },
+    rules: {
+      'layers/direction': [
+        'error',
+        {
+          root: 'src',
+          // Temporary exceptions, each { from, to, owner }: none today.
+          allow: [],
+        },
+      ],
+    },
   },
 );

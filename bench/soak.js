@@ -137,7 +137,10 @@ function report({ seed: s, durationMs: d, sent, verdict, stats, warnings }) {
   console.log(`soak: proxy counted ${ds.requests ?? '?'} requests on ${ds.connectionsAccepted ?? '?'} connections, ${stats.tunnels?.opened ?? '?'} tunnels; closed by ${JSON.stringify(ds.connectionsClosed ?? {})}`);
   if (verdict.notes.length > 0) console.log(`soak: ${verdict.notes.length} proper-but-timing-dependent results, e.g. ${verdict.notes.slice(0, 3).join('; ')}`);
   if (warnings.length > 0) console.log(`soak: ${warnings.length} warn/error log lines, first: ${JSON.stringify(warnings[0])}`);
-  for (const c of verdict.checks) console.log(`  ${c.ok ? 'PASS' : 'FAIL'}  ${c.name}${c.detail ? ` — ${c.detail}` : ''}`);
+  for (const c of verdict.checks) {
+    const status = c.judged === false ? 'INFO' : c.ok ? 'PASS' : 'FAIL';
+    console.log(`  ${status}  ${c.name}${c.detail ? ` — ${c.detail}` : ''}`);
+  }
   if (opts.json !== undefined) writeFileSync(opts.json, JSON.stringify({ seed: s, durationMs: d, sent, ...verdict, stats }, null, 2));
 }
 

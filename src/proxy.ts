@@ -5,19 +5,23 @@
  * pools, the connection tracker, the tunnels and the statistics.
  */
 import type http from 'node:http';
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import type { LookupFunction } from 'node:net';
+import tls from 'node:tls';
 import type { Config } from './config/schema.js';
-import { isLoopbackHost } from './config/validate.js';
+import { resolvedAdminPort } from './config/validate.js';
 import { ConnectionTracker } from './downstream/connections.js';
 import { connectionLimits } from './downstream/admission.js';
 import type { ConnectionAdmission } from './downstream/admission.js';
+import { closeServer, listenOn } from './downstream/listen.js';
+import type { Address } from './downstream/listen.js';
 import { createDownstreamServer } from './downstream/server.js';
 import type { ClientErrorListener } from './downstream/server.js';
+import { shutdown } from './drain.js';
 import { ForwardEngine } from './forward/engine.js';
 import type { RequestAdditions } from './forward/engine.js';
 import { AccessGuard, newInstanceId } from './access/guard.js';
-import { requestGate } from './access/request-gate.js';
+import { headerCountRefusal, requestGate } from './access/request-gate.js';
 import type { RequestGate } from './access/request-gate.js';
 import { UpgradeRelay } from './forward/upgrade.js';
 import { createAdminServer } from './observability/admin.js';
@@ -29,17 +33,15 @@ import { attachLogging } from './observability/log-events.js';
 import { Stats } from './observability/stats.js';
 import type { StatsSnapshot } from './observability/stats.js';
 import { StatsSummary } from './observability/summary.js';
-import { viaValue } from './policy/index.js';
+import { isLoopbackHost, viaValue } from './policy/index.js';
 import { additionsFor, listenerPlans } from './routes.js';
 import type { ListenerPlan } from './routes.js';
 import { ConnectHandler } from './tunnel/connect.js';
 import { Tunnels } from './tunnel/registry.js';
 import { UpstreamPools } from './upstream/pools.js';
+import { Connector } from './upstream/connector.js';
 
-export interface Address {
-  readonly host: string;
-  readonly port: number;
-}
+export type { Address } from './downstream/listen.js';
 
 export interface ListenInfo {
   /**
@@ -76,44 +78,10 @@ export interface ProxyOptions {
   readonly version?: string;
   /** Fixed instance id (tests); a random `hw-xxxxxx` by default. */
   readonly instanceId?: string;
-}
-
-function listenOn(server: http.Server, host: string, port: number): Promise<Address> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      const a = server.address() as AddressInfo;
-      resolve({ host: a.address, port: a.port });
-    });
-  });
-}
-
-function closeServer(server: http.Server): Promise<void> {
-  return new Promise((resolve) => {
-    if (!server.listening) {
-      resolve();
-      return;
-    }
-    server.close(() => resolve());
-  });
-}
-
-/**
- * Stop accepting first (SPEC §10.1), then let the tracker close idle connections. `http.Server.close()` does it the
- * other way round (it closes idle connections, then the listener), so a client whose idle connection was just closed
- * could reconnect into the still-open listener and be reset. Resolves when every connection is gone.
- */
-function stopAccepting(server: http.Server): Promise<void> {
-  return new Promise((resolve) => {
-    if (!server.listening) {
-      resolve();
-      return;
-    }
-    // net.Server's close, not http.Server's: the listener only. Node's connection-checking interval is unref'd and
-    // keeps enforcing headersTimeout on draining connections, which is what we want.
-    net.Server.prototype.close.call(server, () => resolve());
-  });
+  /** Name resolution for upstream dials (tests inject one to answer differently from the access check). */
+  readonly lookup?: LookupFunction;
+  /** All addresses of a name, for the access guard's checks (tests inject one); the system resolver by default. */
+  readonly resolveAll?: (hostname: string) => Promise<string[]>;
 }
 
 /** The per-proxy collaborators every listener shares: one tracker, one set of pools (SPEC §4.1), one registry. */
@@ -122,6 +90,8 @@ interface Shared {
   readonly telemetry: Telemetry;
   readonly tracker: ConnectionTracker;
   readonly pools: UpstreamPools;
+  /** Dials every upstream socket: the pools', CONNECT tunnels', WebSocket upgrades' (SPEC §4.8). */
+  readonly connector: Connector;
   readonly tunnels: Tunnels;
   readonly connect: ConnectHandler;
   readonly additions: RequestAdditions;
@@ -155,7 +125,7 @@ function createListener(s: Shared, plan: ListenerPlan): http.Server {
     resolve: plan.resolve,
     additions,
     responseVia,
-    connectTimeout: config.upstream.connectTimeout,
+    connector: s.connector,
     responseTimeout: config.upstream.responseTimeout,
     idleTimeout: config.tunnel.idleTimeout,
     gate: s.gate,
@@ -166,39 +136,107 @@ function createListener(s: Shared, plan: ListenerPlan): http.Server {
   }, s.admit, config.via.pseudonym);
 }
 
+/** The per-proxy parts that outlive any one listener: counting, logging, the tracker and access control. */
+interface Core {
+  readonly telemetry: Telemetry;
+  readonly stats: Stats;
+  /** The flow ring (issue 14). */
+  readonly flows: FlowRing;
+  readonly tracker: ConnectionTracker;
+  readonly guard: AccessGuard;
+  /** Dials every upstream socket: the pools', CONNECT tunnels', WebSocket upgrades' (SPEC §4.8). */
+  readonly connector: Connector;
+}
+
 /**
- * Stop accepting; when graceful, let in-flight exchanges and open tunnels finish up to `shutdown.drainTimeout`
- * (SPEC §10.1); then destroy what is left on both sides and close the pools and the admin listener.
+ * `upstream.ca`: extra CAs for https origins, added to Node's bundled store (tls.connect's `ca` replaces the store, so
+ * both are passed). Read once at start-up.
  */
-async function shutdown(
-  s: Shared,
-  servers: readonly http.Server[],
+function upstreamCa(path: string | null): string[] | undefined {
+  if (path === null) return undefined;
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`upstream.ca: cannot read ${path}: ${(err as Error).message}`);
+  }
+  return [...tls.rootCertificates, pem];
+}
+
+function core(config: Config, logger: Logger, instanceId: string, opts: ProxyOptions): Core {
+  const telemetry = new Telemetry();
+  const stats = new Stats(Date.now, { maxOrigins: config.stats.maxOrigins });
+  telemetry.on((e) => stats.record(e));
+  attachLogging(telemetry, logger, { access: config.log.access });
+  // Issue 14: with flows.size 0 the ring does not subscribe and telemetry.flows stays false (no records built).
+  const flows = new FlowRing(config.flows.size, telemetry);
+  const tracker = new ConnectionTracker(telemetry, { countPerClient: config.downstream.maxConnectionsPerClient > 0 });
+  // Issue 7: access control, proxy auth, loop detection; destinations are checked in forward mode only.
+  const guard = new AccessGuard({
+    access: config.access,
+    telemetry,
+    pseudonym: config.via.pseudonym,
+    instanceId,
+    checkDestinations: config.mode === 'forward',
+    ...(opts.resolveAll === undefined ? {} : { resolveAll: opts.resolveAll }),
+  });
+  const connector = new Connector({
+    telemetry,
+    connectTimeout: config.upstream.connectTimeout,
+    noDelay: config.upstream.noDelay,
+    tcpKeepAlive: config.upstream.tcpKeepAlive,
+    tcpKeepAliveInitialDelay: config.upstream.tcpKeepAliveInitialDelay,
+    vet: (host, address, port) => guard.vetConnection(host, address, port),
+    lookup: opts.lookup,
+    ca: upstreamCa(config.upstream.ca),
+  });
+  return { telemetry, stats, flows, tracker, guard, connector };
+}
+
+/** The collaborators every listener shares: the upstream pools, the CONNECT handler, the request gate, admission. */
+function share(config: Config, logger: Logger, instanceId: string, parts: Core): Shared {
+  const { telemetry, tracker, guard, connector } = parts;
+  const tunnels = new Tunnels();
+  const limits = connectionLimits(config.downstream, tracker, telemetry);
+  return {
+    config,
+    telemetry,
+    tracker,
+    pools: new UpstreamPools(config.upstream, telemetry, connector),
+    connector,
+    tunnels,
+    connect: new ConnectHandler({
+      telemetry,
+      tracker,
+      tunnels,
+      tunnel: config.tunnel,
+      connector,
+      enabled: config.mode === 'forward',
+      admit: async (req, hostname, port, conn) =>
+        headerCountRefusal(req.rawHeaders, config.downstream.maxHeaderCount) ?? guard.admitTunnel(req.rawHeaders, hostname, port, conn),
+    }),
+    additions: additionsFor(config, instanceId),
+    responseVia: viaValue('1.1', config.via.pseudonym),
+    gate: requestGate(guard, config.downstream.maxBodySize, config.downstream.maxHeaderCount),
+    admit: (conn) => guard.admitClient(conn) ?? limits(conn),
+    onClientError: (conn, code, status) => logger.info('bad-request', { leg: 'downstream', conn: conn?.id, code, status }),
+  };
+}
+
+/** Binds every listener in order (main, routes, admin); a failure names the listener (ListenError). */
+async function bindAll(
+  config: Config,
+  listeners: readonly { plan: ListenerPlan; server: http.Server }[],
+  hasMain: boolean,
   admin: http.Server | undefined,
-  graceful: boolean,
-  finished: () => void,
-): Promise<void> {
-  const { tracker, tunnels } = s;
-  const stopped = Promise.all(servers.map(stopAccepting));
-  tracker.startClosing();
-  tunnels.startClosing();
-  if (graceful) {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, s.config.shutdown.drainTimeout);
-    });
-    await Promise.race([Promise.all([tracker.whenAllClosed(), tunnels.whenAllClosed()]), deadline]);
-    clearTimeout(timer);
+): Promise<ListenInfo> {
+  const addresses: Address[] = [];
+  for (const [i, { plan, server }] of listeners.entries()) {
+    const role = hasMain && i === 0 ? 'proxy' : (`routes[${hasMain ? i - 1 : i}]` as const);
+    addresses.push(await listenOn(server, plan.host, plan.port, role));
   }
-  tunnels.destroyAll();
-  tracker.destroyAll();
-  await Promise.all([tracker.whenAllClosed(), tunnels.whenAllClosed()]);
-  await stopped;
-  await (graceful ? s.pools.close() : s.pools.destroy());
-  if (admin !== undefined) {
-    admin.closeAllConnections();
-    await closeServer(admin);
-  }
-  finished();
+  const adminAddr = admin === undefined ? undefined : await listenOn(admin, config.admin.host, resolvedAdminPort(config), 'admin');
+  return { proxy: addresses[0]!, routes: hasMain ? addresses.slice(1) : addresses, admin: adminAddr };
 }
 
 /** Create a proxy for a validated config (forward or gateway mode). No sockets are opened until `listen()`. */
@@ -207,44 +245,10 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
     throw new Error(`createProxy: mode "${config.mode}" is a workshop mode; start it through the workshop module`);
   }
   const logger = opts.logger ?? silentLogger();
-  const telemetry = new Telemetry();
-  const stats = new Stats();
-  telemetry.on((e) => stats.record(e));
-  attachLogging(telemetry, logger, { access: config.log.access });
-  // Issue 14: with flows.size 0 the ring does not subscribe and telemetry.flows stays false (no records built).
-  const flows = new FlowRing(config.flows.size, telemetry);
-  const tracker = new ConnectionTracker(telemetry, { countPerClient: config.downstream.maxConnectionsPerClient > 0 });
-  const tunnels = new Tunnels();
-  // Issue 7: access control, proxy auth, loop detection; destinations are checked in forward mode only.
   const instanceId = opts.instanceId ?? newInstanceId();
-  const guard = new AccessGuard({
-    access: config.access,
-    telemetry,
-    pseudonym: config.via.pseudonym,
-    instanceId,
-    checkDestinations: config.mode === 'forward',
-  });
-  const limits = connectionLimits(config.downstream, tracker, telemetry);
-  const shared: Shared = {
-    config,
-    telemetry,
-    tracker,
-    pools: new UpstreamPools(config.upstream, telemetry, (host, address, port) => guard.vetConnection(host, address, port)),
-    tunnels,
-    connect: new ConnectHandler({
-      telemetry,
-      tracker,
-      tunnels,
-      tunnel: config.tunnel,
-      enabled: config.mode === 'forward',
-      admit: (req, hostname, port, conn) => guard.admitTunnel(req.rawHeaders, hostname, port, conn),
-    }),
-    additions: additionsFor(config, instanceId),
-    responseVia: viaValue('1.1', config.via.pseudonym),
-    gate: requestGate(guard, config.downstream.maxBodySize),
-    admit: (conn) => guard.admitClient(conn) ?? limits(conn),
-    onClientError: (conn, code, status) => logger.info('bad-request', { leg: 'downstream', conn: conn?.id, code, status }),
-  };
+  const parts = core(config, logger, instanceId, opts);
+  const { telemetry, stats, flows, guard } = parts;
+  const shared = share(config, logger, instanceId, parts);
   const plans = listenerPlans(config);
   const listeners = [...(plans.main === undefined ? [] : [plans.main]), ...plans.routes].map((plan) => ({
     plan,
@@ -263,14 +267,7 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
   // SPEC §8.3: always a summary at shutdown, after every connection is gone so it has the final numbers, and before
   // close()/destroy() resolve, so it is written before the caller closes the logger.
   const finished = (): void => (listening ? summary.finish() : summary.stop());
-
-  const bindAll = async (): Promise<ListenInfo> => {
-    const addresses: Address[] = [];
-    for (const { plan, server } of listeners) addresses.push(await listenOn(server, plan.host, plan.port));
-    const adminAddr = admin === undefined ? undefined : await listenOn(admin, config.admin.host, adminPort(config));
-    const routes = plans.main === undefined ? addresses : addresses.slice(1);
-    return { proxy: addresses[0]!, routes, admin: adminAddr };
-  };
+  const stop = (graceful: boolean): Promise<void> => (closing ??= shutdown(shared, servers, admin, graceful, finished));
 
   return {
     telemetry,
@@ -279,30 +276,19 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
     async listen() {
       let info: ListenInfo;
       try {
-        info = await bindAll();
+        info = await bindAll(config, listeners, plans.main !== undefined, admin);
         // Loop detection knows every address it answers on (SPEC §2.4).
         guard.listening([info.proxy, ...info.routes]);
       } catch (err) {
-        await Promise.all([...servers, ...(admin === undefined ? [] : [admin])].map(closeServer));
+        await Promise.all([...servers, ...(admin === undefined ? [] : [admin])].map((server) => closeServer(server)));
         throw err;
       }
       listening = true;
       summary.start();
       return info;
     },
-    close() {
-      closing ??= shutdown(shared, servers, admin, true, finished);
-      return closing;
-    },
-    destroy() {
-      closing ??= shutdown(shared, servers, admin, false, finished);
-      return closing;
-    },
+    close: () => stop(true),
+    destroy: () => stop(false),
     stats: () => stats.snapshot(),
   };
-}
-
-/** `admin.port`, or `listen.port + 1` (ephemeral when the proxy port is). */
-function adminPort(config: Config): number {
-  return config.admin.port ?? (config.listen.port === 0 ? 0 : config.listen.port + 1);
 }

@@ -6,7 +6,7 @@
  */
 import type { Config } from './config/schema.js';
 import type { RequestAdditions, TargetResolver } from './forward/engine.js';
-import { forwardTarget, forwardedStyle, gatewayTarget, viaValue, withForwarded } from './policy/index.js';
+import { forwardTarget, forwardedStyle, gatewayTarget, requestedHost, viaValue, withForwarded } from './policy/index.js';
 
 /** One listening socket and where its requests go. */
 export interface ListenerPlan {
@@ -44,7 +44,9 @@ export function additionsFor(config: Config, instanceId: string): RequestAdditio
   return (req, head) => {
     head.push('Via', req.httpVersion === '1.1' ? via11 : viaValue(req.httpVersion, pseudonym, instanceId));
     if (style === 'none') return head;
-    // Plain-HTTP listeners only, so the client's scheme is always http.
-    return withForwarded(head, style, { clientAddress: req.socket.remoteAddress, proto: 'http', host: req.headers.host });
+    // Plain-HTTP listeners only, so the client's scheme is always http. The host is the one the client asked for:
+    // an absolute-form target's authority wins over its Host (RFC 9112 §3.2.2).
+    const host = requestedHost(req.url ?? '/', req.headers.host);
+    return withForwarded(head, style, { clientAddress: req.socket.remoteAddress, proto: 'http', host });
   };
 }

@@ -8,7 +8,7 @@ import { lookup } from 'node:dns/promises';
 import { networkInterfaces } from 'node:os';
 import { ProxyError } from '../errors/index.js';
 import { DestinationRules, protectedReason, type DestinationRule } from '../policy/access.js';
-import { CidrList, formatIp, parseIp, type IpAddress } from '../policy/address.js';
+import { CidrList, formatIp, isLocalhostName, isLoopbackIp, parseIp, type IpAddress } from '../policy/address.js';
 import { ALLOW, deny, type Verdict } from './verdict.js';
 
 export { ALLOW, type Verdict } from './verdict.js';
@@ -25,20 +25,15 @@ export interface DestinationOptions {
 /** Bound on the allowed-destination memo (a forward proxy may see many names): forget all and start again. */
 const ALLOWED_MAX = 4096;
 const UNSPECIFIED = new CidrList(['0.0.0.0', '::']);
-const LOOPBACK = new CidrList(['127.0.0.0/8', '::1']);
 
 async function systemResolveAll(hostname: string): Promise<string[]> {
   const all = await lookup(hostname, { all: true, verbatim: true });
   return all.map((a) => a.address);
 }
 
-function isLocalhost(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === 'localhost.';
-}
-
 /** `localhost` is loopback by definition (RFC 6761 §6.3); an IP literal is itself; any other name needs DNS. */
 function literalAddresses(hostname: string): IpAddress[] | undefined {
-  if (isLocalhost(hostname)) return [parseIp('127.0.0.1')!, parseIp('::1')!];
+  if (isLocalhostName(hostname)) return [parseIp('127.0.0.1')!, parseIp('::1')!];
   const ip = parseIp(hostname);
   return ip === null ? undefined : [ip];
 }
@@ -76,7 +71,7 @@ export class DestinationGuard {
       if (ip === null) continue;
       if (UNSPECIFIED.has(ip)) this.#anyInterface = true;
       else bound.push(formatIp(ip));
-      if (!LOOPBACK.has(ip)) this.#exposed = true;
+      if (!isLoopbackIp(ip)) this.#exposed = true;
     }
     this.#allowed.clear();
     this.#bound = new CidrList(bound);
@@ -95,7 +90,7 @@ export class DestinationGuard {
   isSelf(ip: IpAddress, port: number): boolean {
     if (!this.#ports.has(port)) return false;
     if (this.#bound.has(ip) || UNSPECIFIED.has(ip)) return true;
-    return this.#anyInterface && (LOOPBACK.has(ip) || this.#ownHost.has(ip));
+    return this.#anyInterface && (isLoopbackIp(ip) || this.#ownHost.has(ip));
   }
 
   /** The decision for a known address (literal target, resolved name, or the socket actually connected). */
@@ -149,7 +144,7 @@ export class DestinationGuard {
     const pre = this.precheck(hostname, port);
     if (!pre.ok) return pre;
     const literal = literalAddresses(hostname);
-    if (literal !== undefined) return { ok: true, address: isLocalhost(hostname) ? '127.0.0.1' : hostname };
+    if (literal !== undefined) return { ok: true, address: isLocalhostName(hostname) ? '127.0.0.1' : hostname };
     let addresses: string[];
     try {
       addresses = await (this.#o.resolveAll ?? systemResolveAll)(hostname);

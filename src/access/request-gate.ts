@@ -1,5 +1,6 @@
 /**
- * The checks every plain-HTTP request passes before anything goes upstream (issue 7), in this order: message framing
+ * The checks every plain-HTTP request passes before anything goes upstream (issue 7), in this order: a head with more
+ * fields than `downstream.maxHeaderCount` (431: Node truncated it, so nothing else may be read from it), message framing
  * Node's parser lets through (SPEC §5.3: 400, 501, 505), an expectation this hop cannot meet (417), proxy
  * authentication (407), loops (SPEC §2.4: 508) and
  * destination access (403), then a declared body over `downstream.maxBodySize` (413). Synchronous unless scrypt has
@@ -34,7 +35,20 @@ function expectationIssue(req: IncomingMessage): Refusal | undefined {
   return deny(new ProxyError('EXPECTATION_FAILED', 'only "Expect: 100-continue" is supported', { leg: 'downstream', phase: 'request-head' }));
 }
 
-export function requestGate(guard: AccessGuard, maxBodySize: number): RequestGate {
+
+/**
+ * A request head over `downstream.maxHeaderCount` fields (0 = unlimited). The downstream server lets Node keep one
+ * field more than allowed, so a head with more fields than the limit arrives with exactly `max + 1` of them and is
+ * refused here before anything reads the partial list (issue 17: a `Via`, `Connection` or `Content-Length` past
+ * Node's cut would otherwise go unseen).
+ */
+export function headerCountRefusal(raw: readonly string[], max: number): Refusal | undefined {
+  if (max === 0 || raw.length <= 2 * max) return undefined;
+  const message = `the request head has more than ${max} header fields (downstream.maxHeaderCount)`;
+  return deny(new ProxyError('TOO_MANY_HEADER_FIELDS', message, { leg: 'downstream', phase: 'request-head' }));
+}
+
+export function requestGate(guard: AccessGuard, maxBodySize: number, maxHeaderCount = 0): RequestGate {
   const afterAccess = (req: IncomingMessage, refusal: Refusal | undefined): Refusal | undefined => {
     if (refusal !== undefined || maxBodySize === 0) return refusal;
     const length = declaredLength(req.rawHeaders);
@@ -43,6 +57,8 @@ export function requestGate(guard: AccessGuard, maxBodySize: number): RequestGat
     return deny(new ProxyError('PAYLOAD_TOO_LARGE', message, { leg: 'downstream', phase: 'request-head' }));
   };
   return (req, conn, target) => {
+    const tooMany = headerCountRefusal(req.rawHeaders, maxHeaderCount);
+    if (tooMany !== undefined) return tooMany;
     const framing = requestFramingIssue(req.rawHeaders, req.httpVersionMajor, req.httpVersionMinor);
     if (framing !== undefined) {
       return deny(new ProxyError(framing.code, framing.reason, { leg: 'downstream', phase: 'request-head' }));

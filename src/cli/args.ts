@@ -8,7 +8,9 @@
  */
 import yargs, { type Argv, type Options } from 'yargs';
 import { packageVersion, type ConfigOverrides } from '../config/load.js';
-import { RUN_FLAGS, readEnv, type RunFlag } from './options.js';
+import { DEMOS, DEMO_FLAGS, DEMO_TARGETS, defaultOf, flagsOf, unsupportedFlag } from '../workshop/demo-spec.js';
+import type { DemoArgs, DemoFlag, DemoTarget } from '../workshop/demo-spec.js';
+import { RUN_FLAGS, adminUrlFromEnv, readEnv, type RunFlag } from './options.js';
 import { flowsBuilder, toFlowsArgs, type FlowsArgs } from './flows-command.js';
 
 /** `hopwise [run]`: start the proxy. */
@@ -23,19 +25,6 @@ export interface StatsArgs {
   readonly command: 'stats';
   readonly adminUrl: string;
   readonly json: boolean;
-}
-export const DEMO_NAMES = ['dumb-proxy', 'proxy-connection', 'pooling'] as const;
-export type DemoName = (typeof DEMO_NAMES)[number];
-/** `hopwise demo <name>`: run a workshop demo (SPEC §9.2). */
-export interface DemoArgs {
-  readonly command: 'demo';
-  readonly name: DemoName;
-  readonly svgFile?: string;
-  readonly jsonFile?: string;
-  readonly idleTimeout?: number;
-  readonly requests?: number;
-  /** proxy-connection demo: run chain (b) with default pooling instead of the legacy-next-hop setting. */
-  readonly pooledNextHop?: boolean;
 }
 /** `hopwise hash-password`: hash a password read from stdin for access.users. */
 export interface HashPasswordArgs {
@@ -71,7 +60,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv, opts:
   let result: ParsedArgs | undefined;
   let failure: string | undefined;
   let output = '';
-  const parser = buildParser(env, opts, (r) => {
+  const parser = buildParser(argv, env, opts, demoTarget(argv), (r) => {
     result = r;
   }).fail((msg: string | null, err: Error | undefined) => {
     failure = msg ?? err?.message ?? 'invalid arguments';
@@ -85,22 +74,29 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv, opts:
   return result ?? { command: 'print', text: output, exitCode: 0 };
 }
 
-function buildParser(env: NodeJS.ProcessEnv, opts: ParseOptions, done: (r: ParsedArgs) => void): Argv {
+/** The demo named after `demo`, if it is one: its help and flags are that demo's own. */
+function demoTarget(argv: readonly string[]): DemoTarget | undefined {
+  const name = argv[argv.indexOf('demo') + 1];
+  return argv.includes('demo') ? DEMO_TARGETS.find((t) => t === name) : undefined;
+}
+
+function buildParser(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  opts: ParseOptions,
+  target: DemoTarget | undefined,
+  done: (r: ParsedArgs) => void,
+): Argv {
   return yargs()
     .scriptName('hopwise')
     .detectLocale(false) // yargs would read LANG from process.env; help is English and deterministic
     .parserConfiguration({ 'parse-numbers': false, 'duplicate-arguments-array': false })
     .usage('$0 [run] [options]\n\nA transparent HTTP/1.1 forward proxy that gets connection management right.')
-    .command(['run', '$0'], 'Run the proxy (the default command)', runBuilder, (a) => done(toRun(a, env)))
-    .command('stats', "Print a running proxy's statistics from its admin listener", statsBuilder, (a) => {
-      const adminUrl = (a['admin'] as string | undefined) ?? DEFAULT_ADMIN_URL;
-      done({ command: 'stats', adminUrl, json: a['json'] === true });
-    })
-    .command('flows', "Print a running proxy's recent flows (or save them as HAR)", flowsBuilder, (a) =>
-      done(toFlowsArgs(a, DEFAULT_ADMIN_URL)),
-    )
-    .command('demo <name>', 'Run a scripted workshop demo (SPEC §9.2)', demoBuilder, (a) => done(toDemo(a)))
-    .command('hash-password', 'Read a password on stdin and print a hash for access.users[].passwordHash', {}, () =>
+    .command(['run', '$0'], 'Run the proxy (the default command)', runBuilder, (a) => done(toRun(a, env, argv)))
+    .command('stats', "Print a running proxy's statistics from its admin listener", statsBuilder, (a) => done(toStats(a, env, argv)))
+    .command('flows', "Print a running proxy's recent flows (or save them as HAR)", flowsBuilder, (a) => done(toFlows(a, env, argv)))
+    .command('demo <name>', 'Run a scripted workshop demo', (y) => demoBuilder(y, target), (a) => done(toDemo(a)))
+    .command('hash-password', 'Read a password on stdin and print a hash for access.users[].passwordHash', hashPasswordBuilder, () =>
       done({ command: 'hash-password' }),
     )
     .strict()
@@ -124,9 +120,14 @@ function runBuilder(y: Argv): Argv {
   for (const f of RUN_FLAGS) options[f.flag] = yargsOption(f);
   return y
     .options(options)
+    .example('$0', 'forward proxy on 127.0.0.1:8080 (curl -x http://127.0.0.1:8080 ...), admin on 127.0.0.1:8081')
+    .example('$0 --port 3128 --no-admin', 'another port, no admin listener')
+    .example('$0 --mode gateway --target http://127.0.0.1:9000', 'a gateway in front of one origin')
+    .example('$0 --host 0.0.0.0 --allow-client 10.0.0.0/8', 'reachable from the network, for clients in 10.0.0.0/8')
+    .example('$0 --config hopwise.yaml --workers auto', 'a config file, one worker process per CPU')
     .epilogue(
       'Every run option can also be set in the environment as HOPWISE_<OPTION> (HOPWISE_PORT=9000, ' +
-        'HOPWISE_LOG_LEVEL=debug, HOPWISE_ADMIN=false). Precedence: flags, then environment, then the --config ' +
+        'HOPWISE_LOG_LEVEL=debug, HOPWISE_ADMIN=false; --allow-client is HOPWISE_ACCESS_CLIENTS). Precedence: flags, then environment, then the --config ' +
         'file, then the built-in defaults. Bad configuration exits with code 2. See docs/configuration.md.',
     );
 }
@@ -155,13 +156,40 @@ function describeFlag(f: RunFlag): string {
   return f.key === null ? f.describe : `${f.describe} (${f.key})`;
 }
 
-function toRun(a: Record<string, unknown>, env: NodeJS.ProcessEnv): RunArgs | UsageErrorArgs {
+/**
+ * Every value of a repeatable flag, in order (`--allow-client A --allow-client B,C` → A, B, C). yargs keeps only the
+ * last occurrence (duplicate arrays are off so that a repeated scalar flag means "the last one wins"), so the raw
+ * argv is read again, up to `--`; yargs has already checked that each occurrence has a value.
+ */
+function repeated(f: RunFlag, argv: readonly string[]): unknown {
+  const name = `--${f.flag}`;
+  const values: unknown[] = [];
+  for (let i = 0; i < argv.length && argv[i] !== '--'; i++) {
+    const arg = argv[i]!;
+    const raw = arg === name ? argv[++i] : arg.startsWith(`${name}=`) ? arg.slice(name.length + 1) : undefined;
+    if (raw === undefined) continue;
+    try {
+      values.push(f.parse !== undefined ? f.parse(raw) : raw);
+    } catch (err) {
+      throw new Error(`${name}: ${(err as Error).message}`);
+    }
+  }
+  return values.flat();
+}
+
+function toRun(a: Record<string, unknown>, env: NodeJS.ProcessEnv, argv: readonly string[]): RunArgs | UsageErrorArgs {
   const fromEnv = readEnv(env);
   if (!fromEnv.ok) return { command: 'error', message: fromEnv.message, exitCode: 2 };
   const overrides: Record<string, unknown> = {};
   let configFile: string | undefined;
   for (const f of RUN_FLAGS) {
-    const v = a[f.flag] !== undefined ? a[f.flag] : fromEnv.values.get(f.flag);
+    let given = a[f.flag];
+    try {
+      if (given !== undefined && f.repeatable === true) given = repeated(f, argv);
+    } catch (err) {
+      return usageError((err as Error).message, argv);
+    }
+    const v = given !== undefined ? given : fromEnv.values.get(f.flag);
     if (v === undefined) continue;
     if (f.key === null) configFile = v as string;
     else setPath(overrides, f.key, v);
@@ -180,10 +208,37 @@ function setPath(target: Record<string, unknown>, dotted: string, v: unknown): v
   node[last] = v;
 }
 
+function toStats(a: Record<string, unknown>, env: NodeJS.ProcessEnv, argv: readonly string[]): StatsArgs | UsageErrorArgs {
+  const json = a['json'] === true;
+  if (a['admin'] !== undefined) return { command: 'stats', adminUrl: a['admin'] as string, json };
+  const fromEnv = adminUrlFromEnv(env);
+  if (!fromEnv.ok) return usageError(fromEnv.message, argv);
+  return { command: 'stats', adminUrl: fromEnv.url ?? DEFAULT_ADMIN_URL, json };
+}
+
+function toFlows(a: Record<string, unknown>, env: NodeJS.ProcessEnv, argv: readonly string[]): FlowsArgs | UsageErrorArgs {
+  if (a['admin'] !== undefined) return toFlowsArgs(a, DEFAULT_ADMIN_URL);
+  const fromEnv = adminUrlFromEnv(env);
+  if (!fromEnv.ok) return usageError(fromEnv.message, argv);
+  return toFlowsArgs(a, fromEnv.url ?? DEFAULT_ADMIN_URL);
+}
+
+function hashPasswordBuilder(y: Argv): Argv {
+  return y
+    .example('$0 hash-password', 'type the password, then Enter; prints scrypt$... for access.users[].passwordHash')
+    .example('printf %s "$PASSWORD" | $0 hash-password', 'from a pipe (no echo, no trailing newline needed)');
+}
+
 function statsBuilder(y: Argv): Argv {
-  return y.options({
+  return y
+    .example('$0 stats', 'the proxy on the default ports (admin listener 127.0.0.1:8081)')
+    .example('$0 stats --admin http://127.0.0.1:9091 --json', 'another admin listener, as JSON')
+    .example('HOPWISE_PORT=3128 $0 stats', 'the proxy started with HOPWISE_PORT=3128 (admin listener on 3129)')
+    .options({
     admin: {
-      describe: "URL of the proxy's admin listener",
+      describe:
+        "URL of the proxy's admin listener; without it, the one HOPWISE_ADMIN_HOST, HOPWISE_ADMIN_PORT or " +
+        'HOPWISE_PORT (+ 1) give, as for the proxy itself',
       defaultDescription: DEFAULT_ADMIN_URL,
       requiresArg: true,
       coerce: (raw: unknown) => httpUrl('--admin', raw),
@@ -192,48 +247,36 @@ function statsBuilder(y: Argv): Argv {
   });
 }
 
-function demoBuilder(y: Argv): Argv {
-  return y.positional('name', { describe: 'which demo', choices: [...DEMO_NAMES] }).options({
-    svg: {
-      describe: "file to write the demo's chart to (SVG)",
-      requiresArg: true,
-      coerce: (raw: unknown) => nonEmpty('--svg', raw),
-    },
-    json: {
-      describe: "file to write the demo's measurements to (JSON)",
-      requiresArg: true,
-      coerce: (raw: unknown) => nonEmpty('--json', raw),
-    },
-    'idle-timeout': {
-      describe: 'milliseconds before the demo origin closes an idle connection',
-      requiresArg: true,
-      coerce: (raw: unknown) => wholeNumber('--idle-timeout', raw, 0),
-    },
-    requests: {
-      describe: 'number of requests the demo sends',
-      requiresArg: true,
-      coerce: (raw: unknown) => wholeNumber('--requests', raw, 1),
-    },
-    'pooled-next-hop': {
-      describe:
-        'proxy-connection: let hopwise reuse its connection to the dumb proxy (default pooling) to see the stall ' +
-        'a dumb next hop causes; by default the demo configures upstream.maxRequestsPerSocket: 1 for it',
-      type: 'boolean',
-    },
-  });
+function demoBuilder(y: Argv, target: DemoTarget | undefined): Argv {
+  const options: Record<string, Options> = {};
+  const taken = new Set(flagsOf(target ?? 'all').map((f) => f.flag));
+  for (const f of DEMO_FLAGS) options[f.flag] = demoOption(f, target, target === undefined || taken.has(f.flag));
+  const withOptions = y.positional('name', { describe: 'which demo', choices: [...DEMO_TARGETS] }).options(options);
+  if (target === undefined) {
+    const list = DEMO_TARGETS.map((t) => `  ${t.padEnd(18)}${DEMOS[t].summary}`).join('\n');
+    return withOptions.usage(`$0 demo <name> [options]\n\nDemos:\n${list}\n\nEach demo has its own flags: hopwise demo <name> --help`);
+  }
+  const examples = DEMOS[target].examples.reduce((acc, [cmd, what]) => acc.example(cmd, what), withOptions);
+  return examples.usage(`$0 demo ${target} [options]\n\n${DEMOS[target].summary}`);
 }
 
-function toDemo(a: Record<string, unknown>): DemoArgs {
-  // Only the options actually given, so `main` can apply its own defaults with `??`.
-  const given = {
-    svgFile: a['svg'] as string | undefined,
-    jsonFile: a['json'] as string | undefined,
-    idleTimeout: a['idle-timeout'] as number | undefined,
-    requests: a['requests'] as number | undefined,
-    pooledNextHop: a['pooled-next-hop'] === true ? true : undefined,
-  };
-  const options = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<typeof given>;
-  return { command: 'demo', name: a['name'] as DemoName, ...options };
+/** A demo flag for yargs; hidden (but parsed, so the demo command can say who takes it) when `target` does not take it. */
+function demoOption(f: DemoFlag, target: DemoTarget | undefined, shown: boolean): Options {
+  const common: Options = { describe: f.describe, hidden: !shown, defaultDescription: target === undefined ? undefined : defaultOf(target, f.flag) };
+  if (f.kind === 'switch') return { ...common, type: 'boolean' };
+  const parse = f.kind === 'path' ? (raw: unknown) => nonEmpty(`--${f.flag}`, raw) : (raw: unknown) => wholeNumber(`--${f.flag}`, raw, f.kind === 'count' ? 1 : 0);
+  return { ...common, requiresArg: true, coerce: parse };
+}
+
+function toDemo(a: Record<string, unknown>): DemoArgs | UsageErrorArgs {
+  const name = DEMO_TARGETS.find((t) => t === a['name']);
+  if (name === undefined) return { command: 'error', message: `unknown demo; choose one of ${DEMO_TARGETS.join(', ')}`, exitCode: 2 };
+  const given = DEMO_FLAGS.filter((f) => a[f.flag] !== undefined);
+  const problem = unsupportedFlag(name, given.map((f) => f.flag));
+  if (problem !== undefined) return { command: 'error', message: `${problem}\nRun "hopwise demo ${name} --help" for usage.`, exitCode: 2 };
+  // Only the options actually given, so the demo applies its own defaults.
+  const options = Object.fromEntries(given.map((f) => [f.key, a[f.flag]]));
+  return { command: 'demo', name, ...options };
 }
 
 function nonEmpty(flag: string, raw: unknown): string {

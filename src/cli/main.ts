@@ -7,14 +7,12 @@ import type { Writable } from 'node:stream';
 import { ConfigError, loadConfig, packageVersion } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { createLogger } from '../observability/logger.js';
-import type { Logger } from '../observability/logger.js';
 import { createProxy } from '../proxy.js';
 import type { ListenInfo } from '../proxy.js';
-import { runDemoCommand } from '../workshop/demo-command.js';
-import { runWorkshopMode } from '../workshop/run-mode.js';
 import { parseArgs } from './args.js';
 import { hashPasswordCommand } from './hash-password.js';
 import type { RunArgs } from './args.js';
+import { logListening, reportStartupFailure, untilSignal } from './process.js';
 import { statsCommand } from './stats-command.js';
 import { flowsCommand, followUntilSigint } from './flows-command.js';
 import { runPrimary } from './primary.js';
@@ -41,7 +39,8 @@ export async function main(argv: readonly string[], io: MainIO = defaultIO): Pro
       io.stderr.write(`hopwise: ${parsed.message}\n`);
       return parsed.exitCode;
     case 'demo':
-      return runDemoCommand(parsed, io);
+      // The workshop (demos, SVG renderer, naive mode) loads only when asked for: a proxy run never pulls it in.
+      return (await import('../workshop/demo-command.js')).runDemoCommand(parsed, io, { config: loadConfig(), version: packageVersion() });
     case 'run':
       return run(parsed, io);
     case 'stats':
@@ -69,59 +68,28 @@ async function run(args: RunArgs, io: MainIO): Promise<number> {
   const config = loadOrReport(args, io);
   if (config === undefined) return 2;
   const logger = createLogger({ level: config.log.level, format: config.log.format, stream: io.stdout as Writable });
-  if (config.mode === 'dumb' || config.mode === 'naive') return runWorkshopMode(config, { logger, stderr: io.stderr, env: io.env });
+  if (config.mode === 'dumb' || config.mode === 'naive') {
+    const { runWorkshopMode } = await import('../workshop/run-mode.js');
+    return runWorkshopMode(config, { logger, stderr: io.stderr, env: io.env });
+  }
   // --workers N (issue 8): this process supervises N workers, or is one of them.
   if (isWorkerProcess()) return runWorker(config, logger);
   const workers = workerCount(config.workers);
-  if (workers > 1) return runPrimary(config, workers, logger, args.configFile);
+  if (workers > 1) return runPrimary(config, workers, logger, args.configFile, io);
   const proxy = createProxy(config, { logger, version: packageVersion() });
   let info: ListenInfo;
   try {
     info = await proxy.listen();
   } catch (err) {
-    logger.error('startup-failed', { reason: (err as Error).message, code: (err as NodeJS.ErrnoException).code });
+    reportStartupFailure(io.stderr, logger, config, err);
     await proxy.destroy();
     await logger.close();
     return 1;
   }
-  logger.info('listening', {
-    mode: config.mode,
-    proxy: `http://${hostPort(info.proxy)}`,
-    admin: info.admin === undefined ? 'disabled' : `http://${hostPort(info.admin)}`,
-    ...(config.mode === 'gateway' ? { target: config.target } : {}),
-    ...(info.routes.length > 0 ? { routes: info.routes.map((a, i) => `http://${hostPort(a)} -> ${config.routes[i]?.target ?? '?'}`) } : {}),
-    config: args.configFile ?? 'embedded defaults',
-  });
-  await untilSignal(logger, () => proxy.close(), () => proxy.destroy());
+  logListening(logger, config, info, args.configFile);
+  await untilSignal(logger, proxy).done;
   // The final stats-downstream/stats-upstream summary was logged by close() itself (SPEC §8.3).
   logger.info('stopped', { uptimeSeconds: proxy.stats().uptimeSeconds });
   await logger.close();
   return 0;
-}
-
-function hostPort(a: { host: string; port: number }): string {
-  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
-}
-
-/** Wait for SIGTERM/SIGINT, then close gracefully; a second signal destroys at once. */
-function untilSignal(logger: Logger, close: () => Promise<void>, destroy: () => Promise<void>): Promise<void> {
-  return new Promise((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (stopping) {
-        logger.warn('shutdown-forced', { signal });
-        void destroy();
-        return;
-      }
-      stopping = true;
-      logger.info('shutdown', { signal, graceful: true });
-      void close().then(() => {
-        process.off('SIGTERM', onSignal);
-        process.off('SIGINT', onSignal);
-        resolve();
-      });
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
 }

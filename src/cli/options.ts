@@ -4,6 +4,7 @@
  * environment variable can never disagree. Pure: the environment is an argument, never `process.env`.
  */
 import { configSchema } from '../config/schema.js';
+import { parseCidr } from '../policy/address.js';
 
 /** Help-text groups, in display order. */
 export type FlagGroup = 'Proxy' | 'Logging' | 'Admin' | 'Connections';
@@ -24,6 +25,10 @@ export interface RunFlag {
   readonly choices?: readonly string[];
   /** Converts the raw text of a value flag; throws an Error whose message says what was expected. */
   readonly parse?: (raw: string) => unknown;
+  /** The flag may be given several times; the values (arrays) are concatenated in order. */
+  readonly repeatable?: boolean;
+  /** The environment variable, when it is not HOPWISE_<FLAG> (see {@link envName}). */
+  readonly env?: string;
 }
 
 const shape = configSchema.shape;
@@ -35,8 +40,15 @@ export const RUN_FLAGS: readonly RunFlag[] = Object.freeze([
     'forward: absolute-URI requests and CONNECT; gateway: one fixed --target; ' +
       'dumb, naive: workshop demos (loopback only)'),
   value('host', 'listen.host', 'Proxy', '127.0.0.1', text,
-    'address to bind; beyond loopback also needs access.clients (SPEC §10.3)'),
+    'address to bind; beyond loopback (e.g. 0.0.0.0) also needs --allow-client'),
   value('port', 'listen.port', 'Proxy', '8080', integer(0, 65535), 'TCP port to listen on; 0 picks a free one'),
+  {
+    ...value('allow-client', 'access.clients', 'Proxy', '127.0.0.0/8,::1/128', cidrs,
+      'client address or CIDR allowed to use the proxy; repeat the flag or separate with commas ' +
+        '(HOPWISE_ACCESS_CLIENTS=10.0.0.0/8,192.168.0.0/16); replaces the configured list'),
+    repeatable: true,
+    env: 'HOPWISE_ACCESS_CLIENTS',
+  },
   value('target', 'target', 'Proxy', 'none', text,
     'gateway mode: URL of the upstream origin, e.g. http://127.0.0.1:9000'),
   toggle('preserve-host', 'preserveHost', 'Proxy', 'true',
@@ -67,9 +79,14 @@ export const RUN_FLAGS: readonly RunFlag[] = Object.freeze([
   value('workers', 'workers', 'Connections', '1', workers, 'worker processes: a number, or auto for one per CPU'),
 ]);
 
-/** `HOPWISE_ADMIN_PORT` for `admin-port`. */
+/** `HOPWISE_ADMIN_PORT` for `admin-port`: the rule every flag follows unless its row names another variable. */
 export function envName(flag: string): string {
   return `HOPWISE_${flag.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/** The environment variable of a flag row. */
+export function envOf(f: RunFlag): string {
+  return f.env ?? envName(f.flag);
 }
 
 /** Values read from the environment, by flag name, or the first problem found. */
@@ -80,7 +97,7 @@ export type EnvResult = { ok: true; values: ReadonlyMap<string, unknown> } | { o
  * unknown `HOPWISE_*` name is an error, like an unknown flag, so a typo cannot be silently ignored.
  */
 export function readEnv(env: NodeJS.ProcessEnv): EnvResult {
-  const byName = new Map(RUN_FLAGS.map((f) => [envName(f.flag), f]));
+  const byName = new Map(RUN_FLAGS.map((f) => [envOf(f), f]));
   const values = new Map<string, unknown>();
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith('HOPWISE_') || raw === undefined || raw === '') continue;
@@ -96,6 +113,41 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvResult {
     }
   }
   return { ok: true, values };
+}
+
+/**
+ * The admin URL a running `hopwise` started with the same environment listens on, for `hopwise stats`:
+ * HOPWISE_ADMIN_HOST (a wildcard address means this machine's loopback), HOPWISE_ADMIN_PORT, else HOPWISE_PORT + 1.
+ * Undefined when none is set; other HOPWISE_* variables are the run command's and are not read here.
+ */
+export function adminUrlFromEnv(env: NodeJS.ProcessEnv): { ok: true; url: string | undefined } | { ok: false; message: string } {
+  const read = (flag: string): unknown => {
+    const row = RUN_FLAGS.find((f) => f.flag === flag)!;
+    const raw = env[envOf(row)];
+    try {
+      return raw === undefined || raw === '' ? undefined : parseEnvValue(row, raw);
+    } catch (err) {
+      throw new Error(`${envOf(row)}: ${(err as Error).message}`);
+    }
+  };
+  let host: string;
+  let port: number | undefined;
+  let proxyPort: number | undefined;
+  try {
+    host = (read('admin-host') as string | undefined) ?? '127.0.0.1';
+    port = read('admin-port') as number | undefined;
+    proxyPort = read('port') as number | undefined;
+  } catch (err) {
+    return { ok: false, message: (err as Error).message };
+  }
+  if (port === undefined && proxyPort === undefined && env.HOPWISE_ADMIN_HOST === undefined) return { ok: true, url: undefined };
+  port ??= proxyPort === undefined ? 8081 : proxyPort + 1;
+  if (port === 0 || proxyPort === 0) {
+    return { ok: false, message: 'the admin port is ephemeral (HOPWISE_PORT or HOPWISE_ADMIN_PORT is 0): pass --admin with the URL it logged' };
+  }
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  const reachable = bare === '0.0.0.0' ? '127.0.0.1' : bare === '::' ? '::1' : bare;
+  return { ok: true, url: `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}` };
 }
 
 function parseEnvValue(flag: RunFlag, raw: string): unknown {
@@ -155,6 +207,15 @@ function integer(min: number, max?: number): (raw: string) => number {
 function integerPhrase(min: number, max: number | undefined): string {
   if (max !== undefined) return `an integer from ${min} to ${max}`;
   return min === 0 ? 'a non-negative integer' : min === 1 ? 'a positive integer' : `an integer ≥ ${min}`;
+}
+
+/** A comma-separated list of IP addresses or CIDR blocks (`10.0.0.0/8, ::1`), checked here so the flag is named. */
+function cidrs(raw: string): string[] {
+  const list = raw.split(',').map((e) => e.trim());
+  for (const e of list) {
+    if (parseCidr(e) === null) throw new Error(`expected an IP address or CIDR such as 10.0.0.0/8 or ::1, got ${JSON.stringify(e)}`);
+  }
+  return list;
 }
 
 function decimal(raw: string): number {

@@ -10,10 +10,11 @@
 import cluster from 'node:cluster';
 import type { Worker } from 'node:cluster';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/schema.js';
 import { resolvedAdminPort } from '../config/validate.js';
-import { isLoopbackHost } from '../config/validate.js';
+import { ListenError, closeServer, listenOn } from '../downstream/listen.js';
+import type { Address } from '../downstream/listen.js';
+import { isLoopbackHost } from '../policy/address.js';
 import { createAdminServer } from '../observability/admin.js';
 import { aggregateStats } from '../observability/aggregate.js';
 import type { AggregatedSnapshot, WorkerSnapshot } from '../observability/aggregate.js';
@@ -21,6 +22,7 @@ import type { Logger } from '../observability/logger.js';
 import type { StatsSnapshot } from '../observability/stats.js';
 import { StatsSummary } from '../observability/summary.js';
 import type { ListenInfo } from '../proxy.js';
+import { logListening, reportStartupFailure, untilSignal } from './process.js';
 import type { FromWorker, ToWorker } from './workers.js';
 
 /** Restarts allowed within RESTART_WINDOW_MS before the primary stops replacing crashed workers. */
@@ -70,15 +72,15 @@ class Primary {
     cluster.on('message', (worker, m: FromWorker) => this.#onMessage(worker, m));
     return new Promise((resolve, reject) => {
       let listening = 0;
-      const fail = (why: string): void => {
+      const fail = (why: string | Error): void => {
         clearTimeout(timer);
         cluster.off('message', onMessage);
         this.#onStartupExit = undefined;
-        reject(new Error(why));
+        reject(typeof why === 'string' ? new Error(why) : why);
       };
       const timer = setTimeout(() => fail(`workers not listening within ${STARTUP_TIMEOUT_MS} ms`), STARTUP_TIMEOUT_MS);
       const onMessage = (_worker: Worker, m: FromWorker): void => {
-        if (m?.hopwise === 'startup-failed') fail(m.reason);
+        if (m?.hopwise === 'startup-failed') fail(m.listen === undefined ? m.reason : ListenError.from(m.listen));
         else if (m?.hopwise === 'listening' && ++listening === this.#count) {
           clearTimeout(timer);
           cluster.off('message', onMessage);
@@ -166,7 +168,7 @@ class Primary {
     for (const [id, t] of this.#live) {
       if (t.last !== undefined) live.push({ id, pid: t.worker.process.pid ?? 0, state: 'running', snapshot: t.last });
     }
-    return aggregateStats([...live, ...this.#exited], this.#startedAt);
+    return aggregateStats([...live, ...this.#exited], this.#startedAt, this.#config.stats.maxOrigins);
   }
 
   /** Drains every worker (graceful) or destroys them; resolves when all have exited (bounded). */
@@ -202,19 +204,19 @@ class Primary {
   }
 }
 
-function listenAdmin(server: Server, host: string, port: number): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve(server.address() as AddressInfo);
-    });
-  });
+/** The admin listener with the aggregate of every worker, or undefined when `admin.enabled` is off. */
+async function startAdmin(config: Config, primary: Primary): Promise<{ server: Server; address: Address } | undefined> {
+  if (!config.admin.enabled) return undefined;
+  const server = createAdminServer(
+    { stats: () => primary.stats(), refresh: () => primary.refresh() },
+    { loopbackOnly: isLoopbackHost(config.admin.host) },
+  );
+  return { server, address: await listenOn(server, config.admin.host, resolvedAdminPort(config), 'admin') };
 }
 
-function hostPort(a: { host?: string; address?: string; port: number }): string {
-  const host = a.host ?? a.address ?? '';
-  return host.includes(':') ? `[${host}]:${a.port}` : `${host}:${a.port}`;
+/** Where the process writes the `hopwise:` messages a user reads. */
+export interface PrimaryIO {
+  readonly stderr: NodeJS.WritableStream;
 }
 
 /**
@@ -222,79 +224,36 @@ function hostPort(a: { host?: string; address?: string; port: number }): string 
  * SIGTERM/SIGINT drains every worker, logs the final aggregated summary and resolves 0 (1 when startup failed or
  * every worker kept crashing). A second signal destroys the workers at once.
  */
-export async function runPrimary(config: Config, count: number, logger: Logger, configFile: string | undefined): Promise<number> {
-  let fatal: ((reason: string) => void) | undefined;
-  let failed = false;
-  const primary = new Primary(config, count, logger, (reason) => fatal?.(reason));
-  const summary = new StatsSummary(() => primary.stats(), logger, 0);
+export async function runPrimary(config: Config, count: number, logger: Logger, configFile: string | undefined, io: PrimaryIO): Promise<number> {
+  let failed: (reason: string) => void = () => undefined;
+  const primary = new Primary(config, count, logger, (reason) => {
+    logger.error('workers-failed', { reason });
+    failed(reason);
+  });
   let info: ListenInfo;
+  let admin: Awaited<ReturnType<typeof startAdmin>>;
   try {
     info = await primary.start();
+    admin = await startAdmin(config, primary);
   } catch (err) {
-    logger.error('startup-failed', { reason: (err as Error).message });
+    reportStartupFailure(io.stderr, logger, config, err);
     await primary.abort();
     await logger.close();
     return 1;
   }
-  const admin = config.admin.enabled
-    ? createAdminServer(
-        { stats: () => primary.stats(), refresh: () => primary.refresh() },
-        { loopbackOnly: isLoopbackHost(config.admin.host) },
-      )
-    : undefined;
-  let adminAddr: AddressInfo | undefined;
-  try {
-    if (admin !== undefined) adminAddr = await listenAdmin(admin, config.admin.host, resolvedAdminPort(config));
-  } catch (err) {
-    logger.error('startup-failed', { reason: (err as Error).message, code: (err as NodeJS.ErrnoException).code });
-    await primary.abort();
-    await logger.close();
-    return 1;
-  }
-  logger.info('listening', {
-    mode: config.mode,
-    proxy: `http://${hostPort(info.proxy)}`,
-    admin: adminAddr === undefined ? 'disabled' : `http://${hostPort(adminAddr)}`,
-    workers: count,
-    config: configFile ?? 'embedded defaults',
-  });
+  logListening(logger, config, { ...info, admin: admin?.address }, configFile, { workers: count });
+  const summary = new StatsSummary(() => primary.stats(), logger, 0);
   const intervalMs = Math.round(config.stats.interval * 1000);
   const ticker = intervalMs > 0 ? setInterval(() => void primary.refresh().then(() => summary.log(false)), intervalMs) : undefined;
   ticker?.unref();
-  await new Promise<void>((resolve) => {
-    let signals = 0;
-    fatal = (reason) => {
-      failed = true;
-      logger.error('workers-failed', { reason });
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      resolve();
-    };
-    const onSignal = (signal: NodeJS.Signals): void => {
-      signals++;
-      if (signals > 1) {
-        logger.warn('shutdown-forced', { signal });
-        void primary.stop(false);
-        return;
-      }
-      logger.info('shutdown', { signal, graceful: true, workers: count });
-      void primary.stop(true).then(() => {
-        process.off('SIGTERM', onSignal);
-        process.off('SIGINT', onSignal);
-        resolve();
-      });
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
+  const loop = untilSignal(logger, { close: () => primary.stop(true), destroy: () => primary.stop(false) }, { workers: count });
+  failed = loop.fail;
+  const outcome = await loop.done;
   clearInterval(ticker);
-  if (admin !== undefined) {
-    admin.closeAllConnections();
-    await new Promise<void>((resolve) => admin.close(() => resolve()));
-  }
+  if (admin !== undefined) await closeServer(admin.server, true);
   // Every worker has exited and sent its final snapshot: this summary has the final numbers (SPEC §8.3).
   summary.finish();
   logger.info('stopped', { uptimeSeconds: primary.stats().uptimeSeconds, workers: count });
   await logger.close();
-  return failed ? 1 : 0;
+  return outcome.failed === undefined ? 0 : 1;
 }

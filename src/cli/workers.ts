@@ -7,6 +7,8 @@
 import cluster from 'node:cluster';
 import os from 'node:os';
 import type { Config } from '../config/schema.js';
+import { ListenError } from '../downstream/listen.js';
+import type { ListenFailure } from '../downstream/listen.js';
 import type { Logger } from '../observability/logger.js';
 import { loggerFrom } from '../observability/logger.js';
 import type { StatsSnapshot } from '../observability/stats.js';
@@ -17,7 +19,7 @@ import type { ListenInfo } from '../proxy.js';
 export type ToWorker = { hopwise: 'stats'; seq: number } | { hopwise: 'shutdown' } | { hopwise: 'destroy' };
 export type FromWorker =
   | { hopwise: 'listening'; info: ListenInfo }
-  | { hopwise: 'startup-failed'; reason: string }
+  | { hopwise: 'startup-failed'; reason: string; listen?: ListenFailure }
   | { hopwise: 'stats'; seq: number; snapshot: StatsSnapshot }
   | { hopwise: 'final'; snapshot: StatsSnapshot };
 
@@ -58,7 +60,7 @@ function send(message: FromWorker): Promise<void> {
  * primary's business: a terminal's Ctrl-C reaches the whole process group, and the primary decides.
  */
 export async function runWorker(config: Config, logger: Logger): Promise<number> {
-  const workerConfig: Config = { ...config, admin: { ...config.admin, enabled: false }, stats: { interval: 0 } };
+  const workerConfig: Config = { ...config, admin: { ...config.admin, enabled: false }, stats: { ...config.stats, interval: 0 } };
   const proxy = createProxy(workerConfig, { logger: withoutSummaries(logger) });
   const ignore = (): void => undefined;
   process.on('SIGTERM', ignore);
@@ -67,7 +69,8 @@ export async function runWorker(config: Config, logger: Logger): Promise<number>
   try {
     info = await proxy.listen();
   } catch (err) {
-    await send({ hopwise: 'startup-failed', reason: (err as Error).message });
+    const listen = err instanceof ListenError ? { listen: err.toJSON() } : {};
+    await send({ hopwise: 'startup-failed', reason: (err as Error).message, ...listen });
     await proxy.destroy();
     await logger.close();
     process.disconnect?.();

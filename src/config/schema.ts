@@ -15,7 +15,7 @@ const positiveInt = z.number().int().min(1);
 const host = z.string().min(1);
 
 const listen = z.strictObject({
-  host: host.describe('address to bind; 127.0.0.1 by default (SPEC §10.3)'),
+  host: host.describe('address to bind; 127.0.0.1 by default (loopback: a fresh install is never an open proxy)'),
   port: port.describe('TCP port; 0 picks a free one'),
 });
 
@@ -79,6 +79,7 @@ export const configSchema = z.strictObject({
     requestTimeout: ms.describe('time allowed for a whole request, head and body; 0 disables'),
     maxRequestsPerConnection: z.number().int().min(0).describe('0 = unlimited'),
     maxHeaderSize: positiveInt.meta({ unit: 'bytes' }).describe('bytes; a larger request head → 431'),
+    maxHeaderCount: z.number().int().min(0).describe('header fields in a request head; more → 431; 0 = unlimited'),
     maxConnections: z.number().int().min(0).describe('0 = unlimited'),
     maxConnectionsPerClient: z.number().int().min(0).describe('0 = unlimited'),
     maxBodySize: bytes.describe('bytes; 0 = unlimited; larger → 413'),
@@ -94,11 +95,13 @@ export const configSchema = z.strictObject({
     connectTimeout: ms,
     responseTimeout: ms.describe('time to the response head → 504'),
     bodyTimeout: ms.describe('max idle time between response body chunks; 0 disables'),
+    queueTimeout: ms.describe('max wait for a free connection when the pool is full → 503; 0 disables'),
     maxOrigins: positiveInt.describe('pools kept; the least recently used idle pool is evicted beyond this'),
     retryStale: z.boolean().describe('retry idempotent bodyless requests once after a stale-socket failure'),
     tcpKeepAlive: z.boolean(),
     tcpKeepAliveInitialDelay: ms,
     noDelay: z.boolean(),
+    ca: z.string().min(1).nullable().describe('PEM file of extra CAs trusted for https origins (besides the system store); null = none'),
     origins: z.array(originSettings).describe('per-origin overrides of maxSockets, idleTimeout and maxRequestsPerSocket'),
   }),
   tunnel: z.strictObject({
@@ -109,6 +112,7 @@ export const configSchema = z.strictObject({
   }),
   stats: z.strictObject({
     interval: z.number().min(0).meta({ unit: 'seconds' }).describe('seconds between summaries; 0 disables'),
+    maxOrigins: positiveInt.describe('origins with their own statistics; the rest are counted together as "(other)"'),
   }),
   flows: z.strictObject({
     size: z.number().int().min(0).meta({ unit: 'records' }).describe('flow records kept; 0 turns recording off'),

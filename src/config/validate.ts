@@ -2,8 +2,7 @@
  * Semantic checks: rules that span several keys and so cannot live in the per-key schema. Pure: a validated Config in,
  * a list of problems out (empty = fine). `load.ts` runs them once, after the schema, and fails fast (SPEC §10.2).
  */
-import { BlockList, isIP } from 'node:net';
-import { parseCidr } from '../policy/address.js';
+import { isLoopbackHost, parseCidr } from '../policy/address.js';
 import { parsePasswordHash } from '../policy/credentials.js';
 import { originKey } from '../policy/target.js';
 import type { Config } from './schema.js';
@@ -12,22 +11,6 @@ import type { Config } from './schema.js';
 export interface ConfigIssue {
   readonly path: string;
   readonly message: string;
-}
-
-/**
- * True when `host` can only be reached from this machine: 127.0.0.0/8, ::1 (any spelling, bracketed or not, also as
- * an IPv4-mapped ::ffff:127.x.y.z) or the name `localhost` (RFC 6761 §6.3 reserves it for loopback).
- * `0.0.0.0` and `::` are NOT loopback: they bind every interface.
- */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
-  if (h === 'localhost' || h === 'localhost.') return true;
-  const family = isIP(h);
-  if (family === 0) return false;
-  const loopback = new BlockList();
-  loopback.addSubnet('127.0.0.0', 8, 'ipv4');
-  loopback.addAddress('::1', 'ipv6');
-  return loopback.check(h, family === 4 ? 'ipv4' : 'ipv6');
 }
 
 /**
@@ -85,8 +68,9 @@ function exposureIssues(c: Config): ConfigIssue[] {
     {
       path: 'access.clients',
       message:
-        `listening on ${exposed.join(', ')} (beyond loopback) requires an explicit access rule: set access.clients ` +
-        'to the client CIDRs allowed to use the proxy, e.g. ["10.0.0.0/8"] (SPEC §10.3)',
+        `listening on ${exposed.join(', ')} (beyond loopback) requires an explicit access rule: name the clients ` +
+        'allowed to use the proxy with --allow-client 10.0.0.0/8 (repeatable), HOPWISE_ACCESS_CLIENTS=10.0.0.0/8,192.168.0.0/16, ' +
+        'or access.clients in the configuration file',
     },
   ];
 }

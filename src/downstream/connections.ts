@@ -22,6 +22,14 @@ export class DownstreamConnection {
   refused = false;
   /** Called once when the socket closes (see ConnectionTracker.watch). */
   readonly watchers = new Set<() => void>();
+  /** Called once when no request is in flight any more (see ConnectionTracker.whenIdle). */
+  onIdle: (() => void) | undefined;
+  /**
+   * True once the connection takes no more requests (shutdown, SPEC §10.1): its last response said `Connection: close`
+   * or it was closed idle. A request parsed on it afterwards is never forwarded (issue 17: its answer could not be
+   * delivered).
+   */
+  retired = false;
 
   constructor(id: number, remoteAddress: string) {
     this.id = id;
@@ -42,6 +50,9 @@ export class ConnectionTracker {
   #nextId = 1;
   #closing = false;
   #allClosed: (() => void) | undefined;
+  /** Handed-off connections whose tunnel has not opened yet, by id; `tunnel.open` settles them (see handOff). */
+  readonly #pendingTunnels = new Map<number, DownstreamConnection>();
+  #unsubscribe: (() => void) | undefined;
 
   /** False when nothing asks {@link connectionsFrom} (`downstream.maxConnectionsPerClient` = 0): no per-address map. */
   readonly #countPerClient: boolean;
@@ -81,6 +92,8 @@ export class ConnectionTracker {
       if (!conn.handedOff) {
         const reason = conn.reason ?? (errored ? 'error' : 'client-closed');
         this.#telemetry.emit({ type: 'downstream.close', conn: conn.id, reason, requests: conn.requests });
+      } else if (this.#pendingTunnels.has(conn.id)) {
+        this.#settleTunnel(conn, 'tunnel-failed');
       }
       if (this.#sockets.size === 0) this.#allClosed?.();
     });
@@ -110,7 +123,35 @@ export class ConnectionTracker {
 
   endRequest(conn: DownstreamConnection): void {
     conn.inFlight = Math.max(0, conn.inFlight - 1);
-    if (this.#closing && conn.inFlight === 0) this.#sockets.get(conn)?.end();
+    if (conn.inFlight !== 0) return;
+    const idle = conn.onIdle;
+    conn.onIdle = undefined;
+    if (idle !== undefined) idle();
+    else if (this.#closing) this.#retire(conn);
+  }
+
+  /**
+   * While shutting down: true when the response to request `connReq` is to be the connection's last (it carries
+   * `Connection: close`), i.e. no later request has started on it and no declined upgrade offer waits behind it
+   * ({@link whenIdle}); the connection then takes no more requests. A response with pipelined requests behind it stays
+   * keep-alive, so theirs are delivered too (SPEC §3.3, §10.1).
+   */
+  lastResponse(conn: DownstreamConnection, connReq: number): boolean {
+    if (!this.#closing || connReq !== conn.requests || conn.onIdle !== undefined) return false;
+    conn.reason ??= 'shutdown';
+    conn.retired = true;
+    return true;
+  }
+
+  /**
+   * Run `fn` once every request started on the connection has finished (at once when none is in flight): a declined
+   * upgrade offer is parsed again only then, so its response queues behind the ones still owed (SPEC §3.3). Called
+   * from a response's 'close', when Node has already detached that response from the socket. One waiter at a time:
+   * the connection's parser is detached while it waits, so no other request can start.
+   */
+  whenIdle(conn: DownstreamConnection, fn: () => void): void {
+    if (conn.inFlight === 0) fn();
+    else conn.onIdle = fn;
   }
 
   /** Record the reason a connection will close; the first specific reason wins. */
@@ -151,15 +192,31 @@ export class ConnectionTracker {
 
   /**
    * A tunnel takes the socket over (CONNECT, Upgrade): from now on the tunnel owns it and counts it. The connection's
-   * close is reported now, with reason `tunnel`.
+   * close is reported once the tunnel module says what became of it: reason `tunnel` when its `tunnel.open` event
+   * comes, `tunnel-failed` when the socket closes first (a refused or failed CONNECT, a declined upgrade). The tracker
+   * listens to telemetry only while such a hand-off is pending, so a proxy without tunnels pays nothing.
    */
   handOff(conn: DownstreamConnection): Socket | undefined {
     const socket = this.#sockets.get(conn);
     if (socket === undefined || conn.handedOff) return undefined;
     conn.handedOff = true;
     this.#sockets.delete(conn);
-    this.#telemetry.emit({ type: 'downstream.close', conn: conn.id, reason: 'tunnel', requests: conn.requests });
+    this.#pendingTunnels.set(conn.id, conn);
+    this.#unsubscribe ??= this.#telemetry.on((e) => {
+      if (e.type !== 'tunnel.open') return;
+      const opened = this.#pendingTunnels.get(e.conn);
+      if (opened !== undefined) this.#settleTunnel(opened, 'tunnel');
+    });
     return socket;
+  }
+
+  #settleTunnel(conn: DownstreamConnection, reason: 'tunnel' | 'tunnel-failed'): void {
+    this.#pendingTunnels.delete(conn.id);
+    if (this.#pendingTunnels.size === 0) {
+      this.#unsubscribe?.();
+      this.#unsubscribe = undefined;
+    }
+    this.#telemetry.emit({ type: 'downstream.close', conn: conn.id, reason, requests: conn.requests });
   }
 
   /** True while shutting down: responses must carry Connection: close. */
@@ -171,13 +228,23 @@ export class ConnectionTracker {
     return this.#sockets.size;
   }
 
-  /** Begin a graceful shutdown: idle connections close now, busy ones after their in-flight exchanges (SPEC §10.1). */
-  startClosing(): void {
+  /**
+   * Begin a graceful shutdown (SPEC §10.1): idle connections close now, busy ones after their in-flight exchanges,
+   * with `Connection: close` on their last response. `parserIdle` says whether the socket's HTTP parser is between
+   * messages: a connection on which part of a request has arrived is busy, so that request is answered (issue 17).
+   */
+  startClosing(parserIdle: (socket: Socket) => boolean = () => true): void {
     this.#closing = true;
     for (const [conn, socket] of this.#sockets) {
       conn.reason ??= 'shutdown';
-      if (conn.inFlight === 0) socket.end();
+      if (conn.inFlight === 0 && conn.onIdle === undefined && parserIdle(socket)) this.#retire(conn);
     }
+  }
+
+  /** No more requests on this connection: half-close it; anything parsed later is ignored (`retired`). */
+  #retire(conn: DownstreamConnection): void {
+    conn.retired = true;
+    this.#sockets.get(conn)?.end();
   }
 
   /** Resolves when every tracked connection has closed. */

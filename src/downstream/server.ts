@@ -70,6 +70,9 @@ export function createDownstreamServer(
     joinDuplicateHeaders: false,
   });
   server.keepAliveTimeout = cfg.keepAliveTimeout;
+  // Node keeps the first maxHeadersCount fields and silently drops the rest (issue 17). Keeping one more than allowed
+  // lets the request gate see that the head is over the limit and refuse it (431) instead of acting on part of it.
+  server.maxHeadersCount = cfg.maxHeaderCount === 0 ? 0 : cfg.maxHeaderCount + 1;
   server.maxRequestsPerSocket = cfg.maxRequestsPerConnection;
   server.on('connection', (socket: ReparsedSocket) => {
     // A declined upgrade re-injects its socket: it was accepted (and admitted) already.
@@ -89,6 +92,10 @@ export function createDownstreamServer(
       return;
     }
     if (conn.refused) return; // answered already (accept time, a parse error); the connection is closing
+    if (conn.retired) {
+      ignoreAfterLast(tracker, conn);
+      return;
+    }
     noteResponse(req.socket, res);
     onRequest(req, res, conn);
   };
@@ -103,18 +110,55 @@ export function createDownstreamServer(
     server.on('connect', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
       const conn = tracker.of(socket);
       if (conn === undefined) socket.destroy();
+      else if (conn.retired) ignoreAfterLast(tracker, conn);
       else tunnels.onConnect(req, head, conn);
     });
     server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
       const conn = tracker.of(socket);
       if (conn === undefined) socket.destroy();
-      else if (!tunnels.onUpgrade(req, head, conn)) reparseWithoutUpgrade(server, req, socket, head);
+      else if (conn.retired) ignoreAfterLast(tracker, conn);
+      // A declined offer waits for the responses still owed on the connection (pipelining, SPEC §3.3): Node detached
+      // its parser at the offer, so the requests before it would otherwise answer into a parser state nobody reads.
+      else if (!tunnels.onUpgrade(req, head, conn)) tracker.whenIdle(conn, () => reparseWithoutUpgrade(server, req, socket, head, conn));
     });
   }
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) =>
     handleClientError(tracker, cfg.maxHeaderSize, onClientError, err, socket),
   );
   return server;
+}
+
+/**
+ * A request parsed on a connection that takes no more (shutdown: its last response said `Connection: close`, or it
+ * was closed idle) is never forwarded, since its answer could not be delivered; the connection is closed once the
+ * responses before it are out (RFC 9112 §9.6: the client retries it elsewhere if it may).
+ */
+function ignoreAfterLast(tracker: ConnectionTracker, conn: DownstreamConnection): void {
+  tracker.whenIdle(conn, () => tracker.abort(conn, 'shutdown'));
+}
+
+/**
+ * Node's own view of which connections are between messages: `http.Server[kConnections].idle()`, the list
+ * `closeIdleConnections()` reads. A connection whose parser has seen the first byte of a request and not its end is
+ * not idle; nor, for the headers timeout, is one that has not completed a first request, so a socket from which no
+ * byte was ever read counts as idle here too. `closeIdleConnections()` itself would also destroy a connection whose
+ * last response is ended but still being flushed, so the list is read directly. The symbol is internal: on a Node
+ * version without it every socket counts as idle (the behaviour before issue 17). Returns a predicate over sockets,
+ * taken once at shutdown.
+ */
+export function parserIdle(servers: readonly http.Server[]): (socket: Socket) => boolean {
+  const idle = new Set<Socket>();
+  let known = true;
+  for (const server of servers) {
+    const key = Object.getOwnPropertySymbols(server).find((s) => s.description === 'http.server.connections');
+    const list = key === undefined ? undefined : (server as unknown as Record<symbol, { idle?: () => { socket: Socket }[] }>)[key];
+    if (typeof list?.idle !== 'function') {
+      known = false;
+      continue;
+    }
+    for (const parser of list.idle()) idle.add(parser.socket);
+  }
+  return known ? (socket) => idle.has(socket) || socket.bytesRead === 0 : () => true;
 }
 
 /**
@@ -125,7 +169,20 @@ export function createDownstreamServer(
  * remaining `Connection` options (e.g. `HTTP2-Settings`) are stripped by the engine like any other. Re-serialising is
  * safe: the method, target and fields were accepted by the strict parser, so none contains CR, LF or NUL.
  */
-function reparseWithoutUpgrade(server: http.Server, req: http.IncomingMessage, socket: ReparsedSocket, head: Buffer): void {
+function reparseWithoutUpgrade(
+  server: http.Server,
+  req: http.IncomingMessage,
+  socket: ReparsedSocket,
+  head: Buffer,
+  conn: DownstreamConnection,
+): void {
+  // The connection closed, or is closing after a response that ended it (Connection: close, or the last response
+  // of a shutdown): the offer is never served (RFC 9112 §9.6). While draining otherwise, it is answered like any
+  // request that arrived in time, with Connection: close (SPEC §10.1).
+  if (socket.destroyed || !socket.writable || conn.retired) {
+    socket.destroySoon();
+    return;
+  }
   let text = `${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/${req.httpVersion}\r\n`;
   const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {

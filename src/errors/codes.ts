@@ -27,6 +27,8 @@ export const ERROR_CODES = {
   UPSTREAM_BODY_TIMEOUT: { status: 504, type: 'connection_read_timeout' },
   /** The origin closed before the promised end of the body (SPEC §5.2; after the head: abort downstream). */
   UPSTREAM_TRUNCATED: { status: 502, type: 'http_response_incomplete' },
+  /** No upstream connection became free within upstream.queueTimeout (the origin's pool stayed full). */
+  UPSTREAM_QUEUE_TIMEOUT: { status: 503, type: 'connection_limit_reached' },
   /** Any other upstream failure. */
   UPSTREAM_ERROR: { status: 502, type: 'proxy_internal_error' },
   /** The request target is not usable (origin-form in forward mode, bad URI). */
@@ -47,6 +49,8 @@ export const ERROR_CODES = {
   FORBIDDEN: { status: 403, type: 'http_request_denied' },
   /** Proxy authentication is required or failed. */
   PROXY_AUTH_REQUIRED: { status: 407, type: 'http_request_denied' },
+  /** A request head with more fields than downstream.maxHeaderCount: never processed in part (Node keeps only the first ones). */
+  TOO_MANY_HEADER_FIELDS: { status: 431, type: 'http_request_error' },
   /** Request body larger than downstream.maxBodySize. */
   PAYLOAD_TOO_LARGE: { status: 413, type: 'http_request_error' },
   /** The proxy is shutting down and no longer accepts work. */

@@ -1,7 +1,7 @@
 /**
  * `downstream.maxBodySize` for bodies without a declared length (chunked; issue 7). A declared `Content-Length`
  * over the limit is refused before any byte is read (request-gate.ts); a chunked body is counted as it streams
- * upstream and, once over the limit, the stream fails with PAYLOAD_TOO_LARGE: undici aborts the upstream request with
+ * upstream and, once over the limit, the stream fails with PAYLOAD_TOO_LARGE: the upstream connection is destroyed with
  * that error and the exchange answers `413` if no response head was relayed yet.
  */
 import type { IncomingMessage } from 'node:http';

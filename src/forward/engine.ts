@@ -48,6 +48,8 @@ export class ForwardEngine {
     const deps = this.#deps;
     const connReq = deps.tracker.beginRequest(conn);
     this.#noteDownstreamPolicy(req, res, conn, connReq);
+    // SPEC §10.1: a request that arrives while draining is answered, with Connection: close (whichever path answers).
+    if (deps.tracker.lastResponse(conn, connReq)) res.shouldKeepAlive = false;
     const exchange = new Exchange(deps, req, res, conn, connReq);
     const resolved = deps.resolve(req);
     // Issue 7: refusals come first (framing, auth, loops, access, size); async only while scrypt runs.
@@ -104,7 +106,8 @@ export class ForwardEngine {
    */
   #refuse(req: IncomingMessage, res: ServerResponse, conn: DownstreamConnection, exchange: Exchange, refusal: Refusal): void {
     const status = refusal.error.status;
-    const framing = status === 400 || status === 413 || status === 501 || status === 505;
+    // 431: Node dropped fields past the limit (one of them may have been a Content-Length), so the framing is in doubt.
+    const framing = status === 400 || status === 413 || status === 431 || status === 501 || status === 505;
     if (framing || hasBody(req)) {
       res.shouldKeepAlive = false;
       this.#deps.tracker.note(conn, framing ? 'bad-request' : 'access-denied');
@@ -153,7 +156,7 @@ function hasBody(req: IncomingMessage): boolean {
 /**
  * The upstream request head before the proxy's additions: Host (the URI's authority, SPEC §2.1), then the end-to-end
  * headers in their original order. `Expect` is answered by this hop (100-continue is sent by the downstream server
- * before the body is read) and so is not forwarded; undici refuses it anyway. `upgrade` keeps `Connection: Upgrade`
+ * before the body is read) and so is not forwarded. `upgrade` keeps `Connection: Upgrade`
  * and `Upgrade` for a WebSocket handshake (SPEC §7.1).
  */
 export function upstreamHeaders(raw: readonly string[], host: string, upgrade = false): string[] {

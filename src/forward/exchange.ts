@@ -1,26 +1,27 @@
 /**
- * One proxied request/response exchange: the undici dispatch handler for it (legacy handler API, which hands us the
- * response head as raw buffers, preserving order, case and duplicates — SPEC §1.3).
+ * One proxied request/response exchange: the {@link ResponseSink} of hopwise's own upstream client for it (heads as
+ * raw name/value lists, preserving order, case and duplicates — SPEC §1.3).
  *
  * A single cohesive state machine, longer than the usual file budget (STYLE rule 10):
- *   dispatched → (onConnect: socket attributed) → onHeaders: head relayed → onData* (back-pressure) → onComplete
+ *   requested (queued for a socket) → onSocket: socket attributed → onInterim* (1xx relayed) → onHead: head relayed →
+ *   onBody* (back-pressure) → onEnd
  * with three exits: onError before the head (one stale retry, else the one error writer), onError after the head
  * (abort downstream: truncation is never masked, SPEC §5.2), and the client going away (abort upstream; the socket is
  * destroyed, never pooled, SPEC §4.5).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import type { DownstreamConnection, ConnectionTracker } from '../downstream/connections.js';
 import { ProxyError, classifyUpstreamError } from '../errors/index.js';
 import type { Telemetry } from '../observability/events.js';
 import { elapsedMs } from '../observability/events.js';
-import { hopByHopPass, responseFramingIssue, shouldRetryStale } from '../policy/index.js';
+import { collapseIdenticalLengths, hopByHopPass, responseFramingIssue, shouldRetryStale } from '../policy/index.js';
 import type { HopPassOptions } from '../policy/index.js';
 import type { UpstreamPools } from '../upstream/pools.js';
-import type { SocketClaimant, UpstreamSocket } from '../upstream/sockets.js';
-import { expectSocket } from '../upstream/sockets.js';
+import type { ResponseSink, UpstreamConnection } from '../upstream/connection.js';
+import type { ParsedHead } from '../upstream/response-parser.js';
 import { writeProxyError } from './respond.js';
+import { writeInterim } from './interim.js';
 import type { FlowRecord } from '../observability/flow-record.js';
 import { beginFlow, endFlow, flowHead, flowQueued, flowSocket, serverTiming } from './flow-fill.js';
 
@@ -47,8 +48,6 @@ export interface UpstreamRequest {
   readonly body: IncomingMessage | Readable | null;
 }
 
-const KEEP_ALIVE_TIMEOUT = /(?:^|[\s,])timeout\s*=\s*(\d+)/gi;
-
 /** Response heads are stripped and get this proxy's Via in the same pass (SPEC §1.2, §1.4). */
 export function responsePass(via: string): HopPassOptions {
   return { direction: 'response', append: ['Via', via] };
@@ -57,7 +56,7 @@ export function responsePass(via: string): HopPassOptions {
 /** Characters Node's writeHead refuses in a reason phrase (RFC 9112 §4: HTAB, SP, VCHAR, obs-text only). */
 const BAD_REASON = /[^\t\x20-\x7e\x80-\xff]/;
 
-export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
+export class Exchange implements ResponseSink {
   readonly #deps: ExchangeDeps;
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
@@ -66,15 +65,15 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
   #up: UpstreamRequest | undefined;
   readonly #started = performance.now();
   #attempt = 1;
-  #retryClient: Dispatcher | undefined;
-  #socket: UpstreamSocket | undefined;
+  /** The upstream connection while it carries this exchange. */
+  #upstream: UpstreamConnection | undefined;
+  #socketId: number | undefined;
   #socketReq: number | undefined;
   #reused = false;
-  #abortUpstream: ((err?: Error) => void) | undefined;
+  #queued = false;
   #responseStarted = false;
   #upstreamDone = false;
   #clientGone = false;
-  #resume: (() => void) | undefined;
   #drainWatched = false;
   #bytes = 0;
   #status = 0;
@@ -100,11 +99,14 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
     this.#unwatch = res.socket === null ? deps.tracker.watch(conn, this.#onDownstreamClose) : undefined;
   }
 
-  /** Dispatch the prepared upstream request on its origin's pool. */
+  /** Send the prepared upstream request through its origin's pool. */
   start(up: UpstreamRequest): void {
     this.#up = up;
+    // A body that fails while the request still waits for a socket (over downstream.maxBodySize, the client gone)
+    // fails the exchange; once a connection carries it, the connection hears the error too.
+    up.body?.on('error', this.#onBodyError);
     if (this.#flow !== undefined) flowQueued(this.#flow, up.origin, up.path, up.headers);
-    this.#dispatch(this.#deps.pools.get(up.origin));
+    this.#send(false);
   }
 
   /** Answer without going upstream: the one error writer (400 target, 508 loop, 403, 407 with `extra` headers, ...). */
@@ -127,59 +129,62 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
     this.#bytes = write();
   }
 
-  #dispatch(dispatcher: Dispatcher): void {
+  #send(fresh: boolean): void {
     const up = this.#up!;
-    dispatcher.dispatch(
-      {
-        path: up.path,
-        method: up.method,
-        headers: up.headers,
-        body: up.body,
-        // undici closes a socket after every HEAD by default; its parser frames HEAD responses correctly, so we
-        // keep the socket unless the pool policy says every request closes its socket.
-        ...(this.#deps.pools.resetsEachRequest(up.origin) ? { reset: true } : up.method === 'HEAD' ? { reset: false } : {}),
-      },
-      this,
-    );
+    this.#queued = true;
+    this.#deps.pools.request(up.origin, { method: up.method, target: up.path, headers: up.headers, body: up.body }, this, fresh);
   }
 
-  // ---- undici handler ------------------------------------------------------------------------------------------
+  // ---- ResponseSink ------------------------------------------------------------------------------------------------
 
-  onConnect(abort: (err?: Error) => void): void {
+  onSocket(conn: UpstreamConnection, reused: boolean): void {
+    this.#queued = false;
     if (this.#clientGone) {
-      // Not written yet: throwing makes undici drop the request without touching the (possibly reusable) socket;
-      // calling abort() here would destroy that socket and open another one for the dead request.
-      throw new ProxyError('CLIENT_ABORTED', 'client went away', { leg: 'downstream', phase: 'request-head' });
+      // Nothing written yet: the connection is not spoiled, but it is simplest and safe to close it as aborted.
+      conn.abort();
+      return;
     }
-    this.#abortUpstream = abort;
-    expectSocket(this);
+    this.#upstream = conn;
+    this.#socketId = conn.id;
+    this.#socketReq = conn.requests;
+    this.#reused = reused;
+    if (this.#flow !== undefined) flowSocket(this.#flow, conn, reused);
   }
 
-  onUpstreamSocket(record: UpstreamSocket): void {
-    this.#socket = record;
-    this.#socketReq = record.requests;
-    this.#reused = record.requests > 1;
-    if (this.#flow !== undefined) flowSocket(this.#flow, record.id, record.requests, this.#reused);
-    this.#deps.telemetry.emit({ type: 'upstream.request', origin: record.origin, socket: record.id, reused: this.#reused });
+  onInterim(head: ParsedHead): void {
+    // RFC 9110 §15.2: 1xx go to HTTP/1.1 clients, never to HTTP/1.0 ones. `100 Continue` is this hop's own business:
+    // the client's Expect is answered by our server, so an origin's (solicited or not) is dropped.
+    const req = this.#req;
+    if (head.statusCode === 100 || this.#clientGone || this.#res.headersSent) return;
+    if (req.httpVersionMajor !== 1 || req.httpVersionMinor === 0) return;
+    const pass = hopByHopPass(head.rawHeaders, this.#deps.responsePass ?? responsePass(this.#deps.responseVia));
+    writeInterim(this.#res, head.statusCode, head.statusText, pass.headers);
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
-    // 1xx: we strip Expect upstream and answer 100-continue ourselves; other interim responses are not relayed.
-    if (statusCode < 200) return true;
-    // Each field is converted once; one pass strips it, appends Via and reads Connection/Keep-Alive (issue 8).
-    const raw = new Array<string>(rawHeaders.length);
-    for (let i = 0; i < rawHeaders.length; i++) raw[i] = rawHeaders[i]!.toString('latin1');
-    const framing = responseFramingIssue(raw);
+  onHead(head: ParsedHead): void {
+    let raw: readonly string[] = head.rawHeaders;
+    let framing = responseFramingIssue(raw);
+    if (framing !== undefined && framing.startsWith('several Content-Length')) {
+      // Identical repeated lines are one length (issue 17, 13); the client gets it once.
+      const collapsed = collapseIdenticalLengths(raw);
+      if (collapsed !== undefined) {
+        raw = collapsed;
+        framing = undefined;
+      }
+    }
     if (framing !== undefined) {
       // SPEC §5.3 for responses: nothing is relayed; onError answers 502 and the upstream socket is not reused.
       const origin = this.#up!.origin;
-      this.#abortUpstream?.(new ProxyError('UPSTREAM_BAD_RESPONSE', `${origin}: invalid response (${framing})`, { leg: 'upstream', phase: 'response-head', origin }));
-      return false;
+      this.#upstream?.reject(new ProxyError('UPSTREAM_BAD_RESPONSE', `${origin}: invalid response (${framing})`, { leg: 'upstream', phase: 'response-head', origin }));
+      return;
     }
     this.#responseStarted = true;
+    const statusCode = head.statusCode;
+    const statusText = head.statusText;
     this.#status = statusCode;
+    // Each field is converted once; one pass strips it, appends Via and reads Connection/Keep-Alive (issue 8).
     const pass = hopByHopPass(raw, this.#deps.responsePass ?? responsePass(this.#deps.responseVia));
-    this.#noteOriginConnectionPolicy(pass.close, pass.keepAlive);
+    this.#upstream?.noteOriginPolicy(pass.close, pass.keepAlive);
     const headers = pass.headers;
     const flow = this.#flow;
     if (flow !== undefined) {
@@ -187,45 +192,42 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
       if (this.#deps.serverTiming === true) headers.push('Server-Timing', serverTiming(flow.t0, flow.tQueued, flow.tSocket, flow.tHead));
     }
     const res = this.#res;
-    if (this.#deps.tracker.closing) {
-      // SPEC §10.1: in-flight responses carry Connection: close while draining.
-      res.shouldKeepAlive = false;
-      this.#deps.tracker.note(this.#conn, 'shutdown');
-    }
+    // SPEC §10.1: while draining, the connection's last response carries Connection: close (not one with pipelined
+    // requests behind it, whose responses would then be lost: issue 17).
+    if (this.#deps.tracker.lastResponse(this.#conn, this.#connReq)) res.shouldKeepAlive = false;
     // A reason phrase Node would refuse to write (control characters) is dropped; the status code carries the meaning.
     res.writeHead(statusCode, statusText === '' || BAD_REASON.test(statusText) ? undefined : statusText, headers);
-    this.#resume = resume;
-    return true;
   }
 
-  onData(chunk: Buffer): boolean {
+  onBody(chunk: Buffer): boolean {
     this.#bytes += chunk.length;
     const res = this.#res;
+    // The parser hands a view into its input: Node's write copies or queues it before returning, so no copy here.
     if (res.write(chunk)) return true;
-    // Back-pressure (SPEC §5.1): undici pauses until resume(). The 'drain' listener is added only when needed, once.
+    // Back-pressure (SPEC §5.1): the connection pauses until resume(). The 'drain' listener is added once, if needed.
     if (!this.#drainWatched) {
       this.#drainWatched = true;
-      res.on('drain', this.#resume!);
+      res.on('drain', this.#onDrain);
     }
     return false;
   }
 
-  onComplete(): void {
+  onEnd(): void {
     this.#upstreamDone = true;
-    this.#releaseSocket();
-    // Trailers are hop-by-hop framing here: the response is re-framed and they are dropped (RFC 9110 §6.5).
+    this.#upstream = undefined;
     this.#res.end();
   }
 
-  onError(err: Error): void {
+  onError(err: Error, anyResponseByte: boolean): void {
     this.#upstreamDone = true;
-    this.#releaseSocket();
+    this.#queued = false;
+    this.#upstream = undefined;
     if (this.#clientGone) return;
     const origin = this.#up!.origin;
     const phase = this.#responseStarted ? 'response-body' : 'response-head';
     const perr = classifyUpstreamError(err, { origin, phase, responseStarted: this.#responseStarted });
     this.#deps.telemetry.emit({ type: 'upstream.error', origin, code: perr.code });
-    if (!this.#responseStarted && this.#retry(perr)) return;
+    if (!this.#responseStarted && this.#retry(perr, anyResponseByte)) return;
     this.#error = perr;
     if (this.#responseStarted || this.#res.headersSent) {
       // The head is out: the only honest signal left is to cut the downstream connection (SPEC §5.2). A pipelined
@@ -242,53 +244,36 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
 
   // ---- internals -------------------------------------------------------------------------------------------------
 
+  readonly #onBodyError = (err: Error): void => {
+    if (!this.#queued || this.#upstreamDone) return;
+    this.#deps.pools.cancel(this.#up!.origin, this);
+    this.onError(err, false);
+  };
+
+  readonly #onDrain = (): void => {
+    this.#upstream?.resume();
+  };
+
   /** The stale-connection race (SPEC §4.3): once, on a brand-new connection, only when provably safe. */
-  #retry(perr: ProxyError): boolean {
+  #retry(perr: ProxyError, anyResponseByte: boolean): boolean {
     const up = this.#up!;
     if (!this.#deps.retryStale || perr.code !== 'UPSTREAM_RESET') return false;
     const ok = shouldRetryStale({
       method: up.method,
       bodyless: up.body === null,
       reusedSocket: this.#reused,
-      responseStarted: this.#responseStarted,
+      responseStarted: this.#responseStarted || anyResponseByte,
       attempt: this.#attempt,
     });
     if (!ok) return false;
     this.#attempt++;
     this.#upstreamDone = false;
-    this.#socket = undefined;
+    this.#socketId = undefined;
     this.#socketReq = undefined;
     this.#reused = false;
-    this.#abortUpstream = undefined;
     this.#deps.telemetry.emit({ type: 'upstream.retry', origin: up.origin, method: up.method });
-    this.#retryClient = this.#deps.pools.freshClient(up.origin);
-    this.#dispatch(this.#retryClient);
+    this.#send(true);
     return true;
-  }
-
-  /** Remember what the origin said about this connection, for the socket's close reason (SPEC §4.2, §4.6). */
-  #noteOriginConnectionPolicy(close: boolean, keepAlive: string | undefined): void {
-    const socket = this.#socket;
-    if (socket === undefined) return;
-    socket.lastSaidClose = close;
-    if (keepAlive === undefined) return;
-    // The last timeout=N wins, as when each Keep-Alive line is read in turn.
-    const re = KEEP_ALIVE_TIMEOUT;
-    re.lastIndex = 0;
-    for (let m = re.exec(keepAlive); m !== null; m = re.exec(keepAlive)) socket.lastHintMs = Number(m[1]) * 1000;
-  }
-
-  #releaseSocket(): void {
-    const socket = this.#socket;
-    if (socket !== undefined && socket.busy) {
-      socket.busy = false;
-      this.#deps.telemetry.emit({ type: 'upstream.request-done', origin: socket.origin, socket: socket.id });
-    }
-    if (this.#retryClient !== undefined) {
-      // The retry's one-shot connection is limited to one request: closing it is its request limit, not an error.
-      if (socket !== undefined) socket.presetReason ??= 'max-requests';
-      void this.#retryClient.close().catch(() => undefined);
-    }
   }
 
   /** The response is finished or the client is gone: abort upstream if needed, then log and count once. */
@@ -297,15 +282,22 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
     this.#finished = true;
     this.#unwatch?.();
     const res = this.#res;
-    if (this.#drainWatched) res.off('drain', this.#resume!);
+    if (this.#drainWatched) res.off('drain', this.#onDrain);
     if (!this.#upstreamDone) {
       // SPEC §4.5: the client went away mid-exchange; its upstream socket is destroyed, never pooled.
       this.#clientGone = true;
-      const err = new ProxyError('CLIENT_ABORTED', 'client went away', { leg: 'downstream', phase: 'response-body' });
-      this.#error ??= err;
-      if (this.#socket !== undefined) this.#socket.destroy('client-aborted', err);
-      else this.#abortUpstream?.(err);
+      this.#error ??= new ProxyError('CLIENT_ABORTED', 'client went away', { leg: 'downstream', phase: 'response-body' });
+      const upstream = this.#upstream;
+      this.#upstream = undefined;
+      if (upstream !== undefined) upstream.abort();
+      else if (this.#queued && this.#up !== undefined) this.#deps.pools.cancel(this.#up.origin, this);
+    } else if (!res.writableFinished) {
+      // Complete upstream, but the client's connection died before the response was all written to it (queued behind
+      // a pipelined response, or cut mid-write): logged as not delivered, never as a plain 2xx.
+      this.#error ??= new ProxyError('CLIENT_ABORTED', 'client went away', { leg: 'downstream', phase: 'response-body' });
     }
+    // A response that never reached the client's socket (res.socket is still null: it was queued) was not sent at all.
+    const unsent = !res.writableFinished && (this.#status === 0 || res.socket === null);
     this.#deps.tracker.endRequest(this.#conn);
     const req = this.#req;
     this.#deps.telemetry.emit({
@@ -316,10 +308,10 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
         method: req.method ?? '',
         target: req.url ?? '',
         origin: this.#up?.origin,
-        upstream: this.#socket?.id,
+        upstream: this.#socketId,
         reused: this.#reused,
         socketReq: this.#socketReq,
-        status: this.#clientGone && this.#status === 0 ? 499 : this.#status,
+        status: unsent ? 499 : this.#status,
         bytes: this.#bytes,
         ms: elapsedMs(this.#started),
         retried: this.#attempt > 1,
@@ -328,8 +320,7 @@ export class Exchange implements SocketClaimant, Dispatcher.DispatchHandler {
     });
     const flow = this.#flow;
     if (flow !== undefined && this.#deps.telemetry.flows) {
-      const status = this.#clientGone && this.#status === 0 ? 499 : this.#status;
-      endFlow(flow, status, this.#bytes, this.#error?.code, this.#clientGone, this.#responseStarted, this.#attempt > 1);
+      endFlow(flow, unsent ? 499 : this.#status, this.#bytes, this.#error?.code, this.#clientGone, this.#responseStarted, this.#attempt > 1);
       this.#deps.telemetry.emit({ type: 'flow', flow });
     }
   };

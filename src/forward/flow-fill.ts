@@ -6,6 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { DownstreamConnection } from '../downstream/connections.js';
 import { FlowRecord, type FlowOutcome } from '../observability/flow-record.js';
+import type { UpstreamConnection } from '../upstream/connection.js';
 
 /** A new record for a request as received: client connection, request line, received fields. */
 export function beginFlow(req: IncomingMessage, conn: DownstreamConnection, connReq: number, t0: number): FlowRecord {
@@ -32,12 +33,26 @@ export function flowQueued(f: FlowRecord, origin: string, path: string, headers:
   f.forwardedHeaders = headers;
 }
 
-/** A socket carries the request (the first attempt's, or the retry's fresh one). */
-export function flowSocket(f: FlowRecord, socket: number, socketReq: number, reused: boolean): void {
-  f.tSocket = performance.now();
-  f.socket = socket;
-  f.socketReq = socketReq;
+/**
+ * A connection carries the request (the first attempt's, or the retry's fresh one): its id and request count, and
+ * either how long it sat idle (reused) or how its dial went (new).
+ */
+export function flowSocket(f: FlowRecord, conn: UpstreamConnection, reused: boolean): void {
+  const now = performance.now();
+  f.tSocket = now;
+  f.socket = conn.id;
+  f.socketReq = conn.requests;
   f.reused = reused;
+  if (reused) {
+    f.idleMs = Math.round((now - conn.idleSince) * 100) / 100;
+    f.tConnect = f.tDns = f.tTcp = f.tTls = -1;
+  } else if (conn.dial !== undefined && conn.dial.start >= f.tQueued) {
+    // Dialled for this request (a connection dialled earlier for another waiter tells nothing about this one).
+    f.tConnect = conn.dial.start;
+    f.tDns = conn.dial.dns;
+    f.tTcp = conn.dial.tcp;
+    f.tTls = conn.dial.tls > conn.dial.tcp ? conn.dial.tls : -1; // -1: no TLS (HAR's ssl: -1)
+  }
 }
 
 /** The response head: received and relayed fields, the origin's Keep-Alive hint. */

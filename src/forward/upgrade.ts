@@ -1,42 +1,47 @@
 /**
- * WebSocket upgrades (SPEC §7.1, RFC 9110 §7.8, RFC 6455 §4.1), relayed with http-proxy-3's `ws()` — this module is
- * the only importer of that package (STYLE: one importer per library). Our policy runs first: the upstream head is
- * built exactly as for a plain request (hop-by-hop stripped, Host from the target, Via and forwarded headers after
- * stripping) except that `Connection: Upgrade` + `Upgrade` are kept, and that head — not the library's copy of the
- * client's headers — is what goes out. The `101` is stripped the same way (keeping the upgrade pair) and gets Via; an
- * origin that declines with an ordinary response has it relayed stripped, with Via and `Connection: close`.
+ * WebSocket upgrades (SPEC §7.1, RFC 9110 §7.8, RFC 6455 §4.1) on hopwise's own upstream leg (issues 12 and 17):
+ * dialled through the one connector (which vets the address actually connected to, so a DNS answer that changes
+ * between the access check and the dial is caught), the handshake written by us as one buffer from the policy's flat
+ * header list, and the answer read by the response parser (upstream/response-parser.ts).
+ *
+ * The upstream head is built exactly as for a plain request (hop-by-hop stripped, Host from the target, Via and
+ * forwarded headers after stripping) except that `Connection: Upgrade` + `Upgrade` are kept. The answer:
+ * - `101` naming a protocol the client offered: stripped the same way (keeping the upgrade pair), Via added, written
+ *   raw to the client; then a splicing `Tunnel` (kind `upgrade`) owns both sockets, starting with the bytes either
+ *   side sent after its head. A `101` to anything else is answered `502` (RFC 9110 §7.8).
+ * - Interim 1xx: relayed stripped, with Via (RFC 9110 §15.2; a WebSocket client speaks HTTP/1.1).
+ * - Any other final status: a declined upgrade, which is an ordinary response (issue 17 findings 7–9): the same
+ *   framing checks as the forwarding path (`502` before any byte), the same hop-by-hop pass with Via, the origin's
+ *   name case, the body re-framed (chunked stays chunked, a length stays a length) with `Connection: close`. A body
+ *   cut short is never masked: the client connection is destroyed and so is the origin's.
  *
  * Only a `GET` with `Upgrade: websocket` is relayed. Any other upgrade offer (`h2c` from curl --http2 or Java's
  * HttpClient) is declined: `handle` returns false and the downstream server parses the request again without its
  * `Upgrade` field, so it is forwarded as an ordinary request (RFC 9110 §7.8: a server MAY ignore Upgrade).
  *
- * Library behaviour we rely on and why: it copies `req.headers` and sets `Connection: close` unless the value names
- * `upgrade`, so we replace the outgoing headers in its `proxyReqWs` hook; it writes the `101` from
- * `proxyRes.headers`, so our 'upgrade' listener, prepended to its own, replaces those; on errors it calls our
- * callback before `destroySoon()` on the client socket, so the error answer is written first. It also sets
- * `setTimeout(0)`, `setNoDelay(true)` and `setKeepAlive(true, 0)` on the client socket we hand it: the one place
- * another module touches a socket this proxy owns (STYLE rule 2), accepted as the price of the library.
- *
- * `WebSocketAttempt` is one state machine (pending → switched | declined | failed | client gone), kept in one file
- * although the file runs past the usual budget (STYLE rule 10).
+ * `WebSocketAttempt` is one state machine (dialling → awaiting the head → switched | declined body | answered), kept
+ * in one file although the file runs past the usual budget (STYLE rule 10). It owns the client socket from the
+ * hand-off and the origin socket from the dial until the tunnel takes both, or until it closes them.
  */
-import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { ProxyServer } from 'http-proxy-3';
 import type { ConnectionTracker, DownstreamConnection } from '../downstream/connections.js';
 import { ProxyError, classifyUpstreamError } from '../errors/index.js';
 import type { ErrorCode } from '../errors/index.js';
 import type { Telemetry } from '../observability/events.js';
 import { unpooledRecord } from '../observability/events.js';
-import { isUpgradeRequest, stripHopByHop } from '../policy/index.js';
+import { hopByHopPass, isUpgradeRequest, responseFramingIssue, stripHopByHop } from '../policy/index.js';
 import type { UpstreamTarget } from '../policy/index.js';
 import { refuseAndClose } from '../tunnel/linger.js';
 import type { TunnelCloseReason, TunnelMember, Tunnels } from '../tunnel/registry.js';
 import { Tunnel } from '../tunnel/splice.js';
+import type { Connector } from '../upstream/connector.js';
+import { createResponseParser } from '../upstream/response-parser.js';
+import type { ParsedHead, ResponseParseError, ResponseParser } from '../upstream/response-parser.js';
 import type { RequestAdditions, TargetResolver } from './engine.js';
 import { upstreamHeaders } from './engine.js';
-import { writeRawProxyError } from './respond.js';
 import type { Refusal, RequestGate } from '../access/request-gate.js';
+import { LAST_CHUNK, chunkHeader, endAndLinger, requestHead, responseHead, switchIssue } from './upgrade-wire.js';
 
 export interface UpgradeDeps {
   readonly telemetry: Telemetry;
@@ -46,9 +51,10 @@ export interface UpgradeDeps {
   readonly additions: RequestAdditions;
   /** The Via member added to the `101` (and to a declining response), e.g. `1.1 hopwise`. */
   readonly responseVia: string;
-  /** upstream.connectTimeout (→ 504). */
-  readonly connectTimeout: number;
-  /** upstream.responseTimeout: time from connect to the `101` (→ 504). */
+  /** The one connector: resolves, vets the address connected to, applies the connect timeout (→ 504). */
+  readonly connector: Connector;
+  /** upstream.responseTimeout: time from connect to the `101` or response head (→ 504), and the longest wait for a
+   *  byte of a declined response's body (then the client connection is cut). */
   readonly responseTimeout: number;
   /** tunnel.idleTimeout for the upgraded connection; 0 disables. */
   readonly idleTimeout: number;
@@ -99,7 +105,12 @@ export class UpgradeRelay {
   }
 }
 
-/** One WebSocket handshake from the client's head to an established tunnel, a relayed refusal, or an error. */
+/** The policy's pass for a declined or interim response head: stripped, then this proxy's Via (SPEC §1.2, §1.4). */
+function passResponse(raw: readonly string[], via: string): string[] {
+  return hopByHopPass(raw, { direction: 'response', append: ['Via', via] }).headers;
+}
+
+/** One WebSocket handshake from the client's head to an established tunnel, a relayed answer, or an error. */
 class WebSocketAttempt implements TunnelMember {
   readonly #deps: UpgradeDeps;
   readonly #req: IncomingMessage;
@@ -108,10 +119,18 @@ class WebSocketAttempt implements TunnelMember {
   readonly #connReq: number;
   readonly #target: string;
   readonly #started = performance.now();
+  readonly #abort = new AbortController();
   #origin: string | undefined;
-  #proxyReq: ClientRequest | undefined;
+  #upstream: Socket | undefined;
+  #parser: ResponseParser | undefined;
+  #clientHead: Buffer = Buffer.alloc(0);
   #timer: NodeJS.Timeout | undefined;
+  /** The 101 being switched to, between its head and the end of the `execute` that found it. */
+  #switching: ParsedHead | undefined;
+  /** A declined response being relayed: its status, whether re-chunked, body bytes written. */
+  #declined: { status: number; chunked: boolean; bytes: number } | undefined;
   #answered = false;
+  #over = false;
 
   constructor(deps: UpgradeDeps, req: IncomingMessage, client: Socket, conn: number, connReq: number) {
     this.#deps = deps;
@@ -123,6 +142,7 @@ class WebSocketAttempt implements TunnelMember {
   }
 
   destroy(_reason: TunnelCloseReason): void {
+    this.#close();
     this.#client.destroy();
   }
 
@@ -132,92 +152,216 @@ class WebSocketAttempt implements TunnelMember {
 
   start(target: UpstreamTarget, head: Buffer): void {
     const deps = this.#deps;
-    const req = this.#req;
     this.#origin = target.origin;
-    const upstreamHead = deps.additions(req, upstreamHeaders(req.rawHeaders, target.host, true));
-    // The library builds its request from req.headers and req.url: give it ours, so it has nothing of the client's
-    // to copy; the exact head (order, case, duplicates) and the byte-for-byte path are set in proxyReqWs below.
-    req.headers = headerObject(upstreamHead, true);
-    req.url = target.path;
-    const relay = new ProxyServer({ target: target.origin, ws: true, xfwd: false, changeOrigin: false });
-    relay.on('error', this.#onError);
-    relay.on('proxyReqWs', (proxyReq) => this.#prepare(proxyReq, upstreamHead, target.path));
-    relay.on('open', (originSocket) => this.#open(originSocket));
+    this.#clientHead = head;
+    const fields = deps.additions(this.#req, upstreamHeaders(this.#req.rawHeaders, target.host, true));
+    const request = requestHead(target.path, fields);
     deps.tunnels.add(this);
+    this.#client.on('error', () => undefined);
     this.#client.once('close', this.#onClientClose);
-    this.#arm('UPSTREAM_CONNECT_TIMEOUT', deps.connectTimeout, 'connect');
-    relay.ws(req, this.#client, head, this.#onError);
+    const dialTarget = { origin: target.origin, secure: target.protocol === 'https:', hostname: target.hostname, port: target.port };
+    deps.connector.dial(dialTarget, this.#abort.signal).then(
+      (dialed) => this.#connected(dialed.socket, request),
+      (err: unknown) => this.#fail(classifyUpstreamError(err, { origin: target.origin, phase: 'connect', responseStarted: false })),
+    );
   }
 
-  /** The library's outgoing request, before its head is written: make it exactly ours. */
-  #prepare(proxyReq: ClientRequest, upstreamHead: readonly string[], path: string): void {
-    this.#proxyReq = proxyReq;
-    for (const name of proxyReq.getHeaderNames()) proxyReq.removeHeader(name);
-    for (const [name, value] of Object.entries(headerObject(upstreamHead, false))) proxyReq.setHeader(name, value);
-    proxyReq.path = path;
-    proxyReq.prependListener('upgrade', (res: IncomingMessage) => this.#onSwitching(res));
-    proxyReq.prependListener('response', (res: IncomingMessage) => this.#onDeclined(res));
-    proxyReq.once('socket', (socket: Socket) => {
-      const onConnected = (): void => this.#arm('UPSTREAM_RESPONSE_TIMEOUT', this.#deps.responseTimeout, 'response-head');
-      if (socket.connecting) socket.once('connect', onConnected);
-      else onConnected();
+  /** Dialled and vetted: from here this attempt owns the origin socket (STYLE rule 2) until the tunnel takes it. */
+  #connected(upstream: Socket, request: Buffer): void {
+    if (this.#over) {
+      upstream.destroy();
+      return;
+    }
+    this.#upstream = upstream;
+    this.#parser = createResponseParser({
+      onHead: (head) => this.#onHead(head),
+      onBody: (chunk) => this.#onBody(chunk),
+      onComplete: () => this.#onComplete(),
     });
+    this.#parser.expect('GET');
+    upstream.on('data', this.#onData);
+    upstream.on('end', this.#onEnd);
+    upstream.on('error', this.#onUpstreamError);
+    upstream.on('close', this.#onUpstreamClose);
+    upstream.write(request);
+    this.#arm('UPSTREAM_RESPONSE_TIMEOUT', 'no 101 or response head in time');
   }
 
-  /** The `101`: strip it like any response but keep the upgrade pair (SPEC §7.1), and add Via (SPEC §1.4). */
-  #onSwitching(res: IncomingMessage): void {
-    clearTimeout(this.#timer);
-    const headers = stripHopByHop(res.rawHeaders, { direction: 'response', upgrade: true });
-    headers.push('Via', this.#deps.responseVia);
-    res.headers = headerObject(headers, false);
-  }
-
-  /** The origin answered without switching: relayed stripped, with Via; the library then closes the connection. */
-  #onDeclined(res: IncomingMessage): void {
-    clearTimeout(this.#timer);
-    const headers = stripHopByHop(res.rawHeaders, { direction: 'response' });
-    headers.push('Via', this.#deps.responseVia, 'connection', 'close');
-    // Lowercase keys: the library looks up content-length and connection in lowercase to frame what it writes.
-    res.headers = headerObject(headers, true);
-    this.#record(res.statusCode ?? 0, undefined);
-  }
-
-  /** Switched and piped by the library: from here on a tunnel (kind `upgrade`) owns and counts both sockets. */
-  #open(originSocket: Socket): void {
-    this.#client.off('close', this.#onClientClose);
-    this.#record(101, undefined);
-    const opts = { kind: 'upgrade', conn: this.#conn, target: this.#target, idleTimeout: this.#deps.idleTimeout } as const;
-    new Tunnel(this.#deps, this.#client, originSocket, { ...opts, splice: false });
-    this.#deps.tunnels.delete(this);
-  }
-
-  /** Errors before the switch are answered (502/504 from the one table); after it the tunnel records them. */
-  readonly #onError = (err: Error): void => {
-    clearTimeout(this.#timer);
-    if (this.#answered || this.#client.destroyed) return;
-    const perr = classifyUpstreamError(err, { origin: this.#origin ?? this.#target, phase: 'response-head', responseStarted: false });
-    this.#deps.telemetry.emit({ type: 'upstream.error', origin: this.#origin ?? this.#target, code: perr.code });
-    // The library calls destroySoon() on the client right after this callback: the answer is flushed first.
-    this.#record(perr.status, perr, writeRawProxyError(this.#client, perr));
+  readonly #onData = (chunk: Buffer): void => {
+    const parser = this.#parser!;
+    const consumed = parser.execute(chunk);
+    if (typeof consumed !== 'number') {
+      this.#badResponse(consumed);
+      return;
+    }
+    const head = this.#switching;
+    if (head !== undefined && !this.#over) this.#switch(head, chunk.subarray(consumed));
   };
+
+  #onHead(head: ParsedHead): void {
+    if (this.#over) return;
+    if (head.statusCode === 101) {
+      this.#switching = head;
+      return;
+    }
+    const via = this.#deps.responseVia;
+    if (head.statusCode < 200) {
+      this.#client.write(responseHead(head.statusCode, head.statusText, passResponse(head.rawHeaders, via)));
+      return;
+    }
+    const issue = responseFramingIssue(head.rawHeaders);
+    if (issue !== undefined) {
+      this.#fail(this.#upstreamError('UPSTREAM_BAD_RESPONSE', `invalid response (${issue})`, 'response-head'));
+      return;
+    }
+    const fields = passResponse(head.rawHeaders, via);
+    // The pass removed Transfer-Encoding; the only one that passes the framing check is `chunked`, re-applied here.
+    const chunked = head.rawHeaders.some((v, i) => i % 2 === 0 && v.toLowerCase() === 'transfer-encoding');
+    if (chunked) fields.push('Transfer-Encoding', 'chunked');
+    fields.push('Connection', 'close');
+    this.#declined = { status: head.statusCode, chunked, bytes: 0 };
+    this.#client.write(responseHead(head.statusCode, head.statusText, fields));
+    this.#arm('UPSTREAM_BODY_TIMEOUT', 'declined response body stalled');
+  }
+
+  #onBody(chunk: Buffer): void {
+    const d = this.#declined;
+    if (d === undefined || this.#over) return;
+    this.#timer?.refresh();
+    d.bytes += chunk.length;
+    const client = this.#client;
+    // The chunk may be a view into the origin socket's read, which is never reused: written without a copy.
+    let flushed: boolean;
+    if (d.chunked) {
+      client.cork();
+      client.write(chunkHeader(chunk.length));
+      client.write(chunk);
+      flushed = client.write('\r\n');
+      client.uncork();
+    } else {
+      flushed = client.write(chunk);
+    }
+    if (!flushed) {
+      this.#upstream!.pause();
+      client.once('drain', () => this.#upstream?.resume());
+    }
+  }
+
+  /** A declined response is complete: end the client connection (it was `Connection: close`) and the origin's. */
+  #onComplete(): void {
+    const d = this.#declined;
+    if (d === undefined || this.#over) return;
+    if (d.chunked) this.#client.write(LAST_CHUNK);
+    this.#record(d.status, undefined, d.bytes);
+    this.#close();
+    this.#client.off('close', this.#onClientClose);
+    endAndLinger(this.#deps.tunnels, this.#client);
+  }
+
+  /** The 101: relayed stripped (upgrade pair kept) with Via, then the tunnel owns and splices both sockets. */
+  #switch(head: ParsedHead, rest: Buffer): void {
+    const issue = switchIssue(this.#req.rawHeaders, head.rawHeaders);
+    if (issue !== undefined) {
+      this.#fail(this.#upstreamError('UPSTREAM_BAD_RESPONSE', issue, 'response-head'));
+      return;
+    }
+    const upstream = this.#upstream!;
+    const client = this.#client;
+    const fields = stripHopByHop(head.rawHeaders, { direction: 'response', upgrade: true });
+    fields.push('Via', this.#deps.responseVia);
+    this.#over = true;
+    clearTimeout(this.#timer);
+    upstream.pause();
+    upstream.off('data', this.#onData);
+    upstream.off('end', this.#onEnd);
+    upstream.off('error', this.#onUpstreamError);
+    upstream.off('close', this.#onUpstreamClose);
+    client.off('close', this.#onClientClose);
+    this.#parser!.destroy();
+    this.#deps.tunnels.delete(this);
+    this.#record(101, undefined);
+    client.write(responseHead(101, head.statusText, fields));
+    const opts = { kind: 'upgrade', conn: this.#conn, target: this.#target, idleTimeout: this.#deps.idleTimeout } as const;
+    new Tunnel(this.#deps, client, upstream, { ...opts, splice: true, head: this.#clientHead, originHead: rest });
+  }
+
+  /** The origin closed its side: completes a close-delimited body; anything else in progress was cut short. */
+  readonly #onEnd = (): void => {
+    if (this.#over) return;
+    const err = this.#parser!.finish();
+    if (this.#over) return;
+    if (err !== undefined) this.#badResponse(err);
+    else this.#fail(this.#upstreamError('UPSTREAM_RESET', 'closed the connection before a response', 'response-head'));
+  };
+
+  readonly #onUpstreamError = (err: Error): void => {
+    if (this.#over) return;
+    const started = this.#declined !== undefined;
+    this.#fail(classifyUpstreamError(err, { origin: this.#origin ?? this.#target, phase: started ? 'response-body' : 'response-head', responseStarted: started }));
+  };
+
+  readonly #onUpstreamClose = (): void => {
+    if (!this.#over) this.#onEnd();
+  };
+
+  #badResponse(err: ResponseParseError): void {
+    const started = this.#declined !== undefined;
+    const code: ErrorCode = started ? 'UPSTREAM_TRUNCATED' : 'UPSTREAM_BAD_RESPONSE';
+    const what = err.code === 'HPE_INVALID_EOF_STATE' ? 'response cut short' : `invalid response (${err.code})`;
+    this.#fail(this.#upstreamError(code, what, started ? 'response-body' : 'response-head'));
+  }
+
+  #upstreamError(code: ErrorCode, what: string, phase: 'response-head' | 'response-body'): ProxyError {
+    const origin = this.#origin ?? this.#target;
+    return new ProxyError(code, `${origin}: ${what}`, { leg: 'upstream', phase, origin });
+  }
+
+  /**
+   * Every failure: before any byte of a final response the client is answered from the one table (502/504) and the
+   * connection closes; after one (a declined body) the client connection is cut, so the truncation shows.
+   */
+  #fail(err: ProxyError): void {
+    if (this.#over) return;
+    const declined = this.#declined;
+    this.#close();
+    this.#client.off('close', this.#onClientClose);
+    this.#deps.telemetry.emit({ type: 'upstream.error', origin: this.#origin ?? this.#target, code: err.code });
+    if (declined !== undefined) {
+      this.#record(declined.status, err, declined.bytes);
+      this.#client.destroy();
+      return;
+    }
+    if (this.#client.destroyed) {
+      this.#record(499, err);
+      return;
+    }
+    this.#record(err.status, err, refuseAndClose(this.#deps.tunnels, this.#client, err));
+  }
 
   readonly #onClientClose = (): void => {
-    clearTimeout(this.#timer);
-    this.#proxyReq?.destroy();
-    this.#deps.tunnels.delete(this);
+    if (this.#over) return;
+    this.#close();
     const gone = new ProxyError('CLIENT_ABORTED', 'client went away', { leg: 'downstream', phase: 'response-head' });
-    this.#record(499, gone);
+    this.#record(this.#declined?.status ?? 499, gone, this.#declined?.bytes ?? 0);
   };
 
-  /** One timer per phase, owned here (STYLE rule 4): its expiry fails the outgoing request with a named code. */
-  #arm(code: ErrorCode, ms: number, phase: 'connect' | 'response-head'): void {
+  /** Release everything this attempt still owns on the origin side; the caller settles the client socket. */
+  #close(): void {
+    this.#over = true;
     clearTimeout(this.#timer);
+    this.#abort.abort();
+    this.#parser?.destroy();
+    this.#upstream?.destroy();
+    this.#deps.tunnels.delete(this);
+  }
+
+  /** One timer per phase, owned here (STYLE rule 4): the head, then each byte of a declined body. */
+  #arm(code: ErrorCode, what: string): void {
+    clearTimeout(this.#timer);
+    const ms = this.#deps.responseTimeout;
     if (ms <= 0) return;
-    this.#timer = setTimeout(() => {
-      const origin = this.#origin ?? this.#target;
-      const what = phase === 'connect' ? 'connect timed out' : 'no 101 or response head in time';
-      this.#proxyReq?.destroy(new ProxyError(code, `${origin}: ${what} (${ms} ms)`, { leg: 'upstream', phase, origin }));
-    }, ms);
+    const phase = code === 'UPSTREAM_BODY_TIMEOUT' ? 'response-body' : 'response-head';
+    this.#timer = setTimeout(() => this.#fail(this.#upstreamError(code, `${what} (${ms} ms)`, phase)), ms);
   }
 
   #record(status: number, err: ProxyError | undefined, bytes = 0): void {
@@ -238,22 +382,4 @@ class WebSocketAttempt implements TunnelMember {
       }),
     });
   }
-}
-
-/**
- * A flat `[name, value, ...]` list as a header object in the same order: each name keyed by its first spelling (or
- * lowercased), duplicates kept as an array, which Node and the library write back as separate lines.
- */
-function headerObject(flat: readonly string[], lowercase: boolean): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  const keys = new Map<string, string>();
-  for (let i = 0; i + 1 < flat.length; i += 2) {
-    const lower = flat[i]!.toLowerCase();
-    const key = keys.get(lower) ?? (lowercase ? lower : flat[i]!);
-    keys.set(lower, key);
-    const value = flat[i + 1]!;
-    const prev = out[key];
-    out[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
-  }
-  return out;
 }

@@ -4,7 +4,7 @@
  * mistaken for admin requests (SPEC §2.2). Every route reads a fresh Stats snapshot; nothing here counts.
  */
 import http from 'node:http';
-import { isLoopbackHost } from '../config/validate.js';
+import { isLoopbackHost } from '../policy/address.js';
 import { answerFlows, type FlowSource } from './admin-flows.js';
 import { DASHBOARD_CSP, DASHBOARD_HTML } from './dashboard.js';
 import { Metrics } from './metrics.js';

@@ -7,6 +7,7 @@
  * sockets created), and `connectMs.p99` is the largest worker p99, an upper bound of the true p99.
  */
 import { round } from './samples.js';
+import { OTHER_ORIGINS } from './stats-snapshot.js';
 import type { DownstreamStats, StatsSnapshot, TunnelStats, UpstreamStats } from './stats-snapshot.js';
 
 /** One worker's share of the aggregate, for the per-worker breakdown. */
@@ -71,6 +72,7 @@ export function aggregateUpstream(parts: readonly UpstreamStats[]): UpstreamStat
     reusedRequests,
     reuseRatio: requests === 0 ? 0 : round(reusedRequests / requests),
     staleRetries: sum(parts, (u) => u.staleRetries),
+    freshForUnsafe: sum(parts, (u) => u.freshForUnsafe),
     errors: sumCounts(parts.map((u) => u.errors)),
     connectErrors: sum(parts, (u) => u.connectErrors),
     requestsPerSocket: {
@@ -138,17 +140,46 @@ export function retiredSnapshot(s: StatsSnapshot): StatsSnapshot {
   };
 }
 
+/** How busy an origin is, to choose which keep their own entry in the aggregate. */
+function activity(u: UpstreamStats): number {
+  return u.requests + u.connectErrors;
+}
+
+/**
+ * Several workers' per-origin entries as one, bounded like each worker's (`stats.maxOrigins`, issue 17): the busiest
+ * origins keep their entry; the others and every worker's `(other)` are summed into `(other)`.
+ */
+function aggregateOrigins(snaps: readonly StatsSnapshot[], maxOrigins: number): Record<string, UpstreamStats> {
+  const byOrigin = new Map<string, UpstreamStats[]>();
+  const other: UpstreamStats[] = [];
+  for (const s of snaps) {
+    for (const [origin, u] of Object.entries(s.upstream.origins)) {
+      if (origin === OTHER_ORIGINS) {
+        other.push(u);
+        continue;
+      }
+      const parts = byOrigin.get(origin);
+      if (parts === undefined) byOrigin.set(origin, [u]);
+      else parts.push(u);
+    }
+  }
+  const merged = [...byOrigin].map(([origin, parts]): [string, UpstreamStats] => [origin, aggregateUpstream(parts)]);
+  if (merged.length > maxOrigins) {
+    merged.sort((a, b) => activity(b[1]) - activity(a[1]));
+    for (const [, u] of merged.splice(maxOrigins)) other.push(u);
+  }
+  const out = Object.fromEntries(merged);
+  if (other.length > 0) out[OTHER_ORIGINS] = aggregateUpstream(other);
+  return out;
+}
+
 /**
  * The aggregate of every worker's latest snapshot (exited workers included, with zero gauges, so counters never go
  * back). `startedAt` is the earliest start and `uptimeSeconds` the longest uptime; with no snapshot at all, everything
- * is zero and `startedAt` is `fallbackStart`.
+ * is zero and `startedAt` is `fallbackStart`. At most `maxOrigins` origins keep their own entry (see aggregateOrigins).
  */
-export function aggregateStats(workers: readonly WorkerSnapshot[], fallbackStart: string): AggregatedSnapshot {
+export function aggregateStats(workers: readonly WorkerSnapshot[], fallbackStart: string, maxOrigins = Infinity): AggregatedSnapshot {
   const snaps = workers.map((w) => (w.state === 'exited' ? retiredSnapshot(w.snapshot) : w.snapshot));
-  const origins = new Map<string, UpstreamStats[]>();
-  for (const s of snaps) {
-    for (const [origin, u] of Object.entries(s.upstream.origins)) origins.set(origin, [...(origins.get(origin) ?? []), u]);
-  }
   const startedAt = snaps.reduce<string | undefined>((a, s) => (a === undefined || s.startedAt < a ? s.startedAt : a), undefined);
   return deepFreeze({
     startedAt: startedAt ?? fallbackStart,
@@ -156,7 +187,7 @@ export function aggregateStats(workers: readonly WorkerSnapshot[], fallbackStart
     downstream: aggregateDownstream(snaps.map((s) => s.downstream)),
     upstream: {
       totals: aggregateUpstream(snaps.map((s) => s.upstream.totals)),
-      origins: Object.fromEntries([...origins].map(([origin, parts]) => [origin, aggregateUpstream(parts)])),
+      origins: aggregateOrigins(snaps, maxOrigins),
     },
     tunnels: aggregateTunnels(snaps.map((s) => s.tunnels)),
     workers: workers.map((w) => ({

@@ -15,6 +15,7 @@ export type DownstreamCloseReason =
   | 'bad-request' // malformed request, 408, 431
   | 'upstream-aborted' // the response was truncated upstream; the downstream connection is destroyed (SPEC §5.2)
   | 'tunnel' // the connection became a CONNECT tunnel or an upgrade; counted by the tunnel from then on
+  | 'tunnel-failed' // handed to a tunnel that never opened: a refused or failed CONNECT, a declined upgrade
   | 'shutdown'
   | 'access-denied' // refused at accept time: the client address is not in access.clients (issue 7)
   | 'over-limit' // refused at accept time: downstream.maxConnections or maxConnectionsPerClient (issue 7)
@@ -103,6 +104,8 @@ export type TelemetryEvent =
     }
   | { readonly type: 'upstream.connect-error'; readonly origin: string; readonly code: string }
   | { readonly type: 'upstream.retry'; readonly origin: string; readonly method: string }
+  /** A request that cannot be replayed skipped the idle connections (idle too long to be safe) for a fresh one. */
+  | { readonly type: 'upstream.fresh-for-unsafe'; readonly origin: string }
   | {
       readonly type: 'upstream.request';
       readonly origin: string;

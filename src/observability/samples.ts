@@ -29,6 +29,22 @@ export class Samples {
     }
   }
 
+  /** Take `other`'s values in too (its mean exactly, its window as if its values came after ours). */
+  absorb(other: Samples): void {
+    this.#sum += other.#sum;
+    this.#count += other.#count;
+    const values = other.#values;
+    const start = values.length < other.#window ? 0 : other.#next;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[(start + i) % values.length]!;
+      if (this.#values.length < this.#window) this.#values.push(v);
+      else {
+        this.#values[this.#next] = v;
+        this.#next = (this.#next + 1) % this.#window;
+      }
+    }
+  }
+
   /** Mean of all values; p99 by the nearest-rank method over the window; both 0 before the first value. */
   summary(): { mean: number; p99: number } {
     if (this.#count === 0) return { mean: 0, p99: 0 };

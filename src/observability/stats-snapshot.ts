@@ -4,6 +4,9 @@
  */
 import type { DownstreamCloseReason, UpstreamCloseReason } from './events.js';
 
+/** The origin key under which origins beyond `stats.maxOrigins` are counted together (label `origin="(other)"`). */
+export const OTHER_ORIGINS = '(other)';
+
 /** Mean and maximum of requests served per connection (downstream) or per socket (upstream). */
 export interface PerConnection {
   /** Requests divided by connections (or sockets) ever opened, open ones included. */
@@ -32,6 +35,8 @@ export interface UpstreamStats {
   readonly reuseRatio: number;
   /** Stale-socket retries (SPEC §4.3). */
   readonly staleRetries: number;
+  /** Requests that cannot be replayed sent on a fresh connection because every idle one was idle too long. */
+  readonly freshForUnsafe: number;
   /** Failed exchanges by stable ProxyError code (UPSTREAM_RESET, UPSTREAM_RESPONSE_TIMEOUT, ...). */
   readonly errors: Readonly<Record<string, number>>;
   /** Connection attempts that failed (refused, DNS, timeout); they never became sockets. */
@@ -77,7 +82,10 @@ export interface StatsSnapshot {
   readonly downstream: DownstreamStats;
   readonly upstream: {
     readonly totals: UpstreamStats;
-    /** Keyed by origin, `scheme://host:port` (e.g. `http://127.0.0.1:9000`). */
+    /**
+     * Keyed by origin, `scheme://host:port` (e.g. `http://127.0.0.1:9000`): at most `stats.maxOrigins` of them, plus
+     * `(other)` for the origins counted together beyond that.
+     */
     readonly origins: Readonly<Record<string, UpstreamStats>>;
   };
   readonly tunnels: TunnelStats;

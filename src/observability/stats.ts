@@ -2,12 +2,21 @@
  * Connection-reuse statistics (SPEC §8.1): counters owned in one place and fed only by telemetry events (issue 4: no
  * module reaches into another's sockets to count). `snapshot()` returns a fresh, deep-frozen object (undici's
  * lib/util/stats.js style): readers never see live state, and /stats, /metrics and the log summaries all read it.
+ *
+ * Per-origin counters are kept for at most `maxOrigins` origins (`stats.maxOrigins`; issue 17: 40,000 refused ports
+ * made /metrics 41 MB). When a new origin needs an entry and the table is full, the least recently active origin with
+ * no open socket is folded into one aggregate entry, {@link OTHER_ORIGINS}; if every entry has open sockets, the new
+ * origin is counted there directly. A socket's events always go to the entry that counted its opening, so every entry
+ * stays consistent (active = created − closed) and the entries always sum to the totals.
  */
 import type { DownstreamCloseReason, TelemetryEvent, UpstreamCloseReason } from './events.js';
 import { Samples, round } from './samples.js';
 import type { StatsSnapshot, UpstreamStats } from './stats-snapshot.js';
 
+import { OTHER_ORIGINS } from './stats-snapshot.js';
+
 export type { DownstreamStats, PerConnection, StatsSnapshot, TunnelStats, UpstreamStats } from './stats-snapshot.js';
+export { OTHER_ORIGINS } from './stats-snapshot.js';
 
 function bump<K extends string>(map: Partial<Record<K, number>>, key: K, by = 1): void {
   map[key] = (map[key] ?? 0) + by;
@@ -22,10 +31,31 @@ class UpstreamCounters {
   requests = 0;
   reusedRequests = 0;
   staleRetries = 0;
+  freshForUnsafe = 0;
   errors: Record<string, number> = {};
   connectErrors = 0;
   maxRequestsPerSocket = 0;
   readonly connect = new Samples();
+
+  /** Open sockets counted here; an entry with none can be folded away. */
+  get open(): number {
+    return this.socketsCreated - this.socketsClosed;
+  }
+
+  /** Add `o`'s counts to these (an origin folded into the aggregate entry). */
+  absorb(o: UpstreamCounters): void {
+    this.socketsCreated += o.socketsCreated;
+    this.socketsClosed += o.socketsClosed;
+    this.socketsBusy += o.socketsBusy;
+    for (const [k, v] of Object.entries(o.closedBy) as [UpstreamCloseReason, number][]) bump(this.closedBy, k, v);
+    this.requests += o.requests;
+    this.reusedRequests += o.reusedRequests;
+    this.staleRetries += o.staleRetries;
+    for (const [k, v] of Object.entries(o.errors)) bump(this.errors, k, v);
+    this.connectErrors += o.connectErrors;
+    this.maxRequestsPerSocket = Math.max(this.maxRequestsPerSocket, o.maxRequestsPerSocket);
+    this.connect.absorb(o.connect);
+  }
 
   snapshot(): UpstreamStats {
     const socketsActive = this.socketsCreated - this.socketsClosed;
@@ -39,6 +69,7 @@ class UpstreamCounters {
       reusedRequests: this.reusedRequests,
       reuseRatio: this.requests === 0 ? 0 : round(this.reusedRequests / this.requests),
       staleRetries: this.staleRetries,
+      freshForUnsafe: this.freshForUnsafe,
       errors: { ...this.errors },
       connectErrors: this.connectErrors,
       requestsPerSocket: {
@@ -50,10 +81,16 @@ class UpstreamCounters {
   }
 }
 
-/** What Stats remembers about an open upstream socket: enough to count busy sockets and the per-socket maximum. */
+type Pair = readonly [UpstreamCounters, UpstreamCounters];
+
+/**
+ * What Stats remembers about an open upstream socket: enough to count busy sockets and the per-socket maximum, and
+ * the counters that counted its opening (its origin's entry, or the aggregate one).
+ */
 interface OpenSocket {
   requests: number;
   busy: boolean;
+  pair: Pair | undefined;
 }
 
 /** Owns every counter; `record(event)` is the only writer. */
@@ -67,15 +104,22 @@ export class Stats {
   #maxPerConn = 0;
   #statuses: Record<string, number> = {};
   readonly #totals = new UpstreamCounters();
-  /** Per origin, the pair every upstream event updates: [totals, origin]. Kept as a tuple so counting allocates nothing. */
-  readonly #origins = new Map<string, readonly [UpstreamCounters, UpstreamCounters]>();
+  /**
+   * Per origin, the pair every upstream event updates: [totals, origin]. Kept as a tuple so counting allocates nothing.
+   * Map order is recency (an origin moves to the end when it opens a socket or fails to): the front is folded first.
+   */
+  readonly #origins = new Map<string, Pair>();
+  readonly #maxOrigins: number;
+  /** [totals, the aggregate entry], once an origin has been folded or counted there. */
+  #other: Pair | undefined;
   readonly #open = new Map<number, OpenSocket>();
   #tunnels = { opened: 0, closedCount: 0, bytesIn: 0, bytesOut: 0, closed: {} as Record<string, number> };
 
-  /** `now` (milliseconds since the epoch) is injectable so uptime is testable. */
-  constructor(now: () => number = Date.now) {
+  /** `now` (milliseconds since the epoch) is injectable so uptime is testable; `maxOrigins` = `stats.maxOrigins`. */
+  constructor(now: () => number = Date.now, opts: { readonly maxOrigins?: number } = {}) {
     this.#now = now;
     this.#started = now();
+    this.#maxOrigins = opts.maxOrigins ?? 100;
   }
 
   /** Apply one telemetry event. Both the origin's counters and the totals are updated. */
@@ -109,19 +153,22 @@ export class Stats {
 
   #recordUpstream(e: TelemetryEvent): void {
     switch (e.type) {
-      case 'upstream.open':
-        this.#open.set(e.socket, { requests: 0, busy: false });
-        for (const c of this.#both(e.origin)) {
+      case 'upstream.open': {
+        const pair = this.#both(e.origin, true);
+        this.#open.set(e.socket, { requests: 0, busy: false, pair });
+        for (const c of pair) {
           c.socketsCreated++;
           c.connect.add(e.connectMs);
         }
         return;
+      }
       case 'upstream.request': {
         const s = this.#socket(e.socket);
         s.requests++;
         const becameBusy = !s.busy;
         s.busy = true;
-        for (const c of this.#both(e.origin)) {
+        s.pair ??= this.#both(e.origin);
+        for (const c of s.pair) {
           c.requests++;
           if (e.reused) c.reusedRequests++;
           if (becameBusy) c.socketsBusy++;
@@ -132,44 +179,75 @@ export class Stats {
       case 'upstream.request-done':
         this.#idle(e.origin, e.socket);
         return;
-      case 'upstream.close':
+      case 'upstream.close': {
         // A socket that dies mid-request never reports request-done: it stops being busy here.
         this.#idle(e.origin, e.socket);
+        const pair = this.#open.get(e.socket)?.pair ?? this.#both(e.origin);
         this.#open.delete(e.socket);
-        for (const c of this.#both(e.origin)) {
+        for (const c of pair) {
           c.socketsClosed++;
           bump(c.closedBy, e.reason);
           if (e.requests > c.maxRequestsPerSocket) c.maxRequestsPerSocket = e.requests;
         }
         return;
+      }
       case 'upstream.retry':
         for (const c of this.#both(e.origin)) c.staleRetries++;
+        return;
+      case 'upstream.fresh-for-unsafe':
+        for (const c of this.#both(e.origin)) c.freshForUnsafe++;
         return;
       case 'upstream.error':
         for (const c of this.#both(e.origin)) bump(c.errors, e.code);
         return;
       case 'upstream.connect-error':
-        for (const c of this.#both(e.origin)) c.connectErrors++;
+        for (const c of this.#both(e.origin, true)) c.connectErrors++;
         return;
       default:
         return;
     }
   }
 
-  /** The totals and the origin's counters, the pair every upstream event updates. */
-  #both(origin: string): readonly [UpstreamCounters, UpstreamCounters] {
+  /**
+   * The totals and the origin's counters, the pair every upstream event updates. `touch` (a socket opened, or failed
+   * to) makes the origin the most recent. A new origin gets an entry, folding the least recent idle one if the table
+   * is full; with no idle one to fold, it is counted in the aggregate entry.
+   */
+  #both(origin: string, touch = false): Pair {
     let pair = this.#origins.get(origin);
-    if (pair === undefined) {
-      pair = [this.#totals, new UpstreamCounters()];
-      this.#origins.set(origin, pair);
+    if (pair !== undefined) {
+      if (touch) {
+        this.#origins.delete(origin);
+        this.#origins.set(origin, pair);
+      }
+      return pair;
     }
+    if (this.#origins.size >= this.#maxOrigins && !this.#foldOne()) return this.#aggregate();
+    pair = [this.#totals, new UpstreamCounters()];
+    this.#origins.set(origin, pair);
     return pair;
+  }
+
+  /** Fold the least recent origin without open sockets into the aggregate entry; false when every one has some. */
+  #foldOne(): boolean {
+    for (const [origin, pair] of this.#origins) {
+      if (pair[1].open !== 0) continue;
+      this.#aggregate()[1].absorb(pair[1]);
+      this.#origins.delete(origin);
+      return true;
+    }
+    return false;
+  }
+
+  #aggregate(): Pair {
+    this.#other ??= [this.#totals, new UpstreamCounters()];
+    return this.#other;
   }
 
   #socket(id: number): OpenSocket {
     let s = this.#open.get(id);
     if (s === undefined) {
-      s = { requests: 0, busy: false };
+      s = { requests: 0, busy: false, pair: undefined };
       this.#open.set(id, s);
     }
     return s;
@@ -179,13 +257,14 @@ export class Stats {
     const s = this.#open.get(id);
     if (s === undefined || !s.busy) return;
     s.busy = false;
-    for (const c of this.#both(origin)) c.socketsBusy--;
+    for (const c of s.pair ?? this.#both(origin)) c.socketsBusy--;
   }
 
   /** A fresh, deep-frozen snapshot (SPEC §8.3: the same numbers are logged, served as JSON and as Prometheus text). */
   snapshot(): StatsSnapshot {
     const origins: Record<string, UpstreamStats> = {};
     for (const [k, [, v]] of this.#origins) origins[k] = v.snapshot();
+    if (this.#other !== undefined) origins[OTHER_ORIGINS] = this.#other[1].snapshot();
     const now = this.#now();
     return deepFreeze({
       startedAt: new Date(this.#started).toISOString(),

@@ -31,15 +31,42 @@ export function formatReasons(v: unknown): string {
   return entries.length === 0 ? 'none' : entries.map(([k, n]) => `${k} ${n}`).join(', ');
 }
 
-/** `10 connections (2 active) · 100 requests · 10 req/conn (max 12) · closed: client-closed 8` */
+/** `1.5 KiB`: bytes in the largest unit that keeps the number at least 1, one decimal beyond bytes. */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`;
+}
+
+/** `tunnels: 3 opened (1 active) · 1.5 KiB in, 20.0 KiB out · closed: client-closed 2`; empty when none opened. */
+export function formatTunnels(v: unknown): string {
+  const t = obj(v);
+  if (num(t.opened) === 0) return '';
+  return (
+    `tunnels: ${num(t.opened)} opened (${num(t.active)} active) · ${formatBytes(num(t.bytesIn))} in, ` +
+    `${formatBytes(num(t.bytesOut))} out · closed: ${formatReasons(t.closed)}`
+  );
+}
+
+/**
+ * `10 connections (2 active) · 100 requests · 10 req/conn (max 12) · closed: client-closed 8`, then the tunnels on
+ * an indented line of their own when any were opened.
+ */
 export function formatDownstreamSummary(f: Readonly<Record<string, unknown>>): string {
   const per = obj(f.requestsPerConnection);
-  return [
+  const tunnels = formatTunnels(f.tunnels);
+  const head = [
     `${plural(num(f.connectionsAccepted), 'connection')} (${num(f.connectionsActive)} active)`,
     plural(num(f.requests), 'request'),
     `${num(per.mean)} req/conn (max ${num(per.max)})`,
     `closed: ${formatReasons(f.closed)}`,
   ].join(' · ');
+  return tunnels === '' ? head : `${head}\n    ${tunnels}`;
 }
 
 /**

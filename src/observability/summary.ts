@@ -32,6 +32,8 @@ export function summaryFields(s: StatsSnapshot, final: boolean): { downstream: L
       requests: d.requests,
       requestsPerConnection: d.requestsPerConnection,
       closed: d.connectionsClosed,
+      // Tunnels start as downstream connections (CONNECT, Upgrade), so they are reported on this side.
+      tunnels: { ...s.tunnels },
     },
     upstream: {
       leg: 'upstream',

@@ -168,3 +168,27 @@ export class CidrList {
     return this.#blocks.length;
   }
 }
+
+const LOOPBACK = new CidrList(['127.0.0.0/8', '::1']);
+
+/** `localhost` (with or without the root dot) names loopback by definition (RFC 6761 §6.3). */
+export function isLocalhostName(name: string): boolean {
+  return name === 'localhost' || name === 'localhost.';
+}
+
+/** True for 127.0.0.0/8 and ::1 (an IPv4-mapped ::ffff:127.x.y.z was normalised to IPv4 when parsed). */
+export function isLoopbackIp(ip: IpAddress): boolean {
+  return LOOPBACK.has(ip);
+}
+
+/**
+ * True when `host` can only be reached from this machine: a loopback literal (any spelling, bracketed or not, mapped
+ * or not) or the name `localhost`. `0.0.0.0` and `::` are NOT loopback: they bind every interface. The one test used
+ * by config validation (exposure rules), the admin listener (Host check) and the process edge.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase();
+  if (isLocalhostName(h)) return true;
+  const ip = parseIp(h);
+  return ip !== null && isLoopbackIp(ip);
+}

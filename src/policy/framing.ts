@@ -5,6 +5,7 @@
  * parser (test/integration/smuggling.test.ts keeps them honest). Pure: raw headers in, an issue or undefined out.
  */
 import type { ErrorCode } from '../errors/codes.js';
+import { parseAuthority, quote } from './authority.js';
 import type { RawHeaders } from './hop-by-hop.js';
 
 /** Why a request is refused before anything is forwarded. */
@@ -18,10 +19,12 @@ interface FramingFields {
   codings: string[];
   contentLengths: string[];
   hosts: number;
+  /** The first Host line's value (requests). */
+  host: string | undefined;
 }
 
 function collect(raw: RawHeaders): FramingFields {
-  const f: FramingFields = { codings: [], contentLengths: [], hosts: 0 };
+  const f: FramingFields = { codings: [], contentLengths: [], hosts: 0, host: undefined };
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!;
     // Length tests first: most names are never lowercased (hot path).
@@ -33,7 +36,7 @@ function collect(raw: RawHeaders): FramingFields {
     } else if (name.length === 14 && name.toLowerCase() === 'content-length') {
       f.contentLengths.push(raw[i + 1]!.trim());
     } else if (name.length === 4 && name.toLowerCase() === 'host') {
-      f.hosts++;
+      if (f.hosts++ === 0) f.host = raw[i + 1]!;
     }
   }
   return f;
@@ -52,7 +55,8 @@ function bad(reason: string): FramingIssue {
  * - `Transfer-Encoding` other than exactly one `chunked`: codings before it (`gzip, chunked`) cannot be relayed
  *   because the proxy re-frames the body and drops the field (RFC 9112 §6.1: 501); anything else is malformed (400);
  * - `Transfer-Encoding` with `Content-Length`, several or non-numeric `Content-Length`s (RFC 9112 §6.3);
- * - zero or several `Host` lines in HTTP/1.1 (RFC 9112 §3.2: MUST respond 400).
+ * - zero or several `Host` lines in HTTP/1.1, several in HTTP/1.0, or a `Host` that is not `host[:port]`
+ *   (RFC 9112 §3.2: MUST respond 400).
  */
 export function requestFramingIssue(raw: RawHeaders, major: number, minor: number): FramingIssue | undefined {
   if (major !== 1) return { code: 'UNSUPPORTED_VERSION', reason: `HTTP/${major}.${minor} is not supported; hopwise speaks HTTP/1.1` };
@@ -70,6 +74,10 @@ export function requestFramingIssue(raw: RawHeaders, major: number, minor: numbe
   if (f.contentLengths.length > 1) return bad('several Content-Length fields (RFC 9112 §6.3)');
   if (f.contentLengths.length === 1 && !DIGITS.test(f.contentLengths[0]!)) return bad('invalid Content-Length');
   if (minor >= 1 && f.hosts !== 1) return bad(f.hosts === 0 ? 'missing Host (RFC 9112 §3.2)' : 'several Host fields (RFC 9112 §3.2)');
+  if (f.hosts > 1) return bad('several Host fields (RFC 9112 §3.2)');
+  // RFC 9112 §3.2: a server MUST answer 400 to a Host field with an invalid value (`a, b`, `h:65536@x`, an empty
+  // host for an http URI — RFC 9110 §4.2.1). Host names are held to the same syntax as the request target's.
+  if (f.host !== undefined && !parseAuthority(f.host.trim(), 80).ok) return bad(`invalid Host ${quote(f.host)} (RFC 9112 §3.2)`);
   return undefined;
 }
 
@@ -97,4 +105,25 @@ export function declaredLength(raw: RawHeaders): number | undefined {
     if (name.length === 14 && name.toLowerCase() === 'content-length') return Number(raw[i + 1]!.trim());
   }
   return undefined;
+}
+
+/**
+ * A response whose `Content-Length` lines all carry the same valid number has one length (RFC 9112 §6.3 rule 5: a
+ * recipient MAY accept identical repeated values): the fields with the first line only, or undefined when the lines
+ * differ or are not numbers. Called only after {@link responseFramingIssue} found several lines.
+ */
+export function collapseIdenticalLengths(raw: RawHeaders): string[] | undefined {
+  const out: string[] = [];
+  let length: string | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 14 && name.toLowerCase() === 'content-length') {
+      const value = raw[i + 1]!.trim();
+      if (!DIGITS.test(value) || (length !== undefined && value !== length)) return undefined;
+      if (length !== undefined) continue;
+      length = value;
+    }
+    out.push(name, raw[i + 1]!);
+  }
+  return out;
 }

@@ -24,6 +24,7 @@ export {
   forwardTarget,
   gatewayTarget,
   originKey,
+  requestedHost,
   type TargetResult,
   type UpstreamTarget,
 } from './target.js';
@@ -37,8 +38,19 @@ export {
 } from './forwarded.js';
 export { applyMaxForwards, type MaxForwardsDecision } from './max-forwards.js';
 export { isIdempotent, shouldRetryStale, type RetryContext } from './retry.js';
-export { declaredLength, requestFramingIssue, responseFramingIssue, type FramingIssue } from './framing.js';
-export { CidrList, cidrContains, formatIp, parseCidr, parseIp, type Cidr, type IpAddress } from './address.js';
+export { collapseIdenticalLengths, declaredLength, requestFramingIssue, responseFramingIssue, type FramingIssue } from './framing.js';
+export {
+  CidrList,
+  cidrContains,
+  formatIp,
+  isLocalhostName,
+  isLoopbackHost,
+  isLoopbackIp,
+  parseCidr,
+  parseIp,
+  type Cidr,
+  type IpAddress,
+} from './address.js';
 export { DestinationRules, globMatches, protectedReason, type Destination, type DestinationRule, type RuleDecision } from './access.js';
 export {
   basicChallenge,

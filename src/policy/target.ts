@@ -121,8 +121,9 @@ export function forwardTarget(requestTarget: string, method: string): TargetResu
 /**
  * Gateway mode: the request goes to the fixed `targetOrigin` (an origin URL validated by the config schema). An
  * origin-form target is used as the path; an absolute-form one is accepted too (RFC 9112 §3.2.2: servers MUST accept
- * it) but only its path and query are used; `OPTIONS *` passes as `*`. `host` is the client's `Host` when
- * `preserveHost` is set and the client sent one, else the target's authority.
+ * it) but only its path and query are used; `OPTIONS *` passes as `*`. With `preserveHost`, `host` is
+ * the authority the client asked for ({@link requestedHost}: an absolute-form target's, else its `Host`); otherwise,
+ * or when there is none, the target's authority.
  */
 export function gatewayTarget(
   requestTarget: string,
@@ -146,8 +147,26 @@ export function gatewayTarget(
     path = originForm(parsed.value.rest, method);
   }
   const result = build(origin.value.scheme, origin.value.authority, path);
-  if (result.ok && preserveHost && clientHost !== undefined && clientHost !== '') result.target.host = clientHost;
+  if (result.ok && preserveHost) {
+    // RFC 9112 §3.2.2: with an absolute-form target the authority comes from the target; Host is ignored.
+    const host = requestedHost(requestTarget, clientHost);
+    if (host !== undefined && host !== '') result.target.host = host;
+  }
   return result;
+}
+
+/**
+ * The authority the client asked for (what `X-Forwarded-Host`, `Forwarded: host=` and a gateway's preserved `Host`
+ * carry): an absolute-form target's authority, port omitted when default (RFC 9112 §3.2.2: a server MUST ignore the
+ * `Host` field then), else the client's `Host`. Undefined when neither is known.
+ */
+export function requestedHost(requestTarget: string, clientHost: string | undefined): string | undefined {
+  const c = requestTarget.charCodeAt(0);
+  if (c === 0x2f || requestTarget === '*' || requestTarget.indexOf('://') <= 0) return clientHost;
+  const parsed = parseAbsolute(requestTarget, GATEWAY_FORMS);
+  if (!parsed.ok) return clientHost;
+  const result = build(parsed.value.scheme, parsed.value.authority, '/');
+  return result.ok ? result.target.host : clientHost;
 }
 
 /**

@@ -8,7 +8,6 @@
  * Node's HTTP server gives the client socket up on 'connect'; the downstream tracker hands it to this module
  * (`handOff`), which from then on owns it, registered in {@link Tunnels} so shutdown reaches it.
  */
-import net from 'node:net';
 import type { Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { Config } from '../config/schema.js';
@@ -21,12 +20,15 @@ import { authorityTarget } from '../policy/index.js';
 import { refuseAndClose } from './linger.js';
 import type { TunnelCloseReason, TunnelMember, Tunnels } from './registry.js';
 import { ReusedReadBuffer, Tunnel } from './splice.js';
+import type { Connector } from '../upstream/connector.js';
 
 export interface ConnectDeps {
   readonly telemetry: Telemetry;
   readonly tracker: ConnectionTracker;
   readonly tunnels: Tunnels;
   readonly tunnel: Config['tunnel'];
+  /** The one upstream connector (SPEC §4.8): dials, vets the address connected to, sets the socket options. */
+  readonly connector: Connector;
   /** Forward mode opens tunnels; a gateway answers CONNECT with `501`. */
   readonly enabled: boolean;
   /**
@@ -90,8 +92,7 @@ class ConnectAttempt implements TunnelMember {
   readonly #conn: number;
   readonly #connReq: number;
   readonly #started = performance.now();
-  #origin: Socket | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  #abort: AbortController | undefined;
 
   constructor(deps: ConnectDeps, client: Socket, target: string, conn: number, connReq: number) {
     this.#deps = deps;
@@ -102,8 +103,7 @@ class ConnectAttempt implements TunnelMember {
   }
 
   destroy(_reason: TunnelCloseReason): void {
-    clearTimeout(this.#timer);
-    this.#origin?.destroy();
+    this.#abort?.abort();
     this.#client.destroy();
     this.#deps.tunnels.delete(this);
   }
@@ -127,7 +127,7 @@ class ConnectAttempt implements TunnelMember {
     );
   }
 
-  /** Connect to the target; on success answer `200` and splice, else answer the error (SPEC §4.4, §6.1). */
+  /** Connect to the target through the one connector; on success answer `200` and splice, else answer the error. */
   dial(hostname: string, port: number, head: Buffer): void {
     const deps = this.#deps;
     const client = this.#client;
@@ -136,43 +136,41 @@ class ConnectAttempt implements TunnelMember {
     // The download direction reads into one reused buffer (splice.ts ReusedReadBuffer, issue 8), unless disabled.
     const size = deps.tunnel.readBufferSize;
     const reads = size > 0 ? new ReusedReadBuffer(size) : undefined;
-    const origin = net.connect({ host: hostname, port, allowHalfOpen: true, noDelay: true, ...(reads === undefined ? {} : { onread: reads.onread }) });
-    this.#origin = origin;
-    const settle = (): void => {
-      clearTimeout(this.#timer);
-      client.off('close', onClientClose);
-      origin.off('error', onError);
-      origin.off('connect', onConnect);
-      deps.tunnels.delete(this);
-    };
-    const onClientClose = (): void => {
-      settle();
-      origin.destroy();
-      this.#record(499, new ProxyError('CLIENT_ABORTED', 'client went away', { leg: 'downstream', phase: 'connect' }));
-    };
-    const onError = (err: Error): void => {
-      settle();
-      if (client.destroyed) return;
-      this.refuse(classifyUpstreamError(err, { origin: this.target, phase: 'connect', responseStarted: false }));
-    };
-    const onConnect = (): void => {
-      client.write(ESTABLISHED);
-      this.#record(200, undefined);
-      const opts = { kind: 'connect', conn: this.#conn, target: this.target, idleTimeout: deps.tunnel.idleTimeout } as const;
-      // The tunnel registers itself before this attempt leaves the registry: shutdown never misses the sockets.
-      new Tunnel(deps, client, origin, { ...opts, splice: true, head, ...(reads === undefined ? {} : { originReads: reads }) });
-      settle();
-    };
+    const abort = new AbortController();
+    this.#abort = abort;
+    const onClientClose = (): void => abort.abort();
     client.once('close', onClientClose);
-    origin.once('error', onError);
-    origin.once('connect', onConnect);
-    const ms = deps.tunnel.connectTimeout;
-    if (ms > 0) {
-      this.#timer = setTimeout(() => {
-        const where = { leg: 'upstream', phase: 'connect', origin: this.target } as const;
-        origin.destroy(new ProxyError('UPSTREAM_CONNECT_TIMEOUT', `${this.target}: connect timed out after ${ms} ms`, where));
-      }, ms);
-    }
+    const target = { origin: this.target, secure: false, hostname, port };
+    const opts = { connectTimeout: deps.tunnel.connectTimeout, allowHalfOpen: true, report: false, ...(reads === undefined ? {} : { onread: reads.onread }) };
+    deps.connector.dial(target, abort.signal, opts).then(
+      (dialed) => {
+        client.off('close', onClientClose);
+        this.#abort = undefined;
+        const origin = dialed.socket;
+        if (client.destroyed) {
+          origin.destroy();
+          deps.tunnels.delete(this);
+          this.#record(499, new ProxyError('CLIENT_ABORTED', 'client went away', { leg: 'downstream', phase: 'connect' }));
+          return;
+        }
+        client.write(ESTABLISHED);
+        this.#record(200, undefined);
+        const t = { kind: 'connect', conn: this.#conn, target: this.target, idleTimeout: deps.tunnel.idleTimeout } as const;
+        // The tunnel registers itself before this attempt leaves the registry: shutdown never misses the sockets.
+        new Tunnel(deps, client, origin, { ...t, splice: true, head, ...(reads === undefined ? {} : { originReads: reads }) });
+        deps.tunnels.delete(this);
+      },
+      (err: ProxyError) => {
+        client.off('close', onClientClose);
+        this.#abort = undefined;
+        deps.tunnels.delete(this);
+        if (err.code === 'CLIENT_ABORTED' || client.destroyed) {
+          this.#record(499, new ProxyError('CLIENT_ABORTED', 'client went away', { leg: 'downstream', phase: 'connect' }));
+          return;
+        }
+        this.refuse(err);
+      },
+    );
   }
 
   /** Answer the error through the one table and close the connection (SPEC §4.4). */

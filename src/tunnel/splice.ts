@@ -9,10 +9,12 @@
  * one reused buffer when the origin socket was opened with {@link ReusedReadBuffer}'s `onread` (issue 8: a fresh
  * 64 KiB Buffer per read, and the garbage collection of them, cost a fifth of the tunnel's CPU; the buffer's size is
  * `tunnel.readBufferSize`). The tunnel is over when both sockets have closed: both sides ended, or
- * either one failed (which takes the other down). With `splice: false` (Upgrade) someone else relays the bytes
- * (http-proxy-3's `ws()`); the tunnel only counts, times out and closes.
+ * either one failed (which takes the other down). With `splice: false` someone else relays the bytes; the tunnel only
+ * counts, times out and closes. WebSocket upgrades (forward/upgrade.ts) splice like CONNECT, starting with the bytes
+ * either side sent after its head (`head`, `originHead`).
  */
 import type { Socket } from 'node:net';
+import { elapsedMs } from '../observability/events.js';
 import type { Telemetry } from '../observability/events.js';
 import type { TunnelCloseReason, TunnelKind, TunnelMember, Tunnels } from './registry.js';
 
@@ -31,8 +33,10 @@ export interface TunnelOptions {
   readonly idleTimeout: number;
   /** True: relay the bytes here (CONNECT). False: only watch a relay someone else set up (Upgrade). */
   readonly splice: boolean;
-  /** Client bytes read together with the CONNECT head: sent to the origin first (splice mode only). */
+  /** Client bytes read together with the CONNECT (or Upgrade) head: sent to the origin first (splice mode only). */
   readonly head?: Buffer;
+  /** Origin bytes read together with the `101` head: sent to the client first (splice mode only). */
+  readonly originHead?: Buffer;
   /** The reused read buffer the origin socket was opened with (splice mode); without it, `origin.pipe(client)`. */
   readonly originReads?: ReusedReadBuffer;
 }
@@ -97,6 +101,11 @@ export class Tunnel implements TunnelMember {
     this.#watch(client, origin, 'client-closed', true);
     this.#watch(origin, client, 'origin-closed', reads === undefined);
     if (!opts.splice) return;
+    const originHead = opts.originHead;
+    if (originHead !== undefined && originHead.length > 0) {
+      this.#bytesOut += originHead.length;
+      client.write(originHead);
+    }
     const head = opts.head;
     if (head !== undefined && head.length > 0) {
       this.#bytesIn += head.length;
@@ -177,7 +186,7 @@ export class Tunnel implements TunnelMember {
       reason: this.#reason ?? 'error',
       bytesIn: this.#bytesIn,
       bytesOut: this.#bytesOut,
-      ms: Math.round((performance.now() - this.#started) * 100) / 100,
+      ms: elapsedMs(this.#started),
     });
   }
 }

@@ -1,29 +1,21 @@
 /**
- * Per-origin upstream pools (SPEC §4.1): one undici Pool per `scheme://host:port`, independent of any downstream
- * connection, so sockets are reused across clients. This module owns every upstream socket (STYLE rule 2): it creates
- * them through its connector, tags them with ids, and reports their opening and closing as telemetry.
+ * Per-origin upstream pools (SPEC §4.1): one {@link OriginPool} per pool key (`scheme://host:port`), independent of
+ * any downstream connection, so sockets are reused across clients. Pools are kept in least-recently-used order and an
+ * idle pool is evicted beyond `upstream.maxOrigins`. `upstream.origins` overrides `maxSockets`, `idleTimeout` and
+ * `maxRequestsPerSocket` for single origins (a legacy next hop that mishandles persistent connections gets
+ * `maxRequestsPerSocket: 1`, the rest keep pooling).
  *
- * Keep-alive hints (SPEC §4.2) are undici's: `keepAliveTimeoutThreshold` (our `keepAliveHintMargin`) is subtracted
- * from an origin's `Keep-Alive: timeout=N`, capped by `keepAliveMaxTimeout` (our `idleTimeout`), so a socket is retired
- * before the origin would close it, and never kept longer than our own idle timeout.
- *
- * `upstream.origins` overrides `maxSockets`, `idleTimeout` and `maxRequestsPerSocket` for single origins (a legacy
- * next hop that mishandles persistent connections gets `maxRequestsPerSocket: 1`, the rest keep pooling).
+ * The pool key and the dial target are separate parameters ({@link UpstreamPools.request}): a parent proxy's pool is
+ * keyed by the parent and carries absolute-form targets; a direct pool by the origin with origin-form targets.
  */
-import { Client, Pool, buildConnector } from 'undici';
-import type { Dispatcher } from 'undici';
 import type { Config } from '../config/schema.js';
 import type { Telemetry } from '../observability/events.js';
 import { originKey } from '../policy/target.js';
-import { UpstreamSocket, closeReason, tagSocket } from './sockets.js';
+import type { Connector, DialTarget } from './connector.js';
+import type { OutgoingRequest, ResponseSink } from './connection.js';
+import { OriginPool, type PoolSettings } from './origin-pool.js';
 
 type UpstreamConfig = Config['upstream'];
-
-/**
- * Checks the address a new upstream socket actually connected to (issue 7: access rules, cloud-metadata and loop
- * protection that no DNS answer can dodge). Returns the error to fail the request with, or undefined to use it.
- */
-export type ConnectionVetter = (hostname: string, address: string | undefined, port: number) => Error | undefined;
 
 /** The settings one origin's pool uses: the upstream defaults, or its `upstream.origins` entry where it has one. */
 interface OriginLimits {
@@ -32,29 +24,32 @@ interface OriginLimits {
   readonly maxRequestsPerSocket: number;
 }
 
-interface PoolEntry {
-  readonly pool: Pool;
-  readonly sockets: Set<UpstreamSocket>;
+/** The dial target a pool key such as `http://host:port` names (IPv6 in brackets in the key, not in the hostname). */
+export function dialTargetOf(key: string): DialTarget {
+  const u = new URL(key);
+  const secure = u.protocol === 'https:' || u.protocol === 'wss:';
+  const hostname = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+  const port = u.port === '' ? (secure ? 443 : 80) : Number(u.port);
+  return { origin: key, secure, hostname, port };
 }
 
-/** Owns one Pool per origin and every socket in them. `close()` is graceful, `destroy()` immediate. */
+/** Owns one pool per origin and, through them, every pooled upstream socket. `close()` is graceful, `destroy()` immediate. */
 export class UpstreamPools {
   readonly #cfg: UpstreamConfig;
   readonly #telemetry: Telemetry;
-  readonly #pools = new Map<string, PoolEntry>();
-  readonly #connect: buildConnector.connector;
-  readonly #vet: ConnectionVetter | undefined;
-  #nextSocketId = 1;
-  /** The most recently used entry: the last one in Map (LRU) order. */
-  #newest: PoolEntry | undefined;
+  readonly #connector: Connector;
+  readonly #pools = new Map<string, OriginPool>();
+  /** The most recently used pool: the last one in Map (LRU) order. */
+  #newest: OriginPool | undefined;
   #closing = false;
   readonly #defaults: OriginLimits;
   /** `upstream.origins`, by pool key (`scheme://host:port`, as requests are keyed: policy/target.ts `originKey`). */
   readonly #perOrigin = new Map<string, OriginLimits>();
 
-  constructor(cfg: UpstreamConfig, telemetry: Telemetry, vet?: ConnectionVetter) {
+  constructor(cfg: UpstreamConfig, telemetry: Telemetry, connector: Connector) {
     this.#cfg = cfg;
     this.#telemetry = telemetry;
+    this.#connector = connector;
     this.#defaults = { maxSockets: cfg.maxSockets, idleTimeout: cfg.idleTimeout, maxRequestsPerSocket: cfg.maxRequestsPerSocket };
     for (const o of cfg.origins) {
       // Validated at load (config/validate.ts): every entry has a key and no key appears twice.
@@ -66,46 +61,21 @@ export class UpstreamPools {
         maxRequestsPerSocket: o.maxRequestsPerSocket ?? cfg.maxRequestsPerSocket,
       });
     }
-    this.#vet = vet;
-    this.#connect = buildConnector({
-      timeout: cfg.connectTimeout,
-      keepAlive: cfg.tcpKeepAlive,
-      keepAliveInitialDelay: cfg.tcpKeepAliveInitialDelay,
-      noDelay: cfg.noDelay,
-    });
   }
 
   /**
-   * True when every request to `origin` must close its socket (its `maxRequestsPerSocket` is 1, e.g. a legacy next
-   * hop): the engine then dispatches with `reset: true`.
+   * Send `req` through the pool for `key` (created on first use; least-recently-used idle pools are evicted). `fresh`
+   * sends it on a brand-new one-shot connection (the stale retry, SPEC §4.3). `dial` defaults to what `key` names.
    */
-  resetsEachRequest(origin: string): boolean {
-    return this.#limits(origin).maxRequestsPerSocket === 1;
+  request(key: string, req: OutgoingRequest, sink: ResponseSink, fresh = false, dial?: DialTarget): void {
+    const pool = this.#pool(key, dial);
+    if (fresh) pool.requestFresh(req, sink);
+    else pool.request(req, sink);
   }
 
-  /** The dispatcher for an origin, created on first use (least-recently-used idle pools are evicted). */
-  get(origin: string): Dispatcher {
-    let entry = this.#pools.get(origin);
-    if (entry === undefined) {
-      this.#evictIfFull();
-      entry = this.#createEntry(origin);
-      this.#pools.set(origin, entry);
-    } else if (entry !== this.#newest) {
-      // Map order is the LRU order: re-insert on use (not needed when it is already the most recent: issue 8).
-      this.#pools.delete(origin);
-      this.#pools.set(origin, entry);
-    }
-    this.#newest = entry;
-    return entry.pool;
-  }
-
-  /**
-   * A one-shot client on a guaranteed-new connection, for the single stale-socket retry (SPEC §4.3). Its socket is
-   * counted like any other and the client closes itself after the exchange.
-   */
-  freshClient(origin: string): Client {
-    const sockets = new Set<UpstreamSocket>();
-    return new Client(origin, { ...this.#clientOptions(origin), connect: this.#connector(origin, sockets) });
+  /** Withdraw a request still waiting for a socket (its client went away). */
+  cancel(key: string, sink: ResponseSink): void {
+    this.#pools.get(key)?.cancel(sink);
   }
 
   /** Number of origins with a pool. */
@@ -116,97 +86,55 @@ export class UpstreamPools {
   /** Graceful: let in-flight requests finish, then close every socket. */
   async close(): Promise<void> {
     this.#closing = true;
-    await Promise.all([...this.#pools.values()].map((e) => this.#retire(e, 'shutdown', false)));
+    await Promise.all([...this.#pools.values()].map((p) => p.close('shutdown', false)));
     this.#pools.clear();
   }
 
   /** Immediate: abort in-flight requests and destroy every socket. */
   async destroy(): Promise<void> {
     this.#closing = true;
-    await Promise.all([...this.#pools.values()].map((e) => this.#retire(e, 'shutdown', true)));
+    await Promise.all([...this.#pools.values()].map((p) => p.close('shutdown', true)));
     this.#pools.clear();
   }
 
-  #limits(origin: string): OriginLimits {
-    return this.#perOrigin.size === 0 ? this.#defaults : (this.#perOrigin.get(origin) ?? this.#defaults);
+  #pool(key: string, dial: DialTarget | undefined): OriginPool {
+    let pool = this.#pools.get(key);
+    if (pool === undefined) {
+      this.#evictIfFull();
+      pool = new OriginPool(this.#settings(key), dial ?? dialTargetOf(key), this.#connector, this.#closing);
+      this.#pools.set(key, pool);
+    } else if (pool !== this.#newest) {
+      // Map order is the LRU order: re-insert on use (not needed when it is already the most recent: issue 8).
+      this.#pools.delete(key);
+      this.#pools.set(key, pool);
+    }
+    this.#newest = pool;
+    return pool;
   }
 
-  #clientOptions(origin: string): Pool.Options {
+  #settings(key: string): PoolSettings {
     const c = this.#cfg;
-    const l = this.#limits(origin);
+    const l = this.#perOrigin.size === 0 ? this.#defaults : (this.#perOrigin.get(key) ?? this.#defaults);
     return {
-      pipelining: 1,
-      keepAliveTimeout: Math.max(1, l.idleTimeout),
-      keepAliveMaxTimeout: Math.max(1, l.idleTimeout),
-      keepAliveTimeoutThreshold: c.keepAliveHintMargin,
-      headersTimeout: c.responseTimeout,
-      bodyTimeout: c.bodyTimeout,
-      strictContentLength: true,
-      // undici lets maxRequestsPerClient + 1 requests through (it marks the socket for reset when its counter, read
-      // before incrementing, reaches the limit), so N requests per socket is N - 1 here; N = 1 is `resetsEachRequest`.
-      ...(l.maxRequestsPerSocket > 1 ? { maxRequestsPerClient: l.maxRequestsPerSocket - 1 } : {}),
-    };
-  }
-
-  #createEntry(origin: string): PoolEntry {
-    const sockets = new Set<UpstreamSocket>();
-    const pool = new Pool(origin, {
-      ...this.#clientOptions(origin),
-      connections: this.#limits(origin).maxSockets,
-      connect: this.#connector(origin, sockets),
-    });
-    return { pool, sockets };
-  }
-
-  #connector(origin: string, sockets: Set<UpstreamSocket>): buildConnector.connector {
-    const l = this.#limits(origin);
-    const limits = { maxRequests: l.maxRequestsPerSocket, idleTimeout: l.idleTimeout };
-    return (opts, callback) => {
-      const started = performance.now();
-      this.#connect(opts, (err, socket) => {
-        if (err !== null) {
-          const code = (err as { code?: string }).code ?? err.name;
-          this.#telemetry.emit({ type: 'upstream.connect-error', origin, code });
-          callback(err, null);
-          return;
-        }
-        const refused = this.#vet?.(opts.hostname.replace(/^\[(.*)\]$/, '$1'), socket.remoteAddress, socket.remotePort ?? 0);
-        if (refused !== undefined) {
-          socket.destroy();
-          this.#telemetry.emit({ type: 'upstream.connect-error', origin, code: (refused as { code?: string }).code ?? refused.name });
-          callback(refused, null);
-          return;
-        }
-        const record = new UpstreamSocket(this.#nextSocketId++, origin);
-        if (this.#closing) record.presetReason = 'shutdown';
-        sockets.add(record);
-        tagSocket(socket, record, (r) => {
-          sockets.delete(r);
-          const reason = closeReason(r, limits);
-          this.#telemetry.emit({ type: 'upstream.close', origin, socket: r.id, reason, requests: r.requests });
-        });
-        this.#telemetry.emit({ type: 'upstream.open', origin, socket: record.id, connectMs: performance.now() - started });
-        callback(null, socket);
-      });
+      origin: key,
+      telemetry: this.#telemetry,
+      maxSockets: l.maxSockets,
+      limits: { maxRequests: l.maxRequestsPerSocket, idleTimeout: Math.max(1, l.idleTimeout) },
+      timeouts: { response: c.responseTimeout, body: c.bodyTimeout, hintMargin: c.keepAliveHintMargin },
+      queueTimeout: c.queueTimeout,
     };
   }
 
   #evictIfFull(): void {
     if (this.#pools.size < this.#cfg.maxOrigins) return;
-    for (const [origin, entry] of this.#pools) {
-      const s = entry.pool.stats;
-      if (s.running === 0 && s.pending === 0) {
-        this.#pools.delete(origin);
-        if (this.#newest === entry) this.#newest = undefined;
-        void this.#retire(entry, 'evicted', false);
+    for (const [key, pool] of this.#pools) {
+      if (pool.quiet) {
+        this.#pools.delete(key);
+        if (this.#newest === pool) this.#newest = undefined;
+        void pool.close('evicted', false);
         return;
       }
     }
     // Every pool is busy: keep them all (a soft cap) rather than abort in-flight work.
-  }
-
-  async #retire(entry: PoolEntry, reason: 'shutdown' | 'evicted', force: boolean): Promise<void> {
-    for (const s of entry.sockets) s.presetReason ??= reason;
-    await (force ? entry.pool.destroy() : entry.pool.close()).catch(() => undefined);
   }
 }

@@ -6,7 +6,6 @@
  * Deliberately NOT here: hop-by-hop processing. A dumb proxy does not know `Connection`, so every header line is
  * relayed as the exact bytes received (HTTP: The Definitive Guide §4.5.6).
  */
-import { isIPv4, isIPv6 } from 'node:net';
 
 /** Largest request head the dumb proxy accepts (request line + headers + CRLFCRLF); larger → `400`. */
 export const MAX_HEAD_BYTES = 64 * 1024;
@@ -182,16 +181,8 @@ export function parseResponseHead(head: Buffer): ObservedResponseHead {
   return { statusLine, status: m?.[1] === undefined ? null : Number(m[1]), headers };
 }
 
-/** Whether `host` is a loopback name or address (127.0.0.0/8, ::1, IPv4-mapped 127/8, `localhost`). */
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
-  if (bare === 'localhost') return true;
-  if (isIPv4(bare)) return bare.startsWith('127.');
-  if (!isIPv6(bare)) return false;
-  // The URL parser canonicalises IPv6 (zero compression, lower case, mapped IPv4 in hex).
-  const canonical = new URL(`http://[${bare}]/`).hostname;
-  return canonical === '[::1]' || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(canonical);
-}
+/** The one loopback test (policy/address.ts), re-exported for the dumb proxy's loopback-only check. */
+export { isLoopbackHost } from '../policy/address.js';
 
 const REASONS: Readonly<Record<number, string>> = { 400: 'Bad Request', 501: 'Not Implemented', 502: 'Bad Gateway' };
 

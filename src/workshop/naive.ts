@@ -16,13 +16,14 @@
  *   back, so a `keep-alive` one is kept alive (RFC 9112 §9.3 forbids it); otherwise the origin's value is relayed, and
  *   the `close` it answers to the proxy's own `Connection: close` closes the client's connection too.
  *
- * The only importer of the http-proxy package (STYLE: one importer per third-party library). Loopback only.
+ * The only importer of http-proxy-3 (STYLE: one importer per third-party library): WebSocket upgrades no longer use it
+ * (forward/upgrade.ts relays them on hopwise's own connector and response parser). Loopback only.
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createProxyServer, type ProxyServer } from 'http-proxy-3';
-import { isLoopbackHost } from '../config/validate.js';
+import { isLoopbackHost } from '../policy/address.js';
 
 /** The warning printed when naive mode starts (SPEC §9.1 applies to it as to dumb mode). */
 export const NAIVE_BANNER: string = [

@@ -63,7 +63,26 @@ export interface Scenario {
   readonly hops: readonly HopSummary[];
   /** Measured facts (numbers in milliseconds or counts); what tests assert on. */
   readonly facts: Readonly<Record<string, Fact>>;
+  /** The loopback port each listening participant used (to find this scenario in a packet capture). */
+  readonly ports?: Readonly<Record<string, number>>;
+  /** One entry per upstream connection the origin accepted, when the demo draws them as lanes (pooling). */
+  readonly connections?: readonly ConnectionLane[];
 }
+
+/** One upstream TCP connection as the origin saw it, in milliseconds since the scenario started. */
+export interface ConnectionLane {
+  readonly opened: number;
+  /** When it closed; null while still open at the end of the run (pooled). */
+  readonly closed: number | null;
+  /** Arrival time of each request it carried. */
+  readonly requests: readonly number[];
+}
+
+/**
+ * Called by a demo once a scenario's participants listen and before any traffic flows (the packet capture starts
+ * here); `ports` names each listener's port.
+ */
+export type BeforeTraffic = (scenario: string, ports: Readonly<Record<string, number>>) => Promise<void>;
 
 /** A table of numbers side by side: `columns[0]` heads the row labels. */
 export interface Comparison {
@@ -86,13 +105,18 @@ const round1 = (ms: number): number => Math.round(ms * 10) / 10;
 
 /** Collects one scenario's steps and spans against a clock that starts at construction. */
 export class TimelineRecorder {
-  readonly #t0 = performance.now();
+  #t0 = performance.now();
   readonly #steps: Step[] = [];
   readonly #spans: Span[] = [];
 
   /** Milliseconds since this recorder was created, to 0.1 ms. */
   now(): number {
     return round1(performance.now() - this.#t0);
+  }
+
+  /** Restarts the clock; only before anything was recorded (e.g. after waiting for a packet capture to start). */
+  restart(): void {
+    if (this.#steps.length === 0 && this.#spans.length === 0) this.#t0 = performance.now();
   }
 
   /** Records a message now; returns its time. */

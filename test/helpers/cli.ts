@@ -19,14 +19,24 @@ export interface CliProcess {
   exited(ms?: number): Promise<number | null>;
 }
 
+export interface CliOptions {
+  readonly wrapper?: readonly string[];
+  /** Node options before the script (`--import ...`). */
+  readonly nodeArgs?: readonly string[];
+  /** Added to this process's environment. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
 /**
  * `wrapper` runs the CLI under another command (e.g. `strace -f -o FILE`); the child is then that command, started as
  * a process-group leader so that signalling `-child.pid` reaches hopwise too.
  */
-export function startCli(args: string[], opts: { readonly wrapper?: readonly string[] } = {}): CliProcess {
+export function startCli(args: string[], opts: CliOptions = {}): CliProcess {
   const [command, ...prefix] = opts.wrapper ?? [process.execPath];
-  const argv = opts.wrapper === undefined ? [BIN, ...args] : [...prefix, process.execPath, BIN, ...args];
-  const child = spawn(command!, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: opts.wrapper !== undefined });
+  const node = [...(opts.nodeArgs ?? []), BIN, ...args];
+  const argv = opts.wrapper === undefined ? node : [...prefix, process.execPath, ...node];
+  const env = { ...process.env, ...opts.env };
+  const child = spawn(command!, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: opts.wrapper !== undefined, env });
   const lines: Record<string, unknown>[] = [];
   let err = '';
   let pending = '';

@@ -136,3 +136,81 @@ export function fuzzCase(seed: number, index: number, authority: string): FuzzCa
   for (let i = 0; i < pieces; i++) cuts.push(rng.int(bytes.length + 1));
   return { bytes, mutations, cuts: cuts.sort((a, b) => a - b) };
 }
+
+// ---- issue 17 generators: header counts around the limit, pipelined upgrade offers ----------------------------------
+
+/** The field a header-count case puts last, where a count cut would fall, and what it must lead to under the limit. */
+const LATE_FIELDS = [
+  { name: 'connection-listed', fields: ['Connection: X-Fuzz-Hop', 'X-Fuzz-Hop: secret'], body: '', under: 200 },
+  { name: 'content-length', fields: ['Content-Length: 5'], body: 'hello', under: 200 },
+  { name: 'te-gzip', fields: ['Transfer-Encoding: gzip'], body: '', under: 400 },
+  { name: 'own-via', fields: ['Via: 1.1 hopwise (hw-fuzz17)'], body: '', under: 508 },
+] as const;
+
+export interface CountCase {
+  readonly bytes: Buffer;
+  readonly cuts: readonly number[];
+  /** Header fields in the request head. */
+  readonly fields: number;
+  /** What must come back: 431 over the limit, else the late field's status. */
+  readonly status: number;
+  readonly description: string;
+}
+
+/**
+ * A request with `limit - 2` … `limit + 2` header fields whose last field matters (a Connection option, a
+ * Content-Length, a Transfer-Encoding, this proxy's own Via): over the limit it must be refused whole (431), never
+ * acted on with the late field cut off; at or under it the late field must take effect.
+ */
+export function headerCountCase(seed: number, index: number, authority: string, limit: number): CountCase {
+  const rng = new Prng((seed ^ Math.imul(index + 1, 0x85ebca6b)) >>> 0);
+  const late = rng.pick(LATE_FIELDS);
+  const fields = limit - 2 + rng.int(5);
+  const junk = fields - 1 - late.fields.length;
+  const method = late.body === '' ? rng.pick(['GET', 'DELETE', 'OPTIONS']) : 'POST';
+  let head = `${method} http://${authority}/count-${index} HTTP/1.1\r\nHost: ${authority}\r\n`;
+  for (let i = 0; i < junk; i++) head += `X-J${i}: ${rng.pick(['v', 'a, b', ''])}\r\n`;
+  head += late.fields.map((f) => `${f}\r\n`).join('');
+  const bytes = Buffer.from(`${head}\r\n${late.body}`, 'latin1');
+  const cuts = Array.from({ length: rng.int(4) }, () => rng.int(bytes.length + 1)).sort((a, b) => a - b);
+  const status = fields > limit ? 431 : late.under;
+  return { bytes, cuts, fields, status, description: `case ${index}: ${fields} fields, last ${late.name}, expect ${status}` };
+}
+
+export interface PipelineCase {
+  readonly bytes: Buffer;
+  readonly cuts: readonly number[];
+  /** The paths the responses must echo, in order. */
+  readonly paths: readonly string[];
+  readonly description: string;
+}
+
+/**
+ * 2–5 pipelined requests in one buffer, each a plain request or an upgrade offer hopwise declines (`h2c`, or a
+ * WebSocket offer that is not a GET), some with bodies: every one must be answered, in order (SPEC §3.3).
+ */
+export function pipelinedOffersCase(seed: number, index: number, authority: string): PipelineCase {
+  const rng = new Prng((seed ^ Math.imul(index + 1, 0xc2b2ae35)) >>> 0);
+  const n = 2 + rng.int(4);
+  const paths: string[] = [];
+  const kinds: string[] = [];
+  let text = '';
+  for (let i = 0; i < n; i++) {
+    const path = `/p${index}-${i}`;
+    const kind = rng.pick(['plain', 'h2c', 'h2c-body', 'ws-post']);
+    const body = kind === 'h2c-body' || kind === 'ws-post' ? rng.pick(['cl', 'chunked']) : 'none';
+    const method = body === 'none' ? 'GET' : 'POST';
+    let head = `${method} http://${authority}${path} HTTP/1.1\r\nHost: ${authority}\r\n`;
+    if (kind === 'h2c' || kind === 'h2c-body') head += 'Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n';
+    if (kind === 'ws-post') head += 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
+    if (body === 'cl') head += 'Content-Length: 4\r\n\r\nbody';
+    else if (body === 'chunked') head += 'Transfer-Encoding: chunked\r\n\r\n4\r\nbody\r\n0\r\n\r\n';
+    else head += '\r\n';
+    text += head;
+    paths.push(path);
+    kinds.push(`${kind}/${body}`);
+  }
+  const bytes = Buffer.from(text, 'latin1');
+  const cuts = Array.from({ length: rng.int(5) }, () => rng.int(bytes.length + 1)).sort((a, b) => a - b);
+  return { bytes, cuts, paths, description: `case ${index}: ${kinds.join(' → ')}` };
+}

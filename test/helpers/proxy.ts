@@ -3,6 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import type { LookupFunction } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { configSchema } from '../../src/config/schema.js';
 import type { Config } from '../../src/config/schema.js';
@@ -46,7 +47,7 @@ export interface TestProxy {
 export async function startProxy(
   overrides: DeepPartial<Config> = {},
   level: LogLevel = 'debug',
-  opts: { instanceId?: string } = {},
+  opts: { instanceId?: string; lookup?: LookupFunction } = {},
 ): Promise<TestProxy> {
   const stream = new PassThrough();
   const logs: Record<string, unknown>[] = [];

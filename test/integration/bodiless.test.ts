@@ -71,8 +71,9 @@ describe('bodiless responses (SPEC §5.4)', () => {
   it('a 103 Early Hints before the final response does not break framing', async () => {
     const { origin, client } = await setup();
     client.write(`GET ${origin.url}/hints HTTP/1.1\r\nHost: x\r\n\r\n`);
+    // SPEC §5.5: the interim response is relayed to an HTTP/1.1 client, then the final one, framing intact.
+    expect((await client.readResponse()).status).toBe(103);
     const res = await client.readResponse();
-    // Interim responses are not relayed; the first response the client sees is the final one.
     expect(res.status).toBe(200);
     expect(res.body.toString()).toBe('hints');
     await followUp(client, origin);

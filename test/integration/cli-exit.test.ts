@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { useCleanup } from '../helpers/cleanup.js';
 import { captureIo } from '../helpers/cli.js';
+import { holdAdminPortOfFreeProxyPort, holdPort } from '../helpers/ports.js';
 
 const { defer } = useCleanup();
 
@@ -74,6 +75,31 @@ describe('exit codes (SPEC §10.2)', () => {
     } finally {
       await new Promise<void>((r) => blocker.close(() => r()));
     }
+  });
+
+  it('the proxy port in use → exit 1 and a hopwise: message naming the proxy listener and --port', async () => {
+    const held = await holdPort();
+    defer(() => held.close());
+    const r = await runMain(['--port', String(held.port), '--no-admin', '--log-format', 'json']);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(
+      `hopwise: the proxy listener cannot listen on 127.0.0.1:${held.port}: the address is already in use (another ` +
+        'process, or another hopwise, is listening there). Choose another port with --port N (0 picks a free one), ' +
+        'or stop what is listening there.\n',
+    );
+  });
+
+  it('the admin port (proxy port + 1) in use → exit 1 and a message naming the admin listener and the way out', async () => {
+    const { proxyPort, admin } = await holdAdminPortOfFreeProxyPort();
+    defer(() => admin.close());
+    const r = await runMain(['--port', String(proxyPort), '--log-format', 'json']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^hopwise: the admin listener cannot listen on 127\.0\.0\.1:(\d+): the address is already in use/);
+    expect(r.err).toContain(`127.0.0.1:${admin.port}:`);
+    expect(r.err).toContain('by default the admin port is the proxy port + 1');
+    expect(r.err).toContain('--admin-port N');
+    expect(r.err).toContain('--no-admin');
+    expect(r.err.split('\n')).toHaveLength(2); // one line
   });
 
   it('--help and --version exit 0', async () => {

@@ -259,6 +259,18 @@ describe('refusals before the tunnel exists', () => {
     expect(proxy.stats().downstream.statuses['502']).toBe(1);
   });
 
+  it('a failed CONNECT closes its client connection with reason tunnel-failed, not tunnel', async () => {
+    const proxy = track(await startProxy());
+    const closed = nextEvent(proxy.proxy.telemetry, 'downstream.close');
+    const r = await refused(proxy.port, `127.0.0.1:${await refusedPort()}`);
+    expect(r.status).toBe(502);
+    expect((await closed).reason).toBe('tunnel-failed');
+    const downstream = proxy.stats().downstream.connectionsClosed;
+    expect(downstream['tunnel-failed']).toBe(1);
+    expect(downstream.tunnel).toBeUndefined();
+    expect(proxy.stats().tunnels.opened).toBe(0);
+  });
+
   it('an unresolvable name gets 502', async () => {
     const proxy = track(await startProxy());
     const r = await refused(proxy.port, 'no-such-host.invalid:443');

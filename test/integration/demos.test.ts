@@ -4,7 +4,7 @@
  * never on the text. The SVG is checked for well-formedness here and rendered in headless Chromium.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -13,13 +13,16 @@ import { main } from '../../src/cli/main.js';
 import { runDumbProxyDemo } from '../../src/workshop/demos/dumb-proxy.js';
 import { runPoolingDemo } from '../../src/workshop/demos/pooling.js';
 import { runProxyConnectionDemo } from '../../src/workshop/demos/proxy-connection.js';
-import { renderSvg } from '../../src/workshop/render-svg.js';
+import { paginate } from '../../src/workshop/diagram-pages.js';
+import { renderDiagramSvg } from '../../src/workshop/render-svg.js';
 import { renderText } from '../../src/workshop/render-text.js';
 import type { DemoResult, Fact, Scenario } from '../../src/workshop/timeline.js';
 import { testConfig } from '../helpers/proxy.js';
 import { xmlProblem } from '../helpers/xml.js';
 
 const IDLE_MS = 800;
+/** Every slide-sized diagram of a result, as standalone SVG documents. */
+const diagrams = (r: DemoResult): string[] => r.scenarios.flatMap((s) => paginate(s).map((p) => renderDiagramSvg(r.title, p)));
 const REQUESTS = 60;
 const CONCURRENCY = 6;
 
@@ -174,8 +177,9 @@ describe('renderers', () => {
     ['proxy-connection', () => pc, ['client', 'dumb proxy', 'hopwise', 'naive smart proxy', 'origin']],
     ['pooling', () => pooling, ['client', 'naive proxy', 'hopwise', 'origin']],
   ] as const)('%s: the SVG is well-formed XML naming every participant; the text is plain unless colour is asked for', (_name, result, lanes) => {
-    const svg = renderSvg(result());
-    expect(xmlProblem(svg)).toBeNull();
+    const svgs = diagrams(result());
+    for (const one of svgs) expect(xmlProblem(one)).toBeNull();
+    const svg = svgs.join('\n');
     for (const lane of lanes) expect(svg).toContain(`>${lane}</text>`);
     const plain = renderText(result(), { colour: false });
     expect(plain).not.toContain('\u001b[');
@@ -213,16 +217,19 @@ describe('SVG in headless Chromium', () => {
         [dumb, ['client', 'dumb proxy', 'hopwise', 'origin']],
         [pc, ['naive smart proxy', 'dumb proxy', 'hopwise']],
       ] as const) {
-        const svg = renderSvg(result);
-        const parseError = await page.evaluate(
-          (doc) => {
-            const { DOMParser } = globalThis as unknown as BrowserGlobals;
-            return new DOMParser().parseFromString(doc, 'image/svg+xml').querySelector('parsererror')?.textContent ?? null;
-          },
-          svg,
-        );
-        expect(parseError).toBeNull();
-        await page.setContent(`<!doctype html><html><body style="margin:0">${svg.replace(/^<\?xml[^>]*\?>/, '')}</body></html>`);
+        const svgs = diagrams(result);
+        for (const svg of svgs) {
+          const parseError = await page.evaluate(
+            (doc) => {
+              const { DOMParser } = globalThis as unknown as BrowserGlobals;
+              return new DOMParser().parseFromString(doc, 'image/svg+xml').querySelector('parsererror')?.textContent ?? null;
+            },
+            svg,
+          );
+          expect(parseError).toBeNull();
+        }
+        const inline = svgs.map((svg) => svg.replace(/^<\?xml[^>]*\?>/, '')).join('');
+        await page.setContent(`<!doctype html><html><body style="margin:0">${inline}</body></html>`);
         const rendered = await page.$$eval('svg text', (nodes: unknown[]) =>
           (nodes as Measurable[]).map((n) => ({ text: n.textContent ?? '', width: n.getBBox().width })),
         );
@@ -247,14 +254,14 @@ describe('hopwise demo (CLI)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('prints the timeline (plain when piped) and writes the SVG and the JSON timeline', async () => {
+  it('prints the timeline (plain when piped) and writes one SVG per diagram and the JSON timeline', async () => {
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     let out = '';
     stdout.on('data', (c: Buffer) => (out += c.toString()));
-    const svgFile = join(dir, 'demo.svg');
+    const svgDir = join(dir, 'svg');
     const jsonFile = join(dir, 'demo.json');
-    const code = await main(['demo', 'dumb-proxy', '--idle-timeout', '300', '--svg', svgFile, '--json', jsonFile], {
+    const code = await main(['demo', 'dumb-proxy', '--idle-timeout', '300', '--svg', svgDir, '--json', jsonFile], {
       env: {},
       stdout,
       stderr,
@@ -262,7 +269,9 @@ describe('hopwise demo (CLI)', () => {
     expect(code).toBe(0);
     expect(out).toContain('client');
     expect(out).not.toContain('\u001b[');
-    expect(xmlProblem(await readFile(svgFile, 'utf8'))).toBeNull();
+    const files = await readdir(svgDir);
+    expect(files).toContain('dumb-proxy-dumb-1.svg');
+    for (const f of files) expect(xmlProblem(await readFile(join(svgDir, f), 'utf8'))).toBeNull();
     const json = JSON.parse(await readFile(jsonFile, 'utf8')) as DemoResult;
     expect(json.demo).toBe('dumb-proxy');
     expect(json.params.idleTimeoutMs).toBe(300);

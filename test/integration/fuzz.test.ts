@@ -10,11 +10,12 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fuzzCase, type FuzzCase } from '../helpers/fuzz.js';
+import { fuzzCase, headerCountCase, pipelinedOffersCase, type FuzzCase } from '../helpers/fuzz.js';
+import { upgradeCase } from '../helpers/fuzz-upgrade.js';
 import { startProxy } from '../helpers/proxy.js';
 import type { TestProxy } from '../helpers/proxy.js';
-import { RawClient, eventually } from '../helpers/raw.js';
-import { parseStrictRequest } from '../helpers/strict-http.js';
+import { RawClient, eventually, header, startRawOrigin } from '../helpers/raw.js';
+import { parseStrictRequest, type StrictRequest } from '../helpers/strict-http.js';
 
 // CI runs a fixed seed, so a landing is never decided by which cases a random seed happened to draw; everywhere else
 // each run explores new cases. Any failure prints its seed, and HOPWISE_FUZZ_SEED replays it.
@@ -176,5 +177,204 @@ describe(`fuzz: seed ${SEED}`, () => {
     expect((await probe.readResponse()).status).toBe(200);
     probe.close();
     await eventually(() => proxy.stats().downstream.connectionsActive === 0, 3000, 'every client connection to close');
+  });
+});
+
+/** An origin that judges like the one above and answers each request with its origin-form target as the body. */
+async function echoingOrigin(): Promise<Origin & { readonly seen: StrictRequest[] }> {
+  const sockets = new Set<net.Socket>();
+  const seen: StrictRequest[] = [];
+  const state = { port: 0, violations: [] as Violation[], requests: 0, seen, close: () => Promise.resolve() };
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    let buf = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      for (;;) {
+        const step = parseStrictRequest(buf);
+        if (step.kind === 'incomplete') return;
+        if (step.kind === 'invalid') {
+          state.violations.push({ problem: step.problem, excerpt: buf.subarray(0, 300).toString('latin1') });
+          socket.destroy();
+          return;
+        }
+        state.requests++;
+        seen.push(step.request);
+        buf = buf.subarray(step.consumed);
+        socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(step.request.target)}\r\n\r\n${step.request.target}`);
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return Object.assign(state, {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  });
+}
+
+/** Write `bytes` in the pieces `cuts` gives, a turn of the event loop apart. */
+async function writeInPieces(client: RawClient, bytes: Buffer, cuts: readonly number[]): Promise<void> {
+  let last = 0;
+  for (const cut of [...cuts, bytes.length]) {
+    client.write(bytes.subarray(last, cut));
+    last = cut;
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+const LIMIT = 40;
+
+describe(`fuzz (issue 17): header counts around downstream.maxHeaderCount, pipelined upgrade offers; seed ${SEED}`, () => {
+  let origin: Awaited<ReturnType<typeof echoingOrigin>>;
+  let proxy: TestProxy;
+
+  beforeAll(async () => {
+    origin = await echoingOrigin();
+    proxy = await startProxy(
+      {
+        downstream: { ...TIMEOUTS, maxHeaderCount: LIMIT },
+        upstream: { responseTimeout: 3000, connectTimeout: 1000 },
+        access: { destinations: [{ action: 'allow', host: '127.0.0.1', ports: [origin.port] }] },
+      },
+      'warn',
+      { instanceId: 'hw-fuzz17' },
+    );
+  });
+
+  afterAll(async () => {
+    await proxy?.close();
+    await origin?.close();
+  });
+
+  it('a head over the limit is refused whole (431); at or under it, its last field takes effect', { timeout: 30_000 }, async () => {
+    const authority = `127.0.0.1:${origin.port}`;
+    const runs = Math.min(RUNS, 120);
+    const failures: string[] = [];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let index = next++; index < runs; index = next++) {
+        const c = headerCountCase(SEED, index, authority, LIMIT);
+        const client = await RawClient.connect(proxy.port);
+        try {
+          await writeInPieces(client, c.bytes, c.cuts);
+          const res = await client.readResponse({ ms: MAX_LIFETIME_MS });
+          const upstream = origin.seen.find((r) => r.target === `/count-${index}`);
+          if (res.status !== c.status) failures.push(`${c.description}: got ${res.status}`);
+          else if (c.status !== 200 && upstream !== undefined) failures.push(`${c.description}: forwarded anyway`);
+          else if (c.status === 200 && upstream === undefined) failures.push(`${c.description}: not forwarded`);
+          else if (upstream?.headers.some(([n]) => n.toLowerCase() === 'x-fuzz-hop') === true) failures.push(`${c.description}: X-Fuzz-Hop forwarded`);
+          else if (c.bytes.includes('Content-Length: 5') && c.status === 200 && upstream!.bodyLength !== 5) failures.push(`${c.description}: body ${upstream!.bodyLength}`);
+        } catch (err) {
+          failures.push(`${c.description}: ${(err as Error).message}`);
+        } finally {
+          client.close();
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    expect(failures, `seed ${SEED}`).toEqual([]);
+    expect(origin.violations, `seed ${SEED}`).toEqual([]);
+  });
+
+  it('pipelined plain requests and declined upgrade offers are all answered, in order', { timeout: 30_000 }, async () => {
+    const authority = `127.0.0.1:${origin.port}`;
+    const runs = Math.min(RUNS, 120);
+    const failures: string[] = [];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let index = next++; index < runs; index = next++) {
+        const c = pipelinedOffersCase(SEED, index, authority);
+        const client = await RawClient.connect(proxy.port);
+        try {
+          await writeInPieces(client, c.bytes, c.cuts);
+          const bodies: string[] = [];
+          for (let i = 0; i < c.paths.length; i++) {
+            const res = await client.readResponse({ ms: MAX_LIFETIME_MS });
+            bodies.push(`${res.status} ${res.body.toString('latin1')}`);
+          }
+          const want = c.paths.map((p) => `200 ${p}`);
+          if (bodies.join('|') !== want.join('|')) failures.push(`${c.description}: got ${bodies.join(', ')}`);
+        } catch (err) {
+          failures.push(`${c.description}: ${(err as Error).message}`);
+        } finally {
+          client.close();
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    expect(failures, `seed ${SEED}`).toEqual([]);
+    expect(origin.violations, `seed ${SEED}`).toEqual([]);
+    await eventually(() => proxy.stats().downstream.connectionsActive === 0, 3000, 'every client connection to close');
+  });
+});
+
+describe(`fuzz: WebSocket answers (declines in every framing, prototype-named fields), seed ${SEED}`, () => {
+  it('declines in every framing, 101s, prototype-named fields: relayed, cut or refused as the normal path would; nothing hangs or stays open', { timeout: 60_000 }, async () => {
+    const runs = Math.min(RUNS, 160);
+    const origin = await startRawOrigin((socket, all) => {
+      const end = all.indexOf('\r\n\r\n');
+      if (end < 0 || socket.bytesWritten > 0) return;
+      const index = Number(/^GET \/case\/(\d+) /.exec(all.toString('latin1'))?.[1] ?? -1);
+      const c = upgradeCase(SEED, index);
+      if (c.fin) socket.end(c.answer);
+      else socket.write(c.answer);
+    });
+    const proxy = await startProxy({ upstream: { responseTimeout: 3000 } }, 'warn');
+    const failures: string[] = [];
+    try {
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < runs) {
+          const index = next++;
+          const c = upgradeCase(SEED, index);
+          const where = `case ${index} (${c.name}, expect ${c.expect})`;
+          const client = await RawClient.connect(proxy.port);
+          try {
+            const extra = c.requestFields.map(([n, v]) => `${n}: ${v}\r\n`).join('');
+            client.write(
+              `GET ws://127.0.0.1:${origin.port}/case/${index} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+                `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n${extra}\r\n`,
+            );
+            const res = await client.readResponse({ ms: 5000, head: c.expect === 'switch' });
+            if (res.status !== c.status) failures.push(`${where}: status ${res.status}`);
+            if (c.expect === 'relay' && (!res.complete || res.body.toString('latin1') !== c.body)) failures.push(`${where}: body ${JSON.stringify(res.body.toString('latin1'))} complete=${res.complete}`);
+            if (c.expect === 'cut' && res.complete && c.body !== '') failures.push(`${where}: a cut body looked complete`);
+            if (c.expect === 'relay' || c.expect === 'switch' || c.expect === 'cut') {
+              for (const [n, v] of c.fields) if (!header(res, n).includes(v)) failures.push(`${where}: field ${n}: ${v} missing`);
+            }
+            if (c.expect === 'switch') client.close();
+            else await client.waitClosed(5000);
+          } catch (err) {
+            failures.push(`${where}: ${(err as Error).message}`);
+          } finally {
+            client.close();
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: 8 }, worker));
+      // Prototype-named request fields reached the origin exactly once each, as sent.
+      for (const bytes of origin.received) {
+        const text = bytes.toString('latin1');
+        const index = Number(/^GET \/case\/(\d+) /.exec(text)?.[1] ?? -1);
+        for (const [n, v] of upgradeCase(SEED, index).requestFields) {
+          const count = text.split('\r\n').filter((l) => l === `${n}: ${v}`).length;
+          const sent = upgradeCase(SEED, index).requestFields.filter(([m, w]) => m === n && w === v).length;
+          if (count !== sent) failures.push(`case ${index}: request field ${n}: ${v} arrived ${count} times, sent ${sent}`);
+        }
+      }
+      expect(failures, `seed ${SEED}`).toEqual([]);
+      // Every socket released on both legs.
+      await eventually(() => proxy.stats().tunnels.active === 0 && proxy.stats().downstream.connectionsActive === 0, 5000, 'every client connection and tunnel to close');
+      await eventually(() => origin.sockets.every((s) => s.closed), 5000, 'every origin socket to be closed by the proxy');
+    } finally {
+      await proxy.close();
+      await origin.close();
+    }
   });
 });

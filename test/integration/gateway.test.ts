@@ -179,3 +179,55 @@ describe('Host and routes', () => {
     expect(Object.keys(stats.upstream.origins).sort()).toEqual([a.origin, b.origin].sort());
   });
 });
+
+describe('Host: the target authority wins, an invalid Host is refused (issue 17 finding 12, RFC 9112 §3.2)', () => {
+  it('gateway, preserveHost: an absolute-form target sets Host and X-Forwarded-Host, whatever Host the client sent', async () => {
+    const o = await origin();
+    const proxy = track(await startProxy({ mode: 'gateway', target: o.origin, preserveHost: true }));
+    const res = await send(proxy.port, 'GET http://a.example/echo HTTP/1.1\r\nHost: b.example\r\n\r\n');
+    expect(res.status).toBe(200);
+    expect(header(o.seen[0]!, 'host')).toEqual(['a.example']);
+    expect(header(o.seen[0]!, 'x-forwarded-host')).toEqual(['a.example']);
+    expect(o.seen[0]!.url).toBe('/echo');
+  });
+
+  it('gateway, rfc7239: Forwarded host= is the target authority too', async () => {
+    const o = await origin();
+    const proxy = track(await startProxy({ mode: 'gateway', target: o.origin, forwarded: 'rfc7239' }));
+    await send(proxy.port, 'GET http://A.example:8080/x HTTP/1.1\r\nHost: b.example\r\n\r\n');
+    expect(header(o.seen[0]!, 'forwarded')).toEqual(['for=127.0.0.1;proto=http;host="a.example:8080"']);
+    expect(header(o.seen[0]!, 'host')).toEqual(['a.example:8080']);
+  });
+
+  it('forward mode with x-forwarded: X-Forwarded-Host is the target authority, not the client Host', async () => {
+    const o = await origin();
+    const proxy = track(await startProxy({ forwarded: 'x-forwarded' }));
+    await send(proxy.port, `GET ${o.origin}/x HTTP/1.1\r\nHost: b.example\r\n\r\n`);
+    expect(header(o.seen[0]!, 'host')).toEqual([`127.0.0.1:${o.port}`]);
+    expect(header(o.seen[0]!, 'x-forwarded-host')).toEqual([`127.0.0.1:${o.port}`]);
+  });
+
+  it.each(['forward', 'gateway'] as const)('%s mode: an invalid or repeated Host is answered 400 and never forwarded', async (mode) => {
+    const o = await origin();
+    const proxy = track(await startProxy(mode === 'gateway' ? { mode, target: o.origin } : {}));
+    const target = mode === 'gateway' ? '/x' : `${o.origin}/x`;
+    for (const head of [
+      'Host: a, b\r\n',
+      'Host: evil.example:65536@internal\r\n',
+      'Host: evil.example@internal\r\n',
+      'Host: a b\r\n',
+      'Host: \r\n',
+      'Host: [::1\r\n',
+    ]) {
+      const res = await send(proxy.port, `GET ${target} HTTP/1.1\r\n${head}\r\n`);
+      expect(res.status, head).toBe(400);
+      expect(res.body.toString(), head).toContain('invalid Host');
+    }
+    // HTTP/1.0 may omit Host, but two Host lines are still one too many.
+    const res = await send(proxy.port, `GET ${target} HTTP/1.0\r\nHost: a.example\r\nHost: b.example\r\n\r\n`);
+    expect(res.status).toBe(400);
+    expect(o.seen).toHaveLength(0);
+    // A valid Host still passes.
+    expect((await send(proxy.port, `GET ${target} HTTP/1.1\r\nHost: ok.example:8080\r\n\r\n`)).status).toBe(200);
+  });
+});

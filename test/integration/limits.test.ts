@@ -10,7 +10,8 @@ import { useCleanup } from '../helpers/cleanup.js';
 import { startOrigin } from '../helpers/origin.js';
 import { startProxy } from '../helpers/proxy.js';
 import type { TestProxy } from '../helpers/proxy.js';
-import { RawClient, eventually, header, within } from '../helpers/raw.js';
+import { refusedPort } from '../helpers/ports.js';
+import { RawClient, eventually, header, startRawOrigin, within } from '../helpers/raw.js';
 
 const { track, defer } = useCleanup();
 
@@ -179,5 +180,96 @@ describe('upstream.connectTimeout', () => {
     expect(elapsed).toBeGreaterThanOrEqual(250);
     expect(elapsed).toBeLessThan(3000);
     await eventually(() => proxy.logs.some((l) => l.event === 'request' && l.error === 'UPSTREAM_CONNECT_TIMEOUT'), 2000, 'the access log');
+  });
+});
+
+/** `n` junk field lines (`X-J-<i>: v`), the padding that pushes later fields past a header-count cut. */
+function junk(n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += `X-J-${i}: v\r\n`;
+  return s;
+}
+
+describe('header count (issue 17 finding 1: downstream.maxHeaderCount, never a partial head)', () => {
+  it('the default (1000): 1000 fields pass whole; 1001 → 431 and a close, nothing upstream', async () => {
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy());
+    const ok = await connect(proxy.port);
+    ok.write(`GET ${origin.url}/ok HTTP/1.1\r\nHost: x\r\n${junk(998)}X-Last: seen\r\n\r\n`);
+    expect((await ok.readResponse()).status).toBe(200);
+    expect(header(origin.seen[0]!, 'x-last')).toEqual(['seen']);
+    expect(header(origin.seen[0]!, 'x-j-997')).toEqual(['v']);
+    const over = await connect(proxy.port);
+    over.write(`GET ${origin.url}/over HTTP/1.1\r\nHost: x\r\n${junk(1000)}\r\n`);
+    const res = await over.readResponse();
+    expect(res.status).toBe(431);
+    expect(res.body.toString()).toContain('downstream.maxHeaderCount');
+    await over.waitClosed();
+    expect(origin.seen).toHaveLength(1);
+    await eventually(() => proxy.logs.some((l) => l.event === 'request' && l.status === 431 && l.error === 'TOO_MANY_HEADER_FIELDS'), 2000, 'the access log');
+  });
+
+  it.each([
+    ['Connection: X-Hop past the cut (X-Hop would be forwarded)', 'GET', 'Connection: X-Hop\r\nX-Hop: secret\r\n', ''],
+    ['Content-Length: 5 past the cut (the body would be dropped)', 'POST', 'Content-Length: 5\r\n', 'hello'],
+    ['Transfer-Encoding: gzip past the cut (forwarded before the 400)', 'POST', 'Transfer-Encoding: gzip\r\n', 'hello'],
+  ])('%s → 431, nothing reaches the origin', async (_name, method, late, body) => {
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy());
+    const c = await connect(proxy.port);
+    c.write(`${method} ${origin.url}/late HTTP/1.1\r\nHost: x\r\n${junk(1030)}${late}\r\n${body}`);
+    const res = await c.readResponse();
+    expect(res.status).toBe(431);
+    await c.waitClosed();
+    expect(origin.connections()).toBe(0);
+  });
+
+  it('two gateways pointing at each other, one request with 1,030 junk fields: answered at once, no loop', async () => {
+    const portA = await refusedPort();
+    const b = track(await startProxy({ mode: 'gateway', target: `http://127.0.0.1:${portA}` }));
+    const a = track(await startProxy({ mode: 'gateway', target: b.url, listen: { host: '127.0.0.1', port: portA } }));
+    let upstreamRequests = 0;
+    for (const p of [a, b]) p.proxy.telemetry.on((e) => void (e.type === 'upstream.request' && upstreamRequests++));
+    const c = await connect(a.port);
+    c.write(`GET /loop HTTP/1.1\r\nHost: x\r\n${junk(1030)}\r\n`);
+    expect((await c.readResponse({ ms: 5000 })).status).toBe(431);
+    expect(upstreamRequests).toBe(0);
+    // Just under the limit: A forwards (its Via makes 1,000 + 1 fields), B refuses with 431, A relays it. Bounded.
+    const d = await connect(a.port);
+    d.write(`GET /loop HTTP/1.1\r\nHost: x\r\n${junk(999)}\r\n`);
+    expect((await d.readResponse({ ms: 5000 })).status).toBe(431);
+    expect(upstreamRequests).toBe(1);
+  });
+
+  it('a configured limit applies to plain requests, WebSocket offers and CONNECT alike', async () => {
+    const origin = track(await startOrigin());
+    const proxy = track(await startProxy({ downstream: { maxHeaderCount: 10 } }));
+    const ok = await connect(proxy.port);
+    ok.write(`GET ${origin.url}/ten HTTP/1.1\r\nHost: x\r\n${junk(9)}\r\n`);
+    expect((await ok.readResponse()).status).toBe(200);
+    for (const head of [
+      `GET ${origin.url}/eleven HTTP/1.1\r\nHost: x\r\n${junk(10)}\r\n`,
+      `GET ${origin.url.replace('http:', 'ws:')}/ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+        `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n${junk(7)}\r\n`,
+      `CONNECT 127.0.0.1:${origin.port} HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\n${junk(10)}\r\n`,
+    ]) {
+      const c = await connect(proxy.port);
+      c.write(head);
+      expect((await c.readResponse()).status, head.slice(0, 40)).toBe(431);
+      await c.waitClosed();
+    }
+    expect(origin.connections()).toBe(1);
+  });
+
+  it('0 = unlimited: 3,000 fields reach the origin whole (the head is still bounded by maxHeaderSize)', async () => {
+    // A raw origin: Node's own server would cut the head at its maxHeadersCount.
+    const origin = track(await startRawOrigin((socket, all) => {
+      if (all.includes('\r\n\r\n')) socket.end('HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    }));
+    const proxy = track(await startProxy({ downstream: { maxHeaderCount: 0, maxHeaderSize: 65536 } }));
+    const c = await connect(proxy.port);
+    c.write(`GET ${origin.origin}/many HTTP/1.1\r\nHost: x\r\n${junk(2999)}X-Last: seen\r\n\r\n`);
+    expect((await c.readResponse()).status).toBe(200);
+    expect(origin.received[0]!.toString('latin1')).toMatch(/X-J-2998: v\r\nX-Last: seen\r\n/);
   });
 });

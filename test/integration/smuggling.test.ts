@@ -135,7 +135,8 @@ const RESPONSE_VECTORS: { name: string; outcome: '502' | 'cut'; response: string
   { name: 'TE identity', outcome: '502', response: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\n\r\nok' },
   { name: 'TE "gzip, chunked"', outcome: '502', response: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n' },
   { name: 'TE chunked twice', outcome: '502', response: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n' },
-  { name: 'duplicate Content-Length, same value', outcome: '502', response: 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok' },
+  // Identical repeated Content-Length lines are one valid length (RFC 9112 §6.3 rule 5; issue 17, 13): no longer a
+  // malformed vector, relayed as one line (test/integration/upstream-client.test.ts).
   { name: 'duplicate Content-Length, different values', outcome: '502', response: 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok!' },
   { name: 'Content-Length list "2, 2"', outcome: '502', response: 'HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nok' },
   { name: 'Content-Length +2', outcome: '502', response: 'HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nok' },

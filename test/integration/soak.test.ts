@@ -35,7 +35,7 @@ function run(file: string, args: string[], timeout: number): Promise<{ code: num
 interface SoakReport {
   readonly seed: number;
   readonly sent: number;
-  readonly checks: { name: string; ok: boolean; detail: string }[];
+  readonly checks: { name: string; ok: boolean; detail: string; judged?: boolean }[];
 }
 
 describe('soak (short)', () => {
@@ -59,6 +59,14 @@ describe('soak (short)', () => {
       const failed = report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail} (seed ${report.seed})`);
       expect(failed).toEqual([]);
       expect(soak.code, soak.out).toBe(0);
+      // At this length the RSS trend is reported with its limits and marked not judged (INFO), never a bare PASS.
+      const rss = report.checks.find((c) => c.name.startsWith('RSS'));
+      expect(rss?.judged).toBe(DURATION_S >= 60);
+      if (DURATION_S < 60) {
+        expect(rss?.detail).toMatch(/limits: slope < 8 MiB\/min .*; not judged at this length/);
+        expect(soak.out).toMatch(/\n {2}INFO {2}RSS without a growth trend/);
+        expect(soak.out).not.toMatch(/PASS {2}RSS/);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -164,3 +164,39 @@ describe('connection-reuse statistics over real sockets', () => {
     expect((up.at(-1)!.origins as Record<string, Entry>)[origin.origin]).toMatchObject({ requests: 1, socketsCreated: 1 });
   });
 });
+
+describe('per-origin statistics stay bounded (issue 17 finding 11)', () => {
+  it('600 distinct refused origins with the default stats.maxOrigins (100): /stats, /metrics and the stats-upstream line stay small', async () => {
+    const { refusedPort } = await import('../helpers/ports.js');
+    const { RawClient } = await import('../helpers/raw.js');
+    const port = await refusedPort();
+    const p = track(await startProxy());
+    // 600 origins: 127.0.{i / 250}.{i % 250 + 2}:port, all loopback, nothing listening. 20 keep-alive clients.
+    const ORIGINS = 600;
+    let next = 0;
+    await Promise.all(Array.from({ length: 20 }, async () => {
+      const c = track(await RawClient.connect(p.port));
+      for (let i = next++; i < ORIGINS; i = next++) {
+        c.write(`GET http://127.0.${Math.floor(i / 250)}.${(i % 250) + 2}:${port}/ HTTP/1.1\r\nHost: x\r\n\r\n`);
+        expect((await c.readResponse()).status).toBe(502);
+      }
+    }));
+    const s = await eventually(() => fetchStats(p.adminPort!), (v) => v.upstream.totals.connectErrors >= ORIGINS);
+    expect(s.upstream.totals.connectErrors).toBe(ORIGINS);
+    const entries = Object.keys(s.upstream.origins);
+    expect(entries).toHaveLength(101);
+    expect(entries.at(-1)).toBe('(other)');
+    expect(s.upstream.origins['(other)']!.connectErrors).toBe(ORIGINS - 100);
+    expect(s.upstream.origins['(other)']!.errors).toEqual({ UPSTREAM_REFUSED: ORIGINS - 100 });
+    const stats = await fetch(`http://127.0.0.1:${p.adminPort!}/stats`).then((r) => r.text());
+    expect(stats.length).toBeLessThan(100_000);
+    const metrics = await fetch(`http://127.0.0.1:${p.adminPort!}/metrics`).then((r) => r.text());
+    expect(metrics).toContain('origin="(other)"');
+    expect(metrics.length).toBeLessThan(300_000);
+    await p.proxy.close();
+    await eventually(() => p.logs.some((l) => l.event === 'stats-upstream'), (v) => v, 2000);
+    const line = p.logs.find((l) => l.event === 'stats-upstream');
+    expect(line).toBeDefined();
+    expect(JSON.stringify(line).length).toBeLessThan(100_000);
+  });
+});

@@ -11,6 +11,7 @@ import { useCleanup } from '../helpers/cleanup.js';
 import { portOf, startCli } from '../helpers/cli.js';
 import type { CliProcess } from '../helpers/cli.js';
 import { startOrigin } from '../helpers/origin.js';
+import { holdPort } from '../helpers/ports.js';
 
 const { track, defer } = useCleanup();
 
@@ -100,5 +101,18 @@ describe('--workers 2', () => {
     for (let i = 0; i < 4; i++) expect((await get(port, `${origin.url}/after${i}`)).status).toBe(200);
     const total = await eventually(() => stats(admin), (v) => v.downstream.requests >= 10);
     expect(total.downstream.requests).toBe(10);
+  });
+
+  it('a port in use → exit 1 and a hopwise: message naming the listener, for the proxy and for the admin listener', async () => {
+    const held = await holdPort();
+    defer(() => held.close());
+    const proxy = startCli(['--workers', '2', '--port', String(held.port), '--admin-port', '0', '--log-format', 'json']);
+    expect(await proxy.exited(15_000)).toBe(1);
+    expect(proxy.stderr()).toContain(`hopwise: the proxy listener cannot listen on 127.0.0.1:${held.port}: the address is already in use`);
+    expect(proxy.stderr()).toContain('--port N');
+    const admin = startCli(['--workers', '2', '--port', '0', '--admin-port', String(held.port), '--log-format', 'json']);
+    expect(await admin.exited(15_000)).toBe(1);
+    expect(admin.stderr()).toContain(`hopwise: the admin listener cannot listen on 127.0.0.1:${held.port}: the address is already in use`);
+    expect(admin.stderr()).toContain('--admin-port N, or turn it off with --no-admin');
   });
 });

@@ -117,3 +117,35 @@ describe('aggregateStats edge cases', () => {
     expect([u.reuseRatio, u.requestsPerSocket.mean, u.connectMs.mean]).toEqual([0, 0, 0]);
   });
 });
+
+describe('aggregateStats: per-origin entries bounded by stats.maxOrigins (issue 17 finding 11)', () => {
+  const O = (i: number): string => `http://127.0.0.1:${20000 + i}`;
+
+  it('the busiest origins keep their entry; the rest and every worker’s (other) are summed into (other)', () => {
+    let socket = 1;
+    const workerOf = (origins: [string, number][], maxOrigins: number): StatsSnapshot => {
+      const stats = new Stats(() => 1_000_000, { maxOrigins });
+      for (const [origin, n] of origins) for (const e of traffic(origin, socket++, n, 1)) stats.record(e);
+      return stats.snapshot();
+    };
+    // Worker 1 keeps 3 origins of its own and folds one; worker 2 shares O(1) and has two more.
+    const w1 = workerOf([[O(9), 1], [O(1), 5], [O(2), 1], [O(3), 2]], 3);
+    const w2 = workerOf([[O(1), 4], [O(4), 3], [O(5), 1]], 3);
+    expect(Object.keys(w1.upstream.origins)).toContain('(other)');
+    const agg = aggregateStats([worker(1, w1), worker(2, w2)], 'never', 2);
+    expect(Object.keys(agg.upstream.origins)).toEqual([O(1), O(4), '(other)']);
+    expect(agg.upstream.origins[O(1)]!.requests).toBe(9);
+    // (other): w1's folded O(9) (1) + O(2) (1) + O(3) (2) + O(5) (1).
+    expect(agg.upstream.origins['(other)']!.requests).toBe(5);
+    const sum = Object.values(agg.upstream.origins).reduce((n, u) => n + u.requests, 0);
+    expect(sum).toBe(agg.upstream.totals.requests);
+  });
+
+  it('without a limit nothing is folded (a worker’s own (other) stays (other))', () => {
+    const stats = new Stats(() => 1_000_000, { maxOrigins: 1 });
+    for (const e of [...traffic(O(1), 1, 1, 1), ...traffic(O(2), 2, 1, 1)]) stats.record(e);
+    const agg = aggregateStats([worker(1, stats.snapshot())], 'never');
+    // O(1)'s socket is still open, so O(2) was counted in (other) from the start.
+    expect(Object.keys(agg.upstream.origins)).toEqual([O(1), '(other)']);
+  });
+});

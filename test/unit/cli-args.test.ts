@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import defaultsJson from '../../config/default.json' with { type: 'json' };
 import { parseArgs, type ParsedArgs } from '../../src/cli/args.js';
-import { RUN_FLAGS, envName } from '../../src/cli/options.js';
+import { RUN_FLAGS, envName, envOf } from '../../src/cli/options.js';
 import { loadConfig } from '../../src/config/load.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -52,6 +52,9 @@ describe('run: every flag maps to its config key', () => {
     [['--workers', 'auto'], { workers: 'auto' }],
     [['--workers', '4'], { workers: 4 }],
     [['--port', '1', '--port', '2'], { listen: { port: 2 } }],
+    [['--allow-client', '10.0.0.0/8'], { access: { clients: ['10.0.0.0/8'] } }],
+    [['--allow-client', '10.0.0.0/8', '--allow-client', '::1, 192.168.0.0/16'], { access: { clients: ['10.0.0.0/8', '::1', '192.168.0.0/16'] } }],
+    [['--allow-client=10.1.2.3', '--port', '0', '--allow-client', 'fd00::/8'], { access: { clients: ['10.1.2.3', 'fd00::/8'] }, listen: { port: 0 } }],
     [['run', '--port', '9000', '--log-level', 'warn'], { listen: { port: 9000 }, log: { level: 'warn' } }],
     [[], {}],
   ])('%j', (argv, overrides) => {
@@ -94,6 +97,8 @@ describe('run: HOPWISE_* environment', () => {
     [{ HOPWISE_ADMIN: 'true' }, ['--no-admin'], { admin: { enabled: false } }, undefined],
     [{ HOPWISE_CONFIG: 'env.yaml' }, ['--config', 'flag.yaml'], {}, 'flag.yaml'],
     [{ HOPWISE_PORT: '' }, [], {}, undefined],
+    [{ HOPWISE_ACCESS_CLIENTS: '10.0.0.0/8, 172.16.0.0/12' }, [], { access: { clients: ['10.0.0.0/8', '172.16.0.0/12'] } }, undefined],
+    [{ HOPWISE_ACCESS_CLIENTS: '10.0.0.0/8' }, ['--allow-client', '::1'], { access: { clients: ['::1'] } }, undefined],
     [{ PORT: '1', HOME: '/root', HOPWISEPORT: '2' }, [], {}, undefined],
   ])('%j %j', (env, argv, overrides, configFile) => {
     const parsed = run(argv, env);
@@ -107,6 +112,8 @@ describe('run: HOPWISE_* environment', () => {
     [{ HOPWISE_ADMIN: 'off' }, /^HOPWISE_ADMIN: expected true, false, 1 or 0, got "off"$/],
     [{ HOPWISE_MODE: 'reverse' }, /^HOPWISE_MODE: expected one of forward, gateway, dumb, naive, got "reverse"$/],
     [{ HOPWISE_WORKERS: 'many' }, /^HOPWISE_WORKERS: expected a positive integer or auto, got "many"$/],
+    [{ HOPWISE_ACCESS_CLIENTS: '10.0.0.0/8,everyone' }, /^HOPWISE_ACCESS_CLIENTS: expected an IP address or CIDR such as 10\.0\.0\.0\/8 or ::1, got "everyone"$/],
+    [{ HOPWISE_ALLOW_CLIENT: '10.0.0.0/8' }, /^unknown environment variable HOPWISE_ALLOW_CLIENT; known: .*HOPWISE_ACCESS_CLIENTS/],
   ])('%j is a usage error', (env, message) => {
     expect(usageError([], env)).toMatch(message);
   });
@@ -116,8 +123,11 @@ describe('run: HOPWISE_* environment', () => {
     expect(run([], {}).overrides).toEqual({});
   });
 
-  it.each(RUN_FLAGS.map((f) => [f.flag, envName(f.flag)]))('--%s ↔ %s', (flag, name) => {
+  it.each(RUN_FLAGS.filter((f) => f.env === undefined).map((f) => [f.flag, envName(f.flag)]))('--%s ↔ %s', (flag, name) => {
     expect(name).toBe(`HOPWISE_${flag.toUpperCase().replaceAll('-', '_')}`);
+  });
+  it('--allow-client ↔ HOPWISE_ACCESS_CLIENTS (named after the key it sets), the only flag with its own name', () => {
+    expect(RUN_FLAGS.filter((f) => f.env !== undefined).map((f) => [f.flag, envOf(f)])).toEqual([['allow-client', 'HOPWISE_ACCESS_CLIENTS']]);
   });
 });
 
@@ -135,6 +145,9 @@ describe('usage errors exit 2 and never print help', () => {
     [['--workers', '0'], /^--workers: expected a positive integer or auto, got "0"/],
     [['--stats-interval', '-1'], /--stats-interval/],
     [['--host', ''], /^--host: expected a value/],
+    [['--allow-client'], /Not enough arguments following: allow-client/],
+    [['--allow-client', 'everyone'], /^--allow-client: expected an IP address or CIDR such as 10\.0\.0\.0\/8 or ::1, got "everyone"/],
+    [['--allow-client', 'everyone', '--allow-client', '10.0.0.0/8'], /^--allow-client: expected an IP address or CIDR .*got "everyone"/],
     [['extra'], /^Unknown argument: extra/],
     [['statz'], /^Unknown argument: statz/],
     [['stats', '--port', '1'], /^Unknown argument: port\nRun "hopwise stats --help"/],
@@ -161,12 +174,32 @@ describe('subcommands', () => {
     [['demo', 'dumb-proxy'], { command: 'demo', name: 'dumb-proxy' }],
     [['demo', 'proxy-connection', '--idle-timeout', '0'], { command: 'demo', name: 'proxy-connection', idleTimeout: 0 }],
     [
-      ['demo', 'pooling', '--svg', 'out.svg', '--json', 'out.json', '--idle-timeout', '1500', '--requests', '20'],
-      { command: 'demo', name: 'pooling', svgFile: 'out.svg', jsonFile: 'out.json', idleTimeout: 1500, requests: 20 },
+      ['demo', 'pooling', '--svg', 'out', '--json', 'out.json', '--idle-timeout', '1500', '--requests', '20'],
+      { command: 'demo', name: 'pooling', svgDir: 'out', jsonFile: 'out.json', idleTimeout: 1500, requests: 20 },
     ],
     [['hash-password'], { command: 'hash-password' }],
   ])('%j', (argv, expected) => {
     expect(parseArgs(argv, {})).toStrictEqual(expected);
+  });
+
+  it.each<[NodeJS.ProcessEnv, string[], string]>([
+    [{ HOPWISE_PORT: '9000' }, [], 'http://127.0.0.1:9001'],
+    [{ HOPWISE_ADMIN_PORT: '9191' }, [], 'http://127.0.0.1:9191'],
+    [{ HOPWISE_PORT: '9000', HOPWISE_ADMIN_PORT: '9191' }, [], 'http://127.0.0.1:9191'],
+    [{ HOPWISE_ADMIN_HOST: '0.0.0.0', HOPWISE_ADMIN_PORT: '9191' }, [], 'http://127.0.0.1:9191'],
+    [{ HOPWISE_ADMIN_HOST: '::1', HOPWISE_PORT: '9000' }, [], 'http://[::1]:9001'],
+    [{ HOPWISE_ADMIN_HOST: '::' }, [], 'http://[::1]:8081'],
+    [{ HOPWISE_PORT: '9000' }, ['--admin', 'http://127.0.0.1:7000'], 'http://127.0.0.1:7000'],
+    [{ HOPWISE_PORT: '' }, [], 'http://127.0.0.1:8081'],
+  ])('stats with %j %j asks %s, as the proxy started with that environment listens there', (env, argv, adminUrl) => {
+    expect(parseArgs(['stats', ...argv], env)).toEqual({ command: 'stats', adminUrl, json: false });
+  });
+
+  it.each<[NodeJS.ProcessEnv, RegExp]>([
+    [{ HOPWISE_PORT: 'x' }, /^HOPWISE_PORT: expected an integer from 0 to 65535, got "x"\nRun "hopwise stats --help"/],
+    [{ HOPWISE_PORT: '0' }, /^the admin port is ephemeral .*pass --admin/],
+  ])('stats with %j is a usage error', (env, message) => {
+    expect(usageError(['stats'], env)).toMatch(message);
   });
 
   it('subcommands ignore HOPWISE_* run settings', () => {
@@ -205,6 +238,13 @@ describe('--help and --version are printed, exit 0', () => {
     expect(flat).toMatch(/--port [^[]*\(listen\.port\) \[default: 8080\]/);
     expect(flat).toMatch(/--admin-port [^[]*\(admin\.port\) \[default: port \+ 1\]/);
     expect(run([]).overrides).toEqual({});
+  });
+  it.each([['--help'], ['stats', '--help'], ['hash-password', '--help']])('%j shows Examples:', (...argv) => {
+    const text = printed(argv);
+    expect(text).toMatch(/\nExamples:\n {2}(hopwise|HOPWISE_|printf)/);
+  });
+  it.each([['--help'], ['stats', '--help'], ['hash-password', '--help'], ['demo', '--help']])('%j cites no SPEC section (users do not have it)', (...argv) => {
+    expect(printed(argv)).not.toContain('SPEC');
   });
   it('-h is --help', () => {
     expect(printed(['-h'])).toBe(help);

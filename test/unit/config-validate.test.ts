@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import defaultsJson from '../../config/default.json' with { type: 'json' };
 import { deepMerge } from '../../src/config/merge.js';
 import { configSchema, type Config } from '../../src/config/schema.js';
-import { isLoopbackHost, resolvedAdminPort, semanticIssues } from '../../src/config/validate.js';
+import { resolvedAdminPort, semanticIssues } from '../../src/config/validate.js';
+import { isLoopbackHost } from '../../src/policy/address.js';
 
 const { $comment: _comment, ...defaults } = defaultsJson as Record<string, unknown>;
 
@@ -14,6 +15,7 @@ function cfg(patch: Record<string, unknown>): Config {
 const EXPOSED = { listen: { host: '0.0.0.0' }, access: { clients: ['10.0.0.0/8'] } };
 const route = (port: number, host = '127.0.0.1') => ({ listen: { host, port }, target: 'http://127.0.0.1:9000' });
 
+// The one loopback test (policy/address.ts), used by validation's exposure rules.
 describe('isLoopbackHost', () => {
   it.each<[string, boolean]>([
     ['127.0.0.1', true],
@@ -22,6 +24,10 @@ describe('isLoopbackHost', () => {
     ['[::1]', true],
     ['0:0:0:0:0:0:0:1', true],
     ['::ffff:127.0.0.1', true],
+    ['[::ffff:7f00:1]', true],
+    [' 127.0.0.1 ', true],
+    ['fe80::1%lo0', false],
+    ['127.1', false],
     ['localhost', true],
     ['LOCALHOST', true],
     ['localhost.', true],
@@ -85,7 +91,7 @@ describe('semanticIssues', () => {
     ['gateway names both remedies', { mode: 'gateway' }, /needs a target origin .* or at least one entry in routes/],
     ['forward explains why', { target: 'http://127.0.0.1:9000' }, /forward mode .* must not have a target/],
     ['dumb names the host', { mode: 'dumb', listen: { host: '::' } }, /only binds loopback .*got "::"/],
-    ['exposure asks for an explicit access rule', { listen: { host: '0.0.0.0' } }, /listening on 0\.0\.0\.0 .*explicit access rule.*access\.clients.*SPEC §10\.3/],
+    ['exposure asks for an explicit access rule', { listen: { host: '0.0.0.0' } }, /listening on 0\.0\.0\.0 .*explicit access rule.*--allow-client 10\.0\.0\.0\/8 \(repeatable\), HOPWISE_ACCESS_CLIENTS=.*access\.clients/],
     ['port clash names the other listener', { admin: { port: 8080 } }, /port 8080 is already used by listen\.port/],
     ['implicit admin port says where it came from', { mode: 'gateway', routes: [route(8081)] }, /listen\.port \+ 1/],
     ['a duplicate origin names the first entry and the pool key', { upstream: { origins: [{ origin: 'http://A' }, { origin: 'http://a:80' }] } }, /http:\/\/a:80 is already configured by upstream\.origins\[0\]/],

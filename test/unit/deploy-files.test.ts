@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { parseArgs } from '../../src/cli/args.js';
 import { loadConfig } from '../../src/config/load.js';
-import { isLoopbackHost } from '../../src/config/validate.js';
+import { isLoopbackHost } from '../../src/policy/address.js';
 import { REPO_ROOT, dig, digArray, digNumber, digString, digStrings, readDockerfile } from '../helpers/deploy-files.js';
 
 const docker = readDockerfile();

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { METRIC_DEFS } from '../../src/observability/metrics.js';
+import { METRIC_DEFS, Metrics } from '../../src/observability/metrics.js';
+import { Stats } from '../../src/observability/stats.js';
 
 const docs = readFileSync(new URL('../../docs/statistics.md', import.meta.url), 'utf8');
 
@@ -16,5 +17,16 @@ describe('Prometheus metric definitions', () => {
   it('names are unique', () => {
     const names = METRIC_DEFS.map((d) => d.name);
     expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('a failed CONNECT is its own downstream close reason, apart from tunnel', async () => {
+    const stats = new Stats();
+    stats.record({ type: 'downstream.close', conn: 1, reason: 'tunnel', requests: 1 });
+    stats.record({ type: 'downstream.close', conn: 2, reason: 'tunnel-failed', requests: 1 });
+    stats.record({ type: 'downstream.close', conn: 3, reason: 'tunnel-failed', requests: 1 });
+    expect(stats.snapshot().downstream.connectionsClosed).toEqual({ tunnel: 1, 'tunnel-failed': 2 });
+    const text = await new Metrics(() => stats.snapshot()).render();
+    expect(text).toContain('hopwise_downstream_connections_closed_total{reason="tunnel"} 1');
+    expect(text).toContain('hopwise_downstream_connections_closed_total{reason="tunnel-failed"} 2');
   });
 });

@@ -23,6 +23,15 @@ describe('requestFramingIssue (what Node’s parser lets through)', () => {
     { name: 'two Host', raw: [...H, 'host', 'b'], v: [1, 1], out: 'BAD_REQUEST' },
     { name: 'no Host in HTTP/1.1', raw: [], v: [1, 1], out: 'BAD_REQUEST' },
     { name: 'HTTP/2.0 request line', raw: H, v: [2, 0], out: 'UNSUPPORTED_VERSION' },
+    // Issue 17 finding 12: RFC 9112 §3.2, an invalid Host is a 400.
+    { name: 'Host with a port', raw: ['Host', 'a.example:8080'], v: [1, 1], out: undefined },
+    { name: 'Host IPv6 literal', raw: ['Host', '[::1]:80'], v: [1, 1], out: undefined },
+    { name: 'Host a, b', raw: ['Host', 'a, b'], v: [1, 1], out: 'BAD_REQUEST' },
+    { name: 'Host with userinfo and a bad port', raw: ['Host', 'evil.example:65536@internal'], v: [1, 1], out: 'BAD_REQUEST' },
+    { name: 'Host port 65536', raw: ['Host', 'a:65536'], v: [1, 1], out: 'BAD_REQUEST' },
+    { name: 'empty Host', raw: ['Host', ''], v: [1, 1], out: 'BAD_REQUEST' },
+    { name: 'two Host in HTTP/1.0', raw: [...H, 'Host', 'a'], v: [1, 0], out: 'BAD_REQUEST' },
+    { name: 'invalid Host in HTTP/1.0', raw: ['Host', 'a b'], v: [1, 0], out: 'BAD_REQUEST' },
   ])('$name → $out', ({ raw, v, out }) => {
     expect(requestFramingIssue(raw, v[0]!, v[1]!)?.code).toBe(out);
   });

@@ -139,6 +139,15 @@ describe('gatewayTarget', () => {
       want: t('http://127.0.0.1:9000', '127.0.0.1', 9000, '/x?y', '127.0.0.1:9000'),
     },
     {
+      name: 'absolute-form with preserveHost: the target authority, not the client Host (RFC 9112 §3.2.2)',
+      req: 'http://A.example:80/x',
+      method: 'GET',
+      origin: target,
+      clientHost: 'b.example',
+      preserve: true,
+      want: t('http://127.0.0.1:9000', '127.0.0.1', 9000, '/x', 'a.example'),
+    },
+    {
       name: 'absolute-form OPTIONS with empty path',
       req: 'http://other.example',
       method: 'OPTIONS',

@@ -243,3 +243,68 @@ describe('Samples', () => {
     expect(s.summary()).toEqual(expected);
   });
 });
+
+describe('Stats: per-origin entries are bounded by stats.maxOrigins (issue 17 finding 11)', () => {
+  const origin = (i: number): string => `http://127.0.0.1:${10000 + i}`;
+  const refused = (o: string): TelemetryEvent[] => [
+    { type: 'upstream.connect-error', origin: o, code: 'UPSTREAM_REFUSED' },
+    { type: 'upstream.error', origin: o, code: 'UPSTREAM_REFUSED' },
+  ];
+
+  function sumOf(s: StatsSnapshot, pick: (u: StatsSnapshot['upstream']['totals']) => number): number {
+    return Object.values(s.upstream.origins).reduce((n, u) => n + pick(u), 0);
+  }
+
+  it('2,000 refused origins with a limit of 50: 50 entries plus (other); the entries sum to the totals', () => {
+    const stats = new Stats(Date.now, { maxOrigins: 50 });
+    for (let i = 0; i < 2000; i++) for (const e of refused(origin(i))) stats.record(e);
+    const s = stats.snapshot();
+    expect(Object.keys(s.upstream.origins)).toHaveLength(51);
+    expect(s.upstream.origins['(other)']!.connectErrors).toBe(1950);
+    expect(s.upstream.origins['(other)']!.errors).toEqual({ UPSTREAM_REFUSED: 1950 });
+    // The most recent 50 keep their own entry.
+    expect(Object.keys(s.upstream.origins).slice(0, 50)).toEqual(Array.from({ length: 50 }, (_, i) => origin(1950 + i)));
+    expect(sumOf(s, (u) => u.connectErrors)).toBe(s.upstream.totals.connectErrors);
+    expect(s.upstream.totals.connectErrors).toBe(2000);
+    expect(JSON.stringify(s).length).toBeLessThan(50_000);
+  });
+
+  it('an origin with an open socket keeps its entry; its later events stay consistent; folded counts are summed', () => {
+    const stats = new Stats(Date.now, { maxOrigins: 2 });
+    for (const e of [open(A, 1, 4), send(A, 1, false), open(B, 2, 2), ...exchange(B, 2, false), close(B, 2, 'idle-timeout', 1)]) stats.record(e);
+    // Full: a third origin folds B (no open socket), not A (one open, busy).
+    for (const e of refused(origin(1))) stats.record(e);
+    for (const e of [done(A, 1), ...exchange(A, 1, true), close(A, 1, 'error', 2)]) stats.record(e);
+    const s = stats.snapshot();
+    expect(Object.keys(s.upstream.origins)).toEqual([A, origin(1), '(other)']);
+    expect(s.upstream.origins[A]).toMatchObject({ socketsCreated: 1, socketsActive: 0, socketsBusy: 0, requests: 2, reusedRequests: 1 });
+    expect(s.upstream.origins['(other)']).toMatchObject({ socketsCreated: 1, socketsActive: 0, requests: 1, socketsClosed: { 'idle-timeout': 1 }, connectMs: { mean: 2, p99: 2 } });
+    for (const k of ['socketsCreated', 'requests', 'connectErrors', 'socketsBusy'] as const) {
+      expect(sumOf(s, (u) => u[k])).toBe(s.upstream.totals[k]);
+    }
+  });
+
+  it('every entry busy: a new origin is counted in (other), and its socket stays there until it closes', () => {
+    const stats = new Stats(Date.now, { maxOrigins: 1 });
+    for (const e of [open(A, 1), send(A, 1, false), open(B, 2), send(B, 2, false)]) stats.record(e);
+    let s = stats.snapshot();
+    expect(Object.keys(s.upstream.origins)).toEqual([A, '(other)']);
+    expect(s.upstream.origins['(other)']).toMatchObject({ socketsActive: 1, socketsBusy: 1 });
+    // A goes idle and closes; B's socket finishes: its events still go to (other), which it opened in.
+    for (const e of [done(A, 1), close(A, 1, 'idle-timeout', 1), done(B, 2), close(B, 2, 'idle-timeout', 1)]) stats.record(e);
+    s = stats.snapshot();
+    expect(s.upstream.origins['(other)']).toMatchObject({ socketsActive: 0, socketsBusy: 0, socketsCreated: 1 });
+    expect(s.upstream.origins[A]).toMatchObject({ socketsActive: 0, socketsBusy: 0, socketsCreated: 1 });
+  });
+});
+
+describe('Samples.absorb', () => {
+  it('the mean covers both; the window takes the absorbed values as the most recent', () => {
+    const a = new Samples(4);
+    const b = new Samples(4);
+    for (const v of [1, 1, 1, 1]) a.add(v);
+    for (const v of [10, 20, 30, 40, 50]) b.add(v);
+    a.absorb(b);
+    expect(a.summary()).toEqual({ mean: Math.round((4 + 150) / 9 * 1000) / 1000, p99: 50 });
+  });
+});

@@ -27,6 +27,19 @@ describe('summary pretty format', () => {
       fields: { connectionsAccepted: 1, connectionsActive: 1, requests: 1, requestsPerConnection: { mean: 1, max: 1 }, closed: {} },
       text: '1 connection (1 active) · 1 request · 1 req/conn (max 1) · closed: none',
     },
+    {
+      fields: {
+        connectionsAccepted: 3,
+        connectionsActive: 1,
+        requests: 3,
+        requestsPerConnection: { mean: 1, max: 1 },
+        closed: { tunnel: 2, 'tunnel-failed': 1 },
+        tunnels: { opened: 2, active: 1, bytesIn: 1536, bytesOut: 20480, closed: { 'client-closed': 1 } },
+      },
+      text:
+        '3 connections (1 active) · 3 requests · 1 req/conn (max 1) · closed: tunnel 2, tunnel-failed 1' +
+        '\n    tunnels: 2 opened (1 active) · 1.5 KiB in, 20.0 KiB out · closed: client-closed 1',
+    },
   ])('downstream: $text', ({ fields, text }) => {
     expect(formatDownstreamSummary(fields)).toBe(text);
   });
@@ -67,6 +80,20 @@ describe('summary pretty format', () => {
     const out = formatSummary(event, { final });
     if (prefix === undefined) expect(out).toBeUndefined();
     else expect(out?.startsWith(prefix)).toBe(true);
+  });
+
+  it('the summary entries carry the tunnels (opened, active, bytes, close reasons)', () => {
+    const stats = new Stats();
+    stats.record({ type: 'tunnel.open', tunnel: 1, conn: 1, kind: 'connect', target: 'example.com:443' });
+    stats.record({ type: 'tunnel.close', tunnel: 1, kind: 'connect', target: 'example.com:443', reason: 'client-closed', bytesIn: 10, bytesOut: 20, ms: 5 });
+    stats.record({ type: 'tunnel.open', tunnel: 2, conn: 2, kind: 'upgrade', target: 'http://example.com' });
+    expect(summaryFields(stats.snapshot(), true).downstream.tunnels).toEqual({
+      opened: 2,
+      active: 1,
+      bytesIn: 10,
+      bytesOut: 20,
+      closed: { 'client-closed': 1 },
+    });
   });
 
   it('the pretty logger renders summary entries built from a real snapshot', async () => {

@@ -8,7 +8,10 @@ import { requestLabel, responseLabel } from '../../src/workshop/demos/wiring.js'
 import { describeDumbEvent } from '../../src/workshop/dumb-describe.js';
 import type { DumbEvent } from '../../src/workshop/dumb-events.js';
 import type { HeaderPair } from '../../src/workshop/dumb-head.js';
-import { fitLabel, xmlEscape } from '../../src/workshop/render-svg.js';
+import { parseArgs } from '../../src/cli/args.js';
+import { ROWS_BOTTOM, ROWS_TOP, TEXT_LEFT, TEXT_RIGHT, layoutRows, pageHeight, paginate, wrapLabel } from '../../src/workshop/diagram-pages.js';
+import type { Scenario, Step } from '../../src/workshop/timeline.js';
+import { xmlEscape } from '../../src/workshop/render-svg.js';
 
 describe('timeWaitTuples (/proc/net/tcp)', () => {
   const header = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode';
@@ -85,15 +88,18 @@ describe('timeline labels', () => {
     expect(responseLabel(line, headers)).toBe(expected);
   });
 
+  // Widths in characters of the 24 px label font (the estimate is 0.6 em a character).
+  const chars = (n: number): number => n * 24 * 0.6;
   it.each([
     ['short', 10, ['short']],
     ['GET /first HTTP/1.0 · Connection: Keep-Alive', 30, ['GET /first HTTP/1.0', 'Connection: Keep-Alive']],
     ['GET /first HTTP/1.0 · Connection: Keep-Alive', 60, ['GET /first HTTP/1.0 · Connection: Keep-Alive']],
     ['ignores 93 bytes: a request it will never read', 30, ['ignores 93 bytes: a request it', 'will never read']],
     ['a · b · c · d', 5, ['a · b', 'c · d']],
-    ['one two three four five six seven', 9, ['one two', 'three fo…']],
-  ])('fitLabel(%j, %i)', (label, max, expected) => {
-    expect(fitLabel(label, max)).toEqual(expected);
+    // Never cut: a long label takes more lines, every word is kept.
+    ['one two three four five six seven', 9, ['one two', 'three', 'four five', 'six seven']],
+  ])('wrapLabel(%j, %i chars)', (label, max, expected) => {
+    expect(wrapLabel(label, chars(max))).toEqual(expected);
   });
 
   it.each([
@@ -161,5 +167,111 @@ describe('colour on a terminal only', () => {
     [undefined, {}, false],
   ] as const)('isTTY %s, env %o → %s', (isTTY, env, expected) => {
     expect(useColour({ isTTY } as unknown as NodeJS.WritableStream, env)).toBe(expected);
+  });
+});
+
+describe('slide-sized diagram pages', () => {
+  const lanes = ['client', 'dumb proxy', 'origin'];
+  const msg = (t: number, from: string, to: string, label: string): Step => ({ kind: 'message', t, from, to, label, tone: 'request' });
+  // The dumb-proxy story: the request, a 3 s stall, the retry.
+  const steps: Step[] = [
+    msg(1, 'client', 'dumb proxy', 'connect #1'),
+    msg(2, 'client', 'dumb proxy', 'GET /first HTTP/1.0 · Connection: Keep-Alive'),
+    msg(3, 'dumb proxy', 'origin', 'connect #1'),
+    msg(4, 'dumb proxy', 'origin', 'GET /first HTTP/1.0 · Connection: Keep-Alive'),
+    msg(5, 'origin', 'dumb proxy', '200 OK · Connection: Keep-Alive'),
+    msg(6, 'dumb proxy', 'client', '200 OK · Connection: Keep-Alive ⇒ keep connection'),
+    msg(7, 'client', 'dumb proxy', 'GET /second HTTP/1.0 · Connection: Keep-Alive'),
+    { kind: 'note', t: 8, at: 'dumb proxy', label: 'ignores 93 bytes: a request it will never read', tone: 'problem' },
+    msg(3008, 'origin', 'dumb proxy', 'FIN: idle 3000 ms'),
+    msg(3009, 'dumb proxy', 'client', 'FIN, and no answer'),
+    ...Array.from({ length: 14 }, (_, i) => msg(3010 + i, 'client', 'dumb proxy', `step ${i} · a label long enough to need a second line on a slide of this size, maybe even a third one`)),
+  ];
+  const scenario: Scenario = {
+    id: 'dumb',
+    title: 'client → dumb proxy → origin',
+    lanes,
+    steps,
+    spans: [{ kind: 'stall', between: ['client', 'dumb proxy'], start: 7, end: 3009, label: 'stall 3002 ms' }],
+    hops: [],
+    facts: {},
+  };
+  const pages = paginate(scenario);
+
+  it('splits at the natural steps: the request, the wait (with two steps either side), what happens next', () => {
+    expect(pages.map((p) => p.heading).slice(0, 3)).toEqual(['the request', 'the wait', 'what happens next']);
+    const wait = pages[1]?.rows ?? [];
+    expect(wait.map((r) => r.breakBefore)).toEqual(['none', 'none', 'tall', 'none']);
+    expect(pages.map((p) => p.count)).toEqual(pages.map(() => pages.length));
+  });
+
+  it('keeps every step once, in order, and every page fits the slide', () => {
+    expect(pages.flatMap((p) => p.rows.map((r) => r.step))).toEqual(steps);
+    for (const p of pages) expect(pageHeight(p.rows)).toBeLessThanOrEqual(ROWS_BOTTOM - ROWS_TOP);
+  });
+
+  it('wraps labels inside the slide and never cuts them', () => {
+    for (const row of layoutRows(scenario)) {
+      expect(row.lines.join(' ').replace(/ · /g, ' ')).toBe(row.step.label.replace(/ · /g, ' '));
+      expect(row.boxX).toBeGreaterThanOrEqual(TEXT_LEFT - 0.5);
+      expect(row.boxX + row.boxW).toBeLessThanOrEqual(TEXT_RIGHT + 0.5);
+    }
+  });
+
+  it('draws a short pause as a short break, and only a stall as a tall one', () => {
+    const quiet: Scenario = { ...scenario, spans: [] };
+    expect(layoutRows(quiet).map((r) => r.breakBefore)).not.toContain('tall');
+    expect(layoutRows(quiet)[8]?.breakBefore).toBe('short');
+  });
+});
+
+describe('hopwise demo <name>: per-demo flags and help', () => {
+  const help = (argv: string[]): string => {
+    const parsed = parseArgs(argv, {});
+    if (parsed.command !== 'print') throw new Error(`expected help, got ${JSON.stringify(parsed)}`);
+    return parsed.text;
+  };
+
+  it.each<[string, string[], string[]]>([
+    ['dumb-proxy', ['--idle-timeout', '[default: 3000]', '--slides', '--pcap'], ['--requests', '--pooled-next-hop']],
+    ['proxy-connection', ['--idle-timeout', '[default: 3000]', '--pooled-next-hop'], ['--requests']],
+    ['pooling', ['--requests', '[default: 500]', '--idle-timeout', '[default: 5000]'], ['--pooled-next-hop']],
+    ['all', ['--slides', '--requests', '--idle-timeout'], ['--pooled-next-hop']],
+  ])('demo %s --help: its own flags with defaults, and examples', (name, present, absent) => {
+    const text = help(['demo', name, '--help']);
+    expect(text).toContain(`hopwise demo ${name} [options]`);
+    expect(text).toContain('Examples:');
+    for (const p of present) expect(text).toContain(p);
+    for (const a of absent) expect(text).not.toMatch(new RegExp(`${a}\\s`));
+    expect(text).not.toMatch(/SPEC|§/);
+  });
+
+  it('the help of one demo is not the help of another', () => {
+    const texts = new Set(['dumb-proxy', 'proxy-connection', 'pooling', 'all'].map((n) => help(['demo', n, '--help'])));
+    expect(texts.size).toBe(4);
+    expect(help(['demo', '--help'])).toContain('all');
+  });
+
+  it.each([
+    [['demo', 'dumb-proxy', '--requests', '5'], /^demo dumb-proxy does not take --requests \(it takes .*--idle-timeout/],
+    [['demo', 'pooling', '--pooled-next-hop'], /^demo pooling does not take --pooled-next-hop/],
+    [['demo', 'all', '--pooled-next-hop'], /^demo all does not take --pooled-next-hop/],
+    [['demo', 'teleport'], /Choices: "dumb-proxy", "proxy-connection", "pooling", "all"/],
+  ])('%j is a usage error (exit 2) naming the flag and the demo', (argv, message) => {
+    const parsed = parseArgs(argv, {});
+    expect(parsed.command).toBe('error');
+    if (parsed.command !== 'error') return;
+    expect(parsed.exitCode).toBe(2);
+    expect(parsed.message).toMatch(message);
+  });
+
+  it('takes the output flags and its own ones', () => {
+    expect(parseArgs(['demo', 'all', '--slides', 'deck', '--pcap', 'x.pcap', '--requests', '20'], {})).toStrictEqual({
+      command: 'demo',
+      name: 'all',
+      slidesDir: 'deck',
+      pcapFile: 'x.pcap',
+      requests: 20,
+    });
   });
 });

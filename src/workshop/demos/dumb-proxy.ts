@@ -5,7 +5,7 @@
  */
 import type { Config } from '../../config/schema.js';
 import { createDumbProxy } from '../dumb-proxy.js';
-import type { DemoResult, Fact, Scenario } from '../timeline.js';
+import type { BeforeTraffic, DemoResult, Fact, Scenario } from '../timeline.js';
 import { TimelineRecorder, ms } from '../timeline.js';
 import { startDemoHopwise } from './hopwise.js';
 import { runKeepAliveClient, type RequestOutcome } from './scripted-client.js';
@@ -18,6 +18,8 @@ export interface DumbProxyDemoOptions {
   readonly config: Config;
   /** The origin's keep-alive idle timeout; 3000 ms by default. */
   readonly idleTimeoutMs?: number;
+  /** Called when a scenario's listeners are up, before its traffic (a packet capture starts there). */
+  readonly beforeTraffic?: BeforeTraffic;
 }
 
 /** Two requests, one connection, `Connection: Keep-Alive`: the book's HTTP/1.0 browser. */
@@ -53,7 +55,7 @@ async function twoRequests(rec: TimelineRecorder, port: number, originPort: numb
   return { outcomes, times };
 }
 
-async function throughDumb(idleMs: number): Promise<Scenario> {
+async function throughDumb(idleMs: number, beforeTraffic: BeforeTraffic | undefined): Promise<Scenario> {
   const rec = new TimelineRecorder();
   let originClosedAt: number | null = null;
   let ignoredBytes = 0;
@@ -74,11 +76,15 @@ async function throughDumb(idleMs: number): Promise<Scenario> {
   });
   try {
     const originPort = await origin.listen();
-    const run = await twoRequests(rec, (await dumb.listen()).port, originPort, 'dumb proxy', idleMs);
+    const ports = { 'dumb proxy': (await dumb.listen()).port, origin: originPort };
+    await beforeTraffic?.('dumb', ports);
+    rec.restart();
+    const run = await twoRequests(rec, ports['dumb proxy'], originPort, 'dumb proxy', idleMs);
     const facts = dumbFacts(run, idleMs, originClosedAt, ignoredBytes, origin.connections);
     return rec.scenario({
       id: 'dumb',
       title: 'HTTP/1.0 keep-alive client → dumb proxy → origin',
+      ports,
       lanes: ['client', 'dumb proxy', 'origin'],
       hops: [
         {
@@ -121,24 +127,28 @@ function dumbFacts(run: ClientRun, idleMs: number, originClosedAt: number | null
   };
 }
 
-async function throughHopwise(config: Config, idleMs: number): Promise<Scenario> {
+async function throughHopwise(config: Config, idleMs: number, beforeTraffic: BeforeTraffic | undefined): Promise<Scenario> {
   const rec = new TimelineRecorder();
   const origin = new ScriptedOrigin({ idleTimeoutMs: idleMs, onEvent: originEvents(rec, { last: 'hopwise', origin: 'origin' }) });
   const hopwise = await startDemoHopwise(config, {}, hopwiseEvents(rec, { hopwise: 'hopwise', next: 'origin', drawReused: false }));
   try {
-    const { outcomes, times } = await twoRequests(rec, hopwise.port, await origin.listen(), 'hopwise', idleMs);
+    const ports = { hopwise: hopwise.port, origin: await origin.listen() };
+    await beforeTraffic?.('hopwise', ports);
+    rec.restart();
+    const { outcomes, times } = await twoRequests(rec, hopwise.port, ports.origin, 'hopwise', idleMs);
     const [first, second] = outcomes;
     const upstream = hopwise.stats().upstream.totals;
     const clientConnections = Math.max(0, ...outcomes.map((o) => o.conn));
     return rec.scenario({
       id: 'hopwise',
       title: 'the same client → hopwise → origin',
+      ports,
       lanes: ['client', 'hopwise', 'origin'],
       hops: [
         {
           between: ['client', 'hopwise'],
           connections: clientConnections,
-          summary: 'HTTP/1.0 client: answered with Connection: close (RFC 9112 §9.3), so it reconnects for its second request',
+          summary: 'HTTP/1.0 client: answered with Connection: close, so it reconnects for its second request',
         },
         {
           between: ['hopwise', 'origin'],
@@ -170,8 +180,8 @@ const round = (n: number): number => Math.round(n * 10) / 10;
 /** Runs the demo: the dumb path first, then hopwise; resolves with both timelines and the comparison. */
 export async function runDumbProxyDemo(opts: DumbProxyDemoOptions): Promise<DemoResult> {
   const idleMs = opts.idleTimeoutMs ?? 3000;
-  const dumb = await throughDumb(idleMs);
-  const hopwise = await throughHopwise(opts.config, idleMs);
+  const dumb = await throughDumb(idleMs, opts.beforeTraffic);
+  const hopwise = await throughHopwise(opts.config, idleMs, opts.beforeTraffic);
   const d = dumb.facts;
   const h = hopwise.facts;
   const num = (v: unknown): string => (typeof v === 'number' ? ms(v) : String(v));

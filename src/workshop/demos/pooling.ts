@@ -8,7 +8,8 @@ import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../../config/schema.js';
 import { createNaiveProxy } from '../naive.js';
-import type { DemoResult, Fact, Scenario } from '../timeline.js';
+import type { BeforeTraffic, ConnectionLane, DemoResult, Fact, Scenario } from '../timeline.js';
+import { HandshakeMeter, laneRecorder } from './pooling-measure.js';
 import { TimelineRecorder, ms } from '../timeline.js';
 import { startDemoHopwise } from './hopwise.js';
 import { ScriptedOrigin, type OriginEvent } from './scripted-origin.js';
@@ -23,10 +24,14 @@ export interface PoolingDemoOptions {
   readonly concurrency?: number;
   /** The origin's keep-alive idle timeout; 5000 ms by default (Node's). */
   readonly idleTimeoutMs?: number;
+  /** Called when a run's listeners are up, before its traffic (a packet capture starts there). */
+  readonly beforeTraffic?: BeforeTraffic;
 }
 
 /** Requests drawn on the timeline; the rest are counted only. */
 const DRAWN = 3;
+/** Later requests drawn because they travelled on a connection opened before (hopwise's reuse, made visible). */
+const REUSED_DRAWN = 3;
 
 /** One request on its own client connection (`Connection: close`); resolves with the status line. */
 function oneRequest(proxyPort: number, originPort: number, i: number, timeoutMs: number): Promise<string> {
@@ -74,35 +79,56 @@ async function drive(proxyPort: number, originPort: number, n: number, concurren
   return { ok, failed, totalMs: Math.round((performance.now() - started) * 10) / 10 };
 }
 
-/** Draws the origin's side of the first requests: which connection each arrived on. */
-function originSide(rec: TimelineRecorder, lane: string): (e: OriginEvent) => void {
+/** Draws the origin's side of the first requests, and of the first ones that travelled on a connection opened before. */
+function originSide(rec: TimelineRecorder, lane: string, pooled: boolean): (e: OriginEvent) => void {
   const drawn = new Set<string>();
+  let reusedDrawn = 0;
   return (e) => {
     if (e.type === 'request') {
       const path = e.requestLine.split(' ')[1] ?? '';
-      if (!/^\/r[0-9]+$/.test(path) || Number(path.slice(2)) >= DRAWN) return;
+      const early = /^\/r[0-9]+$/.test(path) && Number(path.slice(2)) < DRAWN;
+      const reuse = e.n > 1 && reusedDrawn < REUSED_DRAWN;
+      if (!early && !reuse) return;
+      if (!early) reusedDrawn++;
       drawn.add(`${e.conn}:${e.n}`);
-      const on = e.n === 1 ? `new origin connection #${e.conn}` : `origin connection #${e.conn}, request ${e.n}`;
-      rec.message(lane, 'origin', `${requestLabel(e.requestLine, e.headers)} (${on})`, 'request');
+      const on =
+        e.n > 1
+          ? `reuses ${pooled ? 'pooled ' : ''}connection #${e.conn} (its request ${e.n})`
+          : `opens ${pooled ? 'pooled ' : ''}connection #${e.conn}${pooled ? '' : ' for this one request'}`;
+      rec.message(lane, 'origin', `${requestLabel(e.requestLine, e.headers)} · ${on}`, e.n > 1 ? 'good' : 'request');
     } else if (e.type === 'response' && drawn.has(`${e.conn}:${e.n}`)) {
       const head = e.head.split('\r\n');
       const headers = head.slice(1).map((l): [string, string] => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]);
-      rec.message('origin', lane, responseLabel(head[0] ?? '', headers) + (e.keepAlive ? '' : ', then FIN'), 'response');
+      rec.message('origin', lane, responseLabel(head[0] ?? '', headers) + (e.keepAlive ? ' · stays open for the next request' : ', then FIN'), 'response');
     }
   };
 }
 
-async function run(which: 'naive' | 'hopwise', opts: Required<Omit<PoolingDemoOptions, 'config'>> & { config: Config }): Promise<Scenario> {
+type RunOptions = Required<Omit<PoolingDemoOptions, 'config' | 'beforeTraffic'>> & Pick<PoolingDemoOptions, 'config' | 'beforeTraffic'>;
+
+async function run(which: 'naive' | 'hopwise', opts: RunOptions): Promise<Scenario> {
   const rec = new TimelineRecorder();
   const lane = which === 'naive' ? 'naive proxy' : 'hopwise';
-  const origin = new ScriptedOrigin({ idleTimeoutMs: opts.idleTimeoutMs, onEvent: originSide(rec, lane) });
+  const toTimeline = originSide(rec, lane, which === 'hopwise');
+  const perConnection = laneRecorder(rec);
+  const origin = new ScriptedOrigin({
+    idleTimeoutMs: opts.idleTimeoutMs,
+    onEvent: (e) => {
+      toTimeline(e);
+      perConnection.onEvent(e);
+    },
+  });
   const naive = which === 'naive' ? createNaiveProxy() : undefined;
   const hopwise = which === 'hopwise' ? await startDemoHopwise(opts.config, {}) : undefined;
   try {
     const originPort = await origin.listen();
     const proxyPort = naive !== undefined ? (await naive.listen()).port : (hopwise?.port ?? 0);
+    const ports = { [lane]: proxyPort, origin: originPort };
+    await opts.beforeTraffic?.(which, ports);
     const before = await timeWaitSnapshot(originPort);
-    const outcome = await drive(proxyPort, originPort, opts.requests, opts.concurrency, rec, lane);
+    const handshakes = new HandshakeMeter(originPort);
+    rec.restart();
+    const outcome = await drive(proxyPort, originPort, opts.requests, opts.concurrency, rec, lane).finally(() => handshakes.stop());
     const timeWait = newSince(before, await timeWaitSnapshot(originPort));
     const upstream = hopwise?.stats().upstream.totals;
     if (opts.requests > DRAWN) rec.note('client', `… and ${opts.requests - DRAWN} more requests, ${opts.concurrency} at a time`, 'info');
@@ -118,7 +144,10 @@ async function run(which: 'naive' | 'hopwise', opts: Required<Omit<PoolingDemoOp
       upstreamSocketsCreated: upstream?.socketsCreated ?? origin.connections,
       reuseRatio: upstream?.reuseRatio ?? 0,
       maxSockets: hopwise?.config.upstream.maxSockets ?? null,
+      handshakes: handshakes.count,
+      handshakeMs: Math.round(handshakes.totalMs * 10) / 10,
     };
+    const connections: ConnectionLane[] = [...perConnection.lanes.values()];
     return rec.scenario({
       id: which,
       title: which === 'naive' ? `${opts.requests} requests → naive mode (http-proxy-3 defaults) → origin` : `${opts.requests} requests → hopwise → origin`,
@@ -135,6 +164,8 @@ async function run(which: 'naive' | 'hopwise', opts: Required<Omit<PoolingDemoOp
         },
       ],
       facts,
+      ports,
+      connections,
     });
   } finally {
     naive?.destroy();
@@ -145,7 +176,7 @@ async function run(which: 'naive' | 'hopwise', opts: Required<Omit<PoolingDemoOp
 
 /** Runs naive mode, then hopwise, with the same requests. */
 export async function runPoolingDemo(opts: PoolingDemoOptions): Promise<DemoResult> {
-  const full = { config: opts.config, requests: opts.requests ?? 500, concurrency: opts.concurrency ?? 8, idleTimeoutMs: opts.idleTimeoutMs ?? 5000 };
+  const full: RunOptions = { config: opts.config, beforeTraffic: opts.beforeTraffic, requests: opts.requests ?? 500, concurrency: opts.concurrency ?? 8, idleTimeoutMs: opts.idleTimeoutMs ?? 5000 };
   const naive = await run('naive', full);
   const hopwise = await run('hopwise', full);
   const n = naive.facts;
@@ -162,6 +193,7 @@ export async function runPoolingDemo(opts: PoolingDemoOptions): Promise<DemoResu
       rows: [
         ['upstream connections opened', String(n.upstreamConnections), String(h.upstreamConnections)],
         ['TCP handshakes to the origin', String(n.upstreamConnections), `${String(h.upstreamConnections)} (${saved} saved)`],
+        ['time waiting for those handshakes (sum)', ms(Number(n.handshakeMs)), ms(Number(h.handshakeMs))],
         ['total time', ms(Number(n.totalMs)), ms(Number(h.totalMs))],
         ['TIME_WAIT sockets at the origin port', tw(n.timeWaitAtOriginPort), tw(h.timeWaitAtOriginPort)],
         ['upstream reuse ratio', '0', String(h.reuseRatio)],
@@ -172,7 +204,7 @@ export async function runPoolingDemo(opts: PoolingDemoOptions): Promise<DemoResu
       'Both proxies got the same requests, each on its own client connection. Naive mode sends every request on a ' +
         'new upstream connection with Connection: close: a handshake per request, and the closing side keeps a ' +
         'TIME_WAIT socket for 60 s (on Linux) per request.',
-      `hopwise keeps one pool per origin, independent of the client connections (SPEC §4.1): at most ${String(h.maxSockets)} ` +
+      `hopwise keeps one pool per origin, independent of the client connections: at most ${String(h.maxSockets)} ` +
         'sockets, reused for request after request. Its pooled sockets stay open for the next requests, so none is ' +
         'in TIME_WAIT yet; when they retire, each leaves one.',
     ],

@@ -14,7 +14,7 @@
  */
 import type { Config } from '../../config/schema.js';
 import { createDumbProxy } from '../dumb-proxy.js';
-import type { DemoResult, Fact, Scenario } from '../timeline.js';
+import type { BeforeTraffic, DemoResult, Fact, Scenario } from '../timeline.js';
 import { TimelineRecorder, ms } from '../timeline.js';
 import { keepAliveRequests, spanThreshold } from './dumb-proxy.js';
 import { startDemoHopwise, type DemoHopwise } from './hopwise.js';
@@ -34,6 +34,8 @@ export interface ProxyConnectionDemoOptions {
    * false shows what default pooling does through a dumb hop (one stall, then the stale retry).
    */
   readonly legacyNextHop?: boolean;
+  /** Called when a chain's listeners are up, before its traffic (a packet capture starts there). */
+  readonly beforeTraffic?: BeforeTraffic;
 }
 
 /**
@@ -72,6 +74,8 @@ interface RunningChain {
   readonly saw: OriginSaw;
   readonly dumbConnections: () => number;
   readonly hopwise: DemoHopwise | undefined;
+  /** Each listener's port, by participant. */
+  readonly ports: Readonly<Record<string, number>>;
 }
 
 /** Starts origin, dumb proxy, then the chain's first proxy; registers each one's stop in `stops` as it goes. */
@@ -109,15 +113,11 @@ async function startChain(
   stops.push(() => dumb.destroy());
   const dumbPort = (await dumb.listen()).port;
   const common = { originPort, origin, saw, dumbConnections: () => dumbConnections };
+  const ports = { 'dumb proxy': dumbPort, origin: originPort };
   if (chain === 'b') {
-    const dumbOrigin = `http://127.0.0.1:${dumbPort}`;
-    const hopwise = await startDemoHopwise(
-      config,
-      { mode: 'gateway', target: dumbOrigin, ...(legacyNextHop ? legacyNextHopSettings(dumbOrigin) : {}) },
-      hopwiseEvents(rec, { hopwise: 'hopwise', next: 'dumb proxy', drawReused: true }),
-    );
+    const hopwise = await startHopwiseInFrontOfDumb(config, dumbPort, legacyNextHop, rec);
     stops.push(() => hopwise.close());
-    return { ...common, entry: hopwise.port, hopwise };
+    return { ...common, entry: hopwise.port, hopwise, ports: { hopwise: hopwise.port, ...ports } };
   }
   if (chain === 'c') {
     const smart = new NaiveSmartProxy({
@@ -125,12 +125,29 @@ async function startChain(
       onEvent: smartEvents(rec, { smart: 'naive smart proxy', next: 'dumb proxy' }),
     });
     stops.push(() => smart.close());
-    return { ...common, entry: await smart.listen(), hopwise: undefined };
+    const entry = await smart.listen();
+    return { ...common, entry, hopwise: undefined, ports: { 'naive smart proxy': entry, ...ports } };
   }
-  return { ...common, entry: dumbPort, hopwise: undefined };
+  return { ...common, entry: dumbPort, hopwise: undefined, ports };
 }
 
-async function runChain(chain: Chain, config: Config, idleMs: number, legacyNextHop: boolean): Promise<Scenario> {
+/**
+ * Chain (b)'s wiring, in one place: how hopwise is put in front of the dumb proxy. hopwise has no parent-proxy
+ * setting yet, so it runs in gateway mode with the dumb proxy as its fixed target (the dumb proxy then acts as a dumb
+ * gateway in front of the origin), told not to reuse connections to it unless `legacyNextHop` is off. When hopwise
+ * can use a parent proxy, this function is where the chain becomes client → hopwise → dumb proxy (as hopwise's
+ * parent) → origin; nothing else in the demo needs to change.
+ */
+async function startHopwiseInFrontOfDumb(config: Config, dumbPort: number, legacyNextHop: boolean, rec: TimelineRecorder): Promise<DemoHopwise> {
+  const dumbOrigin = `http://127.0.0.1:${dumbPort}`;
+  return startDemoHopwise(
+    config,
+    { mode: 'gateway', target: dumbOrigin, ...(legacyNextHop ? legacyNextHopSettings(dumbOrigin) : {}) },
+    hopwiseEvents(rec, { hopwise: 'hopwise', next: 'dumb proxy', drawReused: true }),
+  );
+}
+
+async function runChain(chain: Chain, config: Config, idleMs: number, legacyNextHop: boolean, beforeTraffic: BeforeTraffic | undefined): Promise<Scenario> {
   const rec = new TimelineRecorder();
   const lanes = LANES[chain];
   const [client = '', first = ''] = lanes;
@@ -138,6 +155,8 @@ async function runChain(chain: Chain, config: Config, idleMs: number, legacyNext
   const stops: (() => unknown)[] = [];
   try {
     const running = await startChain(chain, rec, config, idleMs, stops, legacyNextHop);
+    await beforeTraffic?.(chain, running.ports);
+    rec.restart();
     const requests = keepAliveRequests(running.originPort, 'Proxy-Connection');
     const outcomes = await runKeepAliveClient({
       port: running.entry,
@@ -149,7 +168,8 @@ async function runChain(chain: Chain, config: Config, idleMs: number, legacyNext
     const threshold = spanThreshold(idleMs);
     const spans = [...stallSpans(outcomes, times, [client, first], threshold), ...heldSpans(rec, [lanes[lanes.length - 2] ?? '', 'origin'], threshold)];
     for (const s of spans) rec.span(s.kind, s.between, s.start, s.end, s.label);
-    return rec.scenario({ id: chain, title: TITLES[chain], lanes, hops: [], facts: chainFacts(running, outcomes, times, idleMs, rec.now()) });
+    const facts = chainFacts(running, outcomes, times, idleMs, rec.now());
+    return rec.scenario({ id: chain, title: TITLES[chain], lanes, hops: [], facts, ports: running.ports });
   } finally {
     for (const stop of stops.reverse()) await stop();
   }
@@ -206,7 +226,7 @@ export async function runProxyConnectionDemo(opts: ProxyConnectionDemoOptions): 
   const idleMs = opts.idleTimeoutMs ?? 3000;
   const scenarios: Scenario[] = [];
   const legacy = opts.legacyNextHop ?? true;
-  for (const chain of ['a', 'b', 'c'] as const) scenarios.push(withHops(await runChain(chain, opts.config, idleMs, legacy)));
+  for (const chain of ['a', 'b', 'c'] as const) scenarios.push(withHops(await runChain(chain, opts.config, idleMs, legacy, opts.beforeTraffic)));
   const cell = (key: string): string[] => scenarios.map((s) => {
     const v = s.facts[key];
     return typeof v === 'number' && key.endsWith('Ms') ? ms(v) : String(v);
@@ -241,9 +261,9 @@ export async function runProxyConnectionDemo(opts: ProxyConnectionDemoOptions): 
         'and sends Connection: close upstream, so the dumb proxy sees a close after every response. ' +
         (legacy
           ? 'With default pooling instead, the request on the reused socket would wait for the idle timeout and be ' +
-            'answered by the stale retry (SPEC §4.3): run the demo with --pooled-next-hop to see it.'
+            'answered by the stale retry: run the demo with --pooled-next-hop to see it.'
           : 'This run used default pooling: the request on the reused socket waited for the idle timeout and was ' +
-            'answered by the stale retry (SPEC §4.3).'),
+            'answered by the stale retry.'),
     ],
   };
 }

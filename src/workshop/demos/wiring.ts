@@ -154,7 +154,7 @@ export function hopwiseEvents(
         else rec.note(hopwise, `reuses upstream socket u${e.socket}`, 'good');
         return;
       case 'upstream.retry':
-        rec.note(hopwise, `no answer on a reused socket: retries ${e.method} once on a new one (SPEC §4.3)`, 'problem');
+        rec.note(hopwise, `no answer on a reused socket: retries ${e.method} once on a new one`, 'problem');
         return;
       case 'upstream.close':
         rec.note(hopwise, `upstream socket u${e.socket} closed`, 'info');
