@@ -25,7 +25,7 @@ interface Change {
 interface Flow {
   id: number;
   client: { conn: number; connReq: number };
-  upstream: { socket: number; reused: boolean; socketReq: number; origin: string };
+  upstream: { socket: number; reused: boolean; socketReq: number; origin: string; idleMs: number | null };
   status: number;
   diff: { request: Change[]; response: Change[] };
   headers: { received: [string, string][]; forwarded: [string, string][] };
@@ -81,6 +81,14 @@ describe('flows of real exchanges (issue 14)', () => {
     expect(flows.map((f) => f.upstream.socketReq)).toEqual([1, 2, 3, 4, 5]);
     expect(flows.map((f) => f.client.connReq)).toEqual([1, 2, 3, 4, 5]);
     for (const f of flows) expect(f.timings['total']).toBeGreaterThan(0);
+    // The new socket's dial is in the first flow's timings; the reused ones say how long the socket sat idle.
+    expect(flows[0]!.timings['tcp']).toBeGreaterThanOrEqual(0);
+    expect(flows[0]!.timings['tls']).toBe(-1);
+    expect(flows[0]!.upstream).toMatchObject({ idleMs: null });
+    for (const f of flows.slice(1)) {
+      expect(f.timings['tcp']).toBe(-1);
+      expect(f.upstream.idleMs).toBeGreaterThanOrEqual(0);
+    }
 
     const har = (await getJson<{ log: { version: string; creator: { name: string }; entries: Record<string, unknown>[] } }>(proxy.adminPort!, '/flows.har')).body;
     expect(har.log.version).toBe('1.2');
