@@ -1,11 +1,12 @@
 import http from 'node:http';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
 import { useCleanup } from '../helpers/cleanup.js';
 import { startOrigin } from '../helpers/origin.js';
 import { startProxy, viaProxy } from '../helpers/proxy.js';
 import { flowsStored } from '../helpers/flows.js';
-import { RawClient } from '../helpers/raw.js';
+import { RawClient, within } from '../helpers/raw.js';
 import { connectVia, readToEnd } from '../helpers/tunnel.js';
 
 const { track, defer } = useCleanup();
@@ -152,5 +153,39 @@ describe('flows of real exchanges (issue 14)', () => {
     expect(flow).toMatchObject({ kind: 'connect', status: 200, request: { method: 'CONNECT', target: authority }, bytes: { up: 5, down: 4 } });
     expect(typeof flow!.closeReason).toBe('string');
     expect(flow!.timings['total']).toBeGreaterThan(0);
+  });
+
+  it('a WebSocket upgrade gets a flow when it closes', async () => {
+    const server = http.createServer();
+    const wss = new WebSocketServer({ server });
+    wss.on('connection', (ws) => ws.on('message', (data) => ws.send(data)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    defer(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const c of wss.clients) c.terminate();
+          wss.close();
+          server.close(() => resolve());
+        }),
+    );
+    const proxy = track(await startProxy({}, 'warn'));
+    const url = `ws://127.0.0.1:${(server.address() as net.AddressInfo).port}/chat`;
+    const ws = new WebSocket(url, {
+      createConnection: () => net.connect(proxy.port, '127.0.0.1'),
+      finishRequest: (req: http.ClientRequest) => {
+        req.path = url;
+        req.end();
+      },
+    });
+    defer(() => ws.terminate());
+    await within(5000, new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject)), 'the handshake');
+    ws.send('hello');
+    await within(5000, new Promise((resolve) => ws.once('message', resolve)), 'the echo');
+    ws.close();
+    await flowsStored(proxy.proxy.flows, 1);
+    const [flow] = (await getJson<(Flow & { kind: string; request: { target: string }; closeReason: string })[]>(proxy.adminPort!, '/flows')).body;
+    expect(flow).toMatchObject({ kind: 'upgrade', status: 101 });
+    expect(flow!.request.target).toContain('/chat');
+    expect(typeof flow!.closeReason).toBe('string');
   });
 });
