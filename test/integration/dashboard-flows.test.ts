@@ -130,6 +130,11 @@ describe('dashboard flows and connections views in headless Chromium (issue 14)'
     stats.record({ type: 'upstream.connect-error', origin: 'http://down.test', code: 'UPSTREAM_REFUSED' });
     stats.record({ type: 'upstream.error', origin: 'http://down.test', code: 'UPSTREAM_REFUSED' });
     stats.record({ type: 'tunnel.open', tunnel: 1, conn: 1, kind: 'connect', target: 'a.test:443' });
+    // http://quiet.test is seen first with one request, http://busy.test later with three: busiest first.
+    stats.record({ type: 'upstream.open', origin: 'http://quiet.test', socket: 1, connectMs: 1 });
+    stats.record({ type: 'upstream.request', origin: 'http://quiet.test', socket: 1, reused: false });
+    stats.record({ type: 'upstream.open', origin: 'http://busy.test', socket: 2, connectMs: 1 });
+    for (let i = 0; i < 3; i++) stats.record({ type: 'upstream.request', origin: 'http://busy.test', socket: 2, reused: i > 0 });
     const server = createAdminServer({ stats: () => stats.snapshot() });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     defer(() => new Promise<void>((resolve) => server.close(() => resolve())));
@@ -141,5 +146,9 @@ describe('dashboard flows and connections views in headless Chromium (issue 14)'
     expect(await page.textContent(`${card} [data-field="reuse-ratio"]`)).toBe('\u2014');
     expect(await page.textContent(`${card} [data-field="error-kinds"]`)).toContain('UPSTREAM_REFUSED 1');
     expect(await page.getAttribute('[data-field="tunnels-active"]', 'data-value')).toBe('1');
+    const order = await page.locator('#origins [data-origin]').evaluateAll((cards: unknown[]) =>
+      cards.map((c) => (c as { dataset: { origin: string } }).dataset.origin),
+    );
+    expect(order).toEqual(['http://busy.test', 'http://quiet.test', 'http://down.test']);
   }, 60_000);
 });
