@@ -70,7 +70,7 @@ function tunnel() {
 }
 
 try {
-  await waitForPort(proxyPort, 15_000, () => (hopwise.exitCode !== null ? `hopwise exited (${hopwise.exitCode})` : undefined));
+  await waitForPort(proxyPort, 15_000, () => (hopwise.exitCode !== null ? `hopwise exited (${hopwise.exitCode})` : null));
   const before = rss(/** @type {number} */ (hopwise.pid));
   for (let i = 0; i < TUNNELS; i += 100) await Promise.all(Array.from({ length: Math.min(100, TUNNELS - i) }, tunnel));
   const after = rss(/** @type {number} */ (hopwise.pid));

@@ -122,7 +122,7 @@ function runLoad(spec, emit) {
         const durationS = ((win.closed ? win.end : performance.now()) - win.start) / 1000;
         const { requests, errors, timeouts, non2xx, bytes } = win;
         const reqPerSec = durationS > 0 ? requests / durationS : null;
-        const [p50, p90, p99, max] = [50, 90, 99, 100].map((p) => percentile(sorted, p));
+        const [p50, p90, p99, max] = [percentile(sorted, 50), percentile(sorted, 90), percentile(sorted, 99), percentile(sorted, 100)];
         resolve({ requests, durationS, reqPerSec, p50, p90, p99, max, errors, timeouts, non2xx, bytes });
       },
     );

@@ -42,9 +42,15 @@ const CONFIG = {
   shutdown: { drainTimeout: 3000 },
 };
 
-const delay = (ms) => new Promise((r) => setTimeout(r, ms));
+const delay = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Wait (bounded) until the proxy's fd count stops falling; returns the settled count. */
+/**
+ * Wait (bounded) until the proxy's fd count stops falling; returns the settled count.
+ * @param {number | undefined} pid
+ * @param {number} target
+ * @param {number} maxMs
+ * @returns {Promise<number>}
+ */
 async function settledFds(pid, target, maxMs) {
   const deadline = performance.now() + maxMs;
   let last = openFds(pid);
@@ -60,6 +66,11 @@ async function settledFds(pid, target, maxMs) {
   return last;
 }
 
+/**
+ * @param {import('./soak/types.js').SoakContext} ctx
+ * @param {number} ms
+ * @returns {Promise<void>}
+ */
 async function load(ctx, ms) {
   ctx.stopAt = performance.now() + ms;
   const runs = [];
@@ -77,13 +88,16 @@ async function main() {
   const proxy = await startProxyProcess(root, CONFIG);
   const pid = proxy.child.pid;
   // A crash ends the run at once with the child's stderr: that is the finding.
+  /** @type {import('./soak/proc.js').Exit | undefined} */
   let crashed;
   void proxy.exited.then((e) => {
     if (!stopping) crashed = e;
   });
   let stopping = false;
+  /** @type {Map<string, import('./soak/types.js').Result>} */
   const results = new Map();
   let sent = 0;
+  /** @type {import('./soak/types.js').SoakContext} */
   const ctx = {
     seed,
     phase: 'w',
@@ -101,6 +115,7 @@ async function main() {
   fds.baseline = await settledFds(pid, fds.start, 15_000);
   if (crashed !== undefined) throw new Error(`the proxy died during warm-up (${JSON.stringify(crashed)}):\n${proxy.stderr().slice(-4000)}`);
 
+  /** @type {import('./soak/analyse.js').Sample[]} */
   const samples = [];
   const t0 = performance.now();
   const sampler = setInterval(() => {
@@ -130,6 +145,10 @@ async function main() {
   return verdict.checks.every((c) => c.ok) ? 0 : 1;
 }
 
+/**
+ * @param {{ seed: number, durationMs: number, sent: number, verdict: import('./soak/analyse.js').Verdict, stats: any,
+ *   warnings: Array<Record<string, any>> }} run
+ */
 function report({ seed: s, durationMs: d, sent, verdict, stats, warnings }) {
   const rate = (sent / (d / 1000)).toFixed(0);
   console.log(`soak: ${sent} requests (~${rate}/s incl. warm-up), outcomes ${JSON.stringify(verdict.counts)}, stale retries seen upstream ${verdict.retried}`);

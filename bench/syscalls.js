@@ -25,6 +25,7 @@ const { values } = parseArgs({
 });
 const REQUESTS = Number(values.requests);
 const CLIENTS = Number(values.clients);
+/** @type {Record<string, (port: number) => [string, string[]]>} */
 const COMMANDS = {
   hopwise: (port) => ['node', [path.join(ROOT, 'bin/hopwise.js'), '--port', String(port), '--no-admin', '--log-level', 'error', '--no-access-log', '--stats-interval', '0']],
   'undici-minimal': (port) => ['node', [path.join(ROOT, 'bench/targets/undici-minimal.js'), '--port', String(port)]],
@@ -40,11 +41,15 @@ const origin = http.createServer((req, res) => {
   res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': body.length });
   res.end(body);
 });
-await new Promise((resolve) => origin.listen(0, '127.0.0.1', resolve));
+await new Promise((resolve) => origin.listen(0, '127.0.0.1', () => resolve(undefined)));
 const originPort = /** @type {net.AddressInfo} */ (origin.address()).port;
 const proxyPort = await freePort();
 
-/** `total` requests through the proxy from `CLIENTS` raw clients; resolves when all answered (bounded). */
+/**
+ * `total` requests through the proxy from `CLIENTS` raw clients; resolves when all answered (bounded).
+ * @param {number} total
+ * @returns {Promise<void>}
+ */
 function load(total) {
   const request = `GET http://127.0.0.1:${originPort}/ HTTP/1.1\r\nHost: 127.0.0.1:${originPort}\r\n${values.close ? 'Connection: close\r\n' : ''}\r\n`;
   let started = 0;
@@ -93,25 +98,27 @@ function load(total) {
   });
 }
 
-const [cmd, args] = COMMANDS[values.target](proxyPort);
+const [cmd, args] = /** @type {(port: number) => [string, string[]]} */ (COMMANDS[values.target])(proxyPort);
 const target = spawn(cmd, args, { stdio: 'ignore' });
 const dir = mkdtempSync(path.join(tmpdir(), 'hopwise-syscalls-'));
+/** @type {import('node:child_process').ChildProcess | undefined} */
 let strace;
 try {
-  await waitForPort(proxyPort, 15_000, () => (target.exitCode !== null ? `${values.target} exited (${target.exitCode})` : undefined));
+  await waitForPort(proxyPort, 15_000, () => (target.exitCode !== null ? `${values.target} exited (${target.exitCode})` : null));
   await load(500);
   const out = path.join(dir, 'strace.txt');
   strace = spawn('strace', ['-c', '-f', '-p', String(target.pid), '-o', out], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 500)); // strace has no readiness signal; it attaches well within this
   await load(REQUESTS);
-  const exited = new Promise((r) => strace.once('exit', r));
-  strace.kill('SIGINT');
+  const tracer = strace;
+  const exited = new Promise((r) => tracer.once('exit', r));
+  tracer.kill('SIGINT');
   await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
   const rows = readFileSync(out, 'utf8')
     .split('\n')
     .map((l) => l.trim().split(/\s+/))
     .filter((f) => f.length >= 5 && /^\d+$/.test(f[3] ?? ''))
-    .map((f) => ({ name: f[f.length - 1], perRequest: Number(f[3]) / REQUESTS }))
+    .map((f) => ({ name: f[f.length - 1] ?? '?', perRequest: Number(f[3]) / REQUESTS }))
     .sort((a, b) => b.perRequest - a.perRequest);
   console.log(`${values.target}, ${values.close ? 'Connection: close' : 'keep-alive'} clients: system calls per request (${REQUESTS} requests, ${CLIENTS} clients)`);
   for (const r of rows.filter((x) => x.perRequest >= 0.005)) console.log(`${r.name.padEnd(14)} ${r.perRequest.toFixed(2)}`);

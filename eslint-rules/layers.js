@@ -7,7 +7,7 @@
  * to `src/` (without extension); a file that matches none is reported, so a new directory has to be placed here.
  *   0 errors        errors/                      ProxyError, codes, classify, the one writer
  *   1 policy        policy/                      pure header, target, address, access and retry rules
- *   2 pure core     config/schema, validate, merge, issues, proxy-settings; observability/events, samples, stats,
+ *   2 pure core     config/schema, validate, merge, issues, proxy-settings, demos; observability/events, samples, stats,
  *                   stats-snapshot, aggregate, summary-format, flow-record, flows, flow-view, har
  *                                                pure data and counters
  *   3 owners        access/, upstream/, downstream/, observability/logger, log-json, log-events, log-sink
@@ -31,7 +31,7 @@ export const LAYERS = [
   [
     'pure core',
     [
-      'config/schema', 'config/validate', 'config/merge', 'config/issues', 'config/proxy-settings',
+      'config/schema', 'config/validate', 'config/merge', 'config/issues', 'config/proxy-settings', 'config/demos',
       'observability/events', 'observability/samples', 'observability/stats', 'observability/stats-snapshot',
       'observability/aggregate', 'observability/summary-format', 'observability/flow-record', 'observability/flows',
       'observability/flow-view', 'observability/har',

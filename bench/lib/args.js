@@ -29,12 +29,14 @@ export const USAGE = `usage: node bench/run.js [options]   (npm run bench -- [op
   --connections N      concurrent client connections (default 50)
   --idle N             idle keep-alive connections held in scenario (d) (default 10000; quick 500)
   --scenario a,b       scenarios by id or name (default: all: a,b,c,d,e)
-  --targets t1,t2      targets (default: direct,hopwise,http-proxy,http-proxy-agent,squid,node-hello)
+  --targets t1,t2      targets (default: direct,hopwise,hopwise-default,http-proxy,http-proxy-agent,proxy-npm,squid,
+                       squid-log,node-hello; opt-in: undici-minimal,llhttp-minimal; with --baseline also
+                       hopwise-baseline,hopwise-baseline-default)
   --json FILE          also write the raw results as JSON
   --hopwise-flags="…"  extra flags for the hopwise target, e.g. --hopwise-flags="--workers 2" (split on spaces)
   --baseline DIR       also run hopwise built in DIR (a checkout with dist/) as target hopwise-baseline
   --baseline-flags="…" flags for hopwise-baseline instead of --hopwise-flags (e.g. the same build, logging off)
-  --budget S           hard limit on the whole run in seconds (default 600; quick 60)
+  --budget S           hard limit on the whole run in seconds (default 900; quick 90)
   --no-pin             do not pin with taskset (e.g. to let hopwise --workers 2 use both cores)
   -h, --help           this text`;
 
@@ -109,7 +111,7 @@ export function parseBenchArgs(argv) {
     hopwiseFlags: (values['hopwise-flags'] ?? '').split(' ').filter((a) => a.length > 0),
     baseline: values.baseline ?? null,
     baselineFlags: values['baseline-flags'] === undefined ? null : values['baseline-flags'].split(' ').filter((a) => a),
-    budget: numberFlag('budget', values.budget, quick ? 60 : 600, { min: 5, max: 3600 }),
+    budget: numberFlag('budget', values.budget, quick ? 90 : 900, { min: 5, max: 3600 }),
     pin: values.pin !== false,
     help: values.help === true,
   });

@@ -11,7 +11,8 @@
 function intArg(name, fallback, max, argv = process.argv.slice(2)) {
   const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
   if (i < 0) return fallback;
-  const raw = argv[i].includes('=') ? argv[i].split('=')[1] : argv[i + 1];
+  const arg = argv[i] ?? '';
+  const raw = arg.includes('=') ? arg.split('=')[1] : argv[i + 1];
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0 || n > max) throw new Error(`bad --${name} ${raw}`);
   return n;

@@ -17,7 +17,7 @@ export class IdleConnections {
   /**
    * Opens `count` connections, `batch` at a time, each carrying one keep-alive request whose response is read in
    * full; the connection then stays open and idle.
-   * @param {Route & { count: number, batch: number, timeoutMs: number }} spec
+   * @param {import('./drivers.js').Route & { count: number, batch: number, timeoutMs: number }} spec
    * @returns {Promise<{ opened: number, failed: number, openMs: number }>}
    */
   async open(spec) {

@@ -1,16 +1,24 @@
-// Keeps a foreign child (hopwise, squid) from outliving the harness: `node leash.js [--rm DIR] CMD ARGS...` runs CMD
-// with the leash's stdio and exits with it. The harness holds the leash's IPC channel; if the harness dies, even by
+// Keeps a foreign child (hopwise, squid) from outliving the harness: `node leash.js [--rm DIR] [--stdout FILE] CMD
+// ARGS...` runs CMD with the leash's stdio (its stdout appended to FILE instead, when given: a log to a file, as
+// production runs it, rather than a pipe the harness must drain) and exits with it. The harness holds the leash's IPC channel; if the harness dies, even by
 // SIGKILL, the channel closes and the leash stops CMD (SIGTERM, then SIGKILL) and removes DIR (the target's temp dir,
 // which a SIGKILLed harness cannot remove itself). The harness's own SIGTERM reaches CMD directly (same process
 // group), so the leash only waits for CMD to exit.
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { openSync, rmSync } from 'node:fs';
 
 const argv = process.argv.slice(2);
-const removeDir = argv[0] === '--rm' ? argv[1] : undefined;
-const [command, ...args] = removeDir === undefined ? argv : argv.slice(2);
+/** @type {Record<string, string>} */
+const flags = {};
+while (argv[0] === '--rm' || argv[0] === '--stdout') {
+  const [flag = '', value = ''] = argv.splice(0, 2);
+  flags[flag] = value;
+}
+const removeDir = flags['--rm'];
+const stdoutFile = flags['--stdout'];
+const [command, ...args] = argv;
 if (!command) {
-  console.error('usage: node leash.js [--rm DIR] COMMAND [ARGS...]');
+  console.error('usage: node leash.js [--rm DIR] [--stdout FILE] COMMAND [ARGS...]');
   process.exit(2);
 }
 
@@ -20,7 +28,8 @@ function exit(code) {
   process.exit(code);
 }
 
-const child = spawn(command, args, { stdio: 'inherit' });
+const stdout = stdoutFile ? openSync(stdoutFile, 'a') : 'inherit';
+const child = spawn(command, args, { stdio: ['inherit', stdout, 'inherit'] });
 child.once('error', (err) => {
   console.error(`leash: cannot start ${command}: ${err.message}`);
   exit(127);

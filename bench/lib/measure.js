@@ -28,6 +28,7 @@ import { perThousand } from './stats.js';
  * @property {number | null} originPer1k origin connections per 1,000 origin requests
  * @property {number | null} proxyPer1k  upstream sockets per 1,000 upstream requests, as the proxy reports them
  * @property {number | null} cpuMsPer1k  CPU ms the target's processes used per 1,000 responses
+ * @property {number | null} rssPeakMiB  the target's peak resident memory in the measured window (every process of it)
  * @property {Record<string, number> | null} upstreamClosed  upstream sockets closed in the window, by reason (hopwise)
  * @property {number | null} [warmedSockets]  requests held in flight at once by the pool warm-up that succeeded
  * @property {[number, number]} [windowUs]  when the window opened and closed, µs of the monotonic clock (the clock of
@@ -140,13 +141,19 @@ export async function measureWithAutocannon(ctx) {
   const marks = { before: null, after: null };
   const boundMs = (spec.warmup + spec.duration) * 1000 + 15_000;
   const windowUs = /** @type {[number, number]} */ ([0, 0]);
+  /** @type {{ stop: () => number | null } | null} */
+  let rss = null;
+  /** @type {number | null} */
+  let rssPeakMiB = null;
   const { result } = await ctx.loadgen.request({ cmd: 'run', spec }, boundMs, (event) => {
     if (event.event === 'mark') {
       windowUs[0] = Number(process.hrtime.bigint() / 1000n);
       marks.before = snapshot(ctx);
+      rss = ctx.target.process ? ctx.memory.sampler(ctx.target.process) : null;
     }
     if (event.event === 'window-closed') {
       windowUs[1] = Number(process.hrtime.bigint() / 1000n);
+      rssPeakMiB = rss?.stop() ?? null;
       // Snapshot first, then let the load generator tear its connections down: the aborts of in-flight requests at
       // teardown (and the upstream sockets they cost) belong to no window.
       marks.after = snapshot(ctx);
@@ -176,6 +183,7 @@ export async function measureWithAutocannon(ctx) {
       delta(after.proxy?.upstreamRequests, before.proxy?.upstreamRequests),
     ),
     cpuMsPer1k: perThousand(delta(after.cpuMs, before.cpuMs), raw.requests),
+    rssPeakMiB,
     upstreamClosed: closedDelta(after.proxy?.closedBy, before.proxy?.closedBy),
     warmedSockets,
     windowUs,
@@ -185,7 +193,7 @@ export async function measureWithAutocannon(ctx) {
 
 /**
  * @param {MeasureContext} ctx
- * @returns {Promise<Sample>}
+ * @returns {Promise<Sample | Record<string, any>>}  a Sample, or a scenario's own numbers
  */
 export function measure(ctx) {
   return ctx.scenario.run ? ctx.scenario.run(ctx) : measureWithAutocannon(ctx);
@@ -219,8 +227,10 @@ export async function measureWindow(ctx, cmd, spec) {
     opened = { cpuMs: ctx.cpu.groupMs(pgid), rss: ctx.memory.sampler(proc) };
   });
   windowUs[1] = Number(process.hrtime.bigint() / 1000n);
-  /** @type {{ cpuMs: number | null, rss: { stop: () => number | null } } | null} */
-  const mark = opened;
+  // A cast, not a declaration: the assignment above happens in a callback, which narrowing does not see.
+  const mark = /** @type {{ cpuMs: number | null, rss: { stop: () => number | null } } | null} */ (
+    /** @type {unknown} */ (opened)
+  );
   if (mark === null) throw new Error('the load generator never opened its measured window');
   const rssPeakMiB = mark.rss.stop();
   return { result, cpuMs: delta(ctx.cpu.groupMs(pgid), mark.cpuMs), rssPeakMiB, windowUs };

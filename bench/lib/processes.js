@@ -59,12 +59,17 @@ export class ProcessGroup {
    * @param {string} name
    * @param {string} command
    * @param {string[]} args
-   * @param {{ core: 'client' | 'target', cwd?: string, removeOnExit?: string }} options  `removeOnExit`: a temp
-   *   dir the leash deletes when the program exits (covers a SIGKILLed harness)
+   * @param {{ core: 'client' | 'target', cwd?: string, removeOnExit?: string, stdoutFile?: string }} options
+   *   `removeOnExit`: a temp dir the leash deletes when the program exits (covers a SIGKILLed harness);
+   *   `stdoutFile`: the program's stdout goes to this file (appended), not to the harness
    * @returns {ManagedChild}
    */
-  spawnLeashed(name, command, args, { core, cwd, removeOnExit }) {
-    const leash = removeOnExit ? [LEASH, '--rm', removeOnExit] : [LEASH];
+  spawnLeashed(name, command, args, { core, cwd, removeOnExit, stdoutFile }) {
+    const leash = [
+      LEASH,
+      ...(removeOnExit ? ['--rm', removeOnExit] : []),
+      ...(stdoutFile ? ['--stdout', stdoutFile] : []),
+    ];
     return this.spawn(name, process.execPath, [...leash, command, ...args], { core, cwd, ipc: true, leashed: true });
   }
 

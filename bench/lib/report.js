@@ -93,6 +93,7 @@ const COLUMNS = {
   },
   p50: { headers: ['p50 ms'], cells: (s) => [fixed(s.median.p50, 2)] },
   p99: { headers: ['p99 ms'], cells: (s) => [fixed(s.median.p99, 2)] },
+  rssPeak: mib('RSS peak MiB', 'rssPeakMiB'),
   failures: { headers: ['failures'], cells: (s) => [String(s.failures)] },
   originPer1k: { headers: ['origin conns / 1k req'], cells: (s) => [fixed(s.median.originPer1k, 1)] },
   proxyPer1k: { headers: ['upstream sockets / 1k (proxy stats)'], cells: (s) => [fixed(s.median.proxyPer1k, 1)] },
@@ -181,6 +182,72 @@ export function scenarioTable(scenario, targets, records) {
 }
 
 /**
+ * The same-run comparisons issue 12 asks for: [label, numerator target, denominator target]. A row is shown when both
+ * targets ran. Each ratio is taken per run (the targets of one run measured minutes apart at most, in rotating
+ * order) and reported as the median with the range over runs: a wide range means a noisy machine.
+ * @type {ReadonlyArray<[string, string, string]>}
+ */
+const PAIRS = [
+  ['hopwise default config vs squid with its access log', 'hopwise-default', 'squid-log'],
+  ['hopwise access log on vs off', 'hopwise-default', 'hopwise'],
+  ['hopwise logging off vs squid with its access log', 'hopwise', 'squid-log'],
+  ['squid access log on vs off', 'squid-log', 'squid'],
+  ['floor: undici-minimal vs squid with its access log', 'undici-minimal', 'squid-log'],
+  ['floor: llhttp-minimal vs squid with its access log', 'llhttp-minimal', 'squid-log'],
+  ['after vs before (default config)', 'hopwise-default', 'hopwise-baseline-default'],
+  ['after vs before (logging off)', 'hopwise', 'hopwise-baseline'],
+  ['before: access log on vs off', 'hopwise-baseline-default', 'hopwise-baseline'],
+];
+
+/**
+ * Per-run ratios of one field between two targets in one scenario: `median [min–max]`, or null when none.
+ * @param {RunRecord[]} records
+ * @param {string} scenario
+ * @param {string} a
+ * @param {string} b
+ * @param {string} key
+ * @returns {string | null}
+ */
+function runRatios(records, scenario, a, b, key) {
+  /** @type {number[]} */
+  const ratios = [];
+  for (const ra of records) {
+    if (ra.scenario !== scenario || ra.target !== a || !ra.sample) continue;
+    const rb = records.find((r) => r.scenario === scenario && r.target === b && r.run === ra.run && r.sample);
+    const [x, y] = [ra.sample[key], rb?.sample?.[key]];
+    if (typeof x === 'number' && typeof y === 'number' && y > 0) ratios.push(x / y);
+  }
+  if (ratios.length === 0) return null;
+  const mid = /** @type {number} */ (median(ratios));
+  const range = ratios.length > 1 ? ` [${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}]` : '';
+  return `${mid.toFixed(2)}×${range}`;
+}
+
+/**
+ * The same-run ratio table for the keep-alive and close scenarios (a, b), or null when no pair ran.
+ * @param {ReportInput} input
+ * @returns {string | null}
+ */
+export function ratioTable(input) {
+  const ids = input.scenarios.map((s) => s.id).filter((id) => id === 'a' || id === 'b');
+  const ran = new Set(input.targets);
+  const pairs = PAIRS.filter(([, a, b]) => ran.has(a) && ran.has(b));
+  if (ids.length === 0 || pairs.length === 0) return null;
+  const header = ['comparison', ...ids.flatMap((id) => [`(${id}) req/s`, `(${id}) CPU-eff.`, `(${id}) p99`])];
+  const lines = [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i < 1 ? ' --- ' : ' ---: ')).join('|')}|`];
+  for (const [label, a, b] of pairs) {
+    const cells = ids.flatMap((id) => [
+      runRatios(input.records, id, a, b, 'reqPerSec'),
+      // CPU efficiency: the other target's CPU per request over this one's (higher is better, like req/s).
+      runRatios(input.records, id, b, a, 'cpuMsPer1k'),
+      runRatios(input.records, id, a, b, 'p99'),
+    ]);
+    lines.push(`| ${label} (${a} / ${b}) | ${cells.map((c) => c ?? '—').join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+/**
  * @typedef {object} ReportInput
  * @property {import('./platform.js').MachineFacts} facts
  * @property {string} command
@@ -224,6 +291,12 @@ export function renderReport(input) {
       return why ? [`- ${t}: not run — ${why}`] : [];
     });
     if (skips.length > 0) out.push('', ...skips);
+  }
+  const ratios = ratioTable(input);
+  if (ratios !== null) {
+    out.push('', '### Same-run ratios', '', 'Median of the per-run ratios, [lowest–highest] over runs. req/s and' +
+      ' CPU-eff. (the other target\'s CPU per request over this one\'s): above 1 is better; p99: below 1 is better.',
+    '', ratios);
   }
   const notes = input.pendingScenarios.length + input.skipped.length + input.failedToStart.length;
   if (notes > 0) out.push('');

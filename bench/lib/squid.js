@@ -7,19 +7,24 @@ import { freePort, waitForPort } from './net.js';
 export const SQUID_BINARY = '/usr/sbin/squid';
 
 /**
- * A minimal forward-proxy config: loopback only, nothing cached, no access log, quick shutdown.
- * @param {{ port: number, dir: string }} options
+ * A minimal forward-proxy config: loopback only (one listener on 127.0.0.1; ICP, HTCP and SNMP off), nothing cached,
+ * quick shutdown. The access log is off, or on in squid's native format to a file in `dir` through squid's default
+ * `daemon:` module (a helper process writes the file), as a stock install logs.
+ * @param {{ port: number, dir: string, accessLog?: boolean }} options
  * @returns {string}
  */
-export function squidConfig({ port, dir }) {
+export function squidConfig({ port, dir, accessLog = false }) {
   return [
     `http_port 127.0.0.1:${port}`,
+    'icp_port 0',
+    'htcp_port 0',
+    'snmp_port 0',
     // `localhost` is a built-in ACL (127.0.0.1/32 and ::1).
     'http_access allow localhost',
     'http_access deny all',
     'cache deny all',
     'cache_mem 0 MB',
-    'access_log none',
+    accessLog ? `access_log daemon:${path.join(dir, 'access.log')} squid` : 'access_log none',
     `cache_log ${path.join(dir, 'cache.log')}`,
     `pid_filename ${path.join(dir, 'squid.pid')}`,
     `coredump_dir ${dir}`,
@@ -37,15 +42,16 @@ export function squidUnavailable() {
 
 /**
  * @param {import('./targets.js').TargetContext} ctx
+ * @param {{ accessLog: boolean }} options
  * @returns {Promise<import('./targets.js').RunningTarget>}
  */
-export async function startSquid(ctx) {
+export async function startSquid(ctx, { accessLog }) {
   const dir = ctx.tempDirs.create('squid');
   // squid started as root drops to its effective user (Debian: proxy), which must be able to write its log here.
   chmodSync(dir, 0o777);
   const port = await freePort();
   const conf = path.join(dir, 'squid.conf');
-  writeFileSync(conf, squidConfig({ port, dir }));
+  writeFileSync(conf, squidConfig({ port, dir, accessLog }));
   const child = ctx.group.spawnLeashed('squid', SQUID_BINARY, ['-N', '-f', conf], {
     core: 'target',
     cwd: dir,

@@ -1,5 +1,5 @@
 // The targets compared side by side: what each one is, whether it can run here, and how to start it.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, getJson, waitForPort } from './net.js';
 import { squidUnavailable, startSquid } from './squid.js';
@@ -92,37 +92,65 @@ function closedByReason(v) {
 }
 
 /**
+ * How a hopwise target logs. `off`: error level, no access log, no periodic summary (the proxy's own cost alone).
+ * `default`: the embedded defaults (info, access log on, JSON, a summary every 60 s), as a user runs it. Either way
+ * stdout goes to a file in the target's temp dir, as a production log does, not to a pipe the harness must drain.
+ * @typedef {'off' | 'default'} HopwiseLogging
+ */
+
+/** @type {Record<HopwiseLogging, string[]>} */
+const LOGGING_FLAGS = {
+  off: ['--log-level', 'error', '--no-access-log', '--stats-interval', '0'],
+  default: [],
+};
+
+/**
  * @param {TargetContext} ctx
- * @param {string} [root]  another build of hopwise (a checkout with `dist/`), for a same-run comparison
- * @param {string[]} [flags]  its extra flags (default: the context's `hopwiseArgs`)
+ * @param {{ root?: string, flags?: string[], logging?: HopwiseLogging }} [options]  `root`: another build of
+ *   hopwise (a checkout with `dist/`), for a same-run comparison; `flags`: its extra flags (default: the context's
+ *   `hopwiseArgs`); `logging`: see HopwiseLogging (default `off`)
  * @returns {Promise<RunningTarget>}
  */
-async function startHopwise(ctx, root = ctx.repoRoot, flags = ctx.hopwiseArgs) {
+async function startHopwise(ctx, { root = ctx.repoRoot, flags = ctx.hopwiseArgs, logging = 'off' } = {}) {
   const [port, adminPort] = [await freePort(), await freePort()];
   const dir = ctx.tempDirs.create('hopwise');
   const config = path.join(dir, 'bench.json');
+  const logFile = path.join(dir, 'hopwise.log');
   writeFileSync(config, `${JSON.stringify({ downstream: { keepAliveTimeout: IDLE_KEEP_ALIVE_MS } })}\n`);
   const args = [
     ...(ctx.nodeArgs ?? []),
     path.join(root, 'bin', 'hopwise.js'),
     ...['--config', config, '--host', '127.0.0.1', '--port', String(port), '--admin-port', String(adminPort)],
-    ...['--log-level', 'error', '--no-access-log', '--stats-interval', '0'],
+    ...LOGGING_FLAGS[logging],
     ...flags,
   ];
   const child = ctx.group.spawnLeashed('hopwise', process.execPath, args, {
     core: 'target',
     cwd: ctx.repoRoot,
     removeOnExit: dir,
+    stdoutFile: logFile,
   });
-  // Ready when it says `listening`, or when its port accepts (in case the ready line is filtered by the log level).
-  const gone = () => (child.exitReason ? `hopwise ${child.exitReason}\n${child.tail()}` : null);
-  await Promise.any([child.waitForLine(READY, ctx.startTimeoutMs), waitForPort(port, ctx.startTimeoutMs, gone)]).catch(
-    (/** @type {AggregateError} */ err) => {
-      throw /** @type {Error} */ (err.errors[0]);
-    },
-  );
+  const gone = () => (child.exitReason ? `hopwise ${child.exitReason}\n${child.tail()}\n${fileTail(logFile)}` : null);
+  await waitForPort(port, ctx.startTimeoutMs, gone);
   const statsUrl = `http://127.0.0.1:${adminPort}/stats`;
   return { port, proxy: true, process: child, counters: async () => hopwiseCounters(await getJson(statsUrl, 2000)) };
+}
+
+/**
+ * @param {string} file
+ * @returns {string} its last lines, or nothing when it cannot be read
+ */
+function fileTail(file) {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-20).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+/** @returns {string | null} */
+function hopwiseUnavailable(/** @type {string} */ root) {
+  return existsSync(path.join(root, 'dist', 'cli', 'main.js')) ? null : `${root}/dist/cli/main.js missing (run \`npm run build\`)`;
 }
 
 /** @type {readonly TargetDef[]} */
@@ -131,15 +159,21 @@ export const TARGETS = Object.freeze([
     name: 'direct',
     description: 'client → origin, no proxy: the ceiling of this origin and load generator on their shared core',
     unavailable: () => null,
-    start: async (ctx) => ({ port: ctx.originPort, proxy: false, process: null, counters: null }),
+    start: (ctx) => Promise.resolve({ port: ctx.originPort, proxy: false, process: null, counters: null }),
   },
   {
     name: 'hopwise',
-    description: 'this project: `node bin/hopwise.js` (forward mode, error-level logs, no access log, idle client' +
-      ' connections kept 120 s)',
-    unavailable: (root) =>
-      existsSync(path.join(root, 'dist', 'cli', 'main.js')) ? null : 'dist/cli/main.js missing (run `npm run build`)',
+    description: 'this project: `node bin/hopwise.js` (forward mode, logging off: error level, no access log, no' +
+      ' periodic summary; idle client connections kept 120 s)',
+    unavailable: hopwiseUnavailable,
     start: (ctx) => startHopwise(ctx),
+  },
+  {
+    name: 'hopwise-default',
+    description: 'hopwise in its default config: access log on (one JSON line per request, `info`), stdout to a' +
+      ' file; idle client connections kept 120 s',
+    unavailable: hopwiseUnavailable,
+    start: (ctx) => startHopwise(ctx, { logging: 'default' }),
   },
   {
     name: 'http-proxy',
@@ -163,7 +197,14 @@ export const TARGETS = Object.freeze([
     name: 'squid',
     description: 'Debian squid, forward mode, `cache deny all`, generated minimal config, `squid -N -f conf`',
     unavailable: () => squidUnavailable(),
-    start: startSquid,
+    start: (ctx) => startSquid(ctx, { accessLog: false }),
+  },
+  {
+    name: 'squid-log',
+    description: "squid as above with its access log on: native format, to a file, through squid's default" +
+      ' `daemon:` logger (its log_file_daemon helper counts in its CPU and memory)',
+    unavailable: () => squidUnavailable(),
+    start: (ctx) => startSquid(ctx, { accessLog: true }),
   },
   {
     name: 'undici-minimal',
@@ -174,6 +215,14 @@ export const TARGETS = Object.freeze([
     start: benchScript('undici-minimal', true),
   },
   {
+    name: 'llhttp-minimal',
+    description: 'opt-in: http.Server + a lean upstream client on `net`, responses parsed by Node\'s native llhttp' +
+      ' binding (`HTTPParser`), LIFO idle sockets per origin, no policy: the floor of a client of our own',
+    optIn: true,
+    unavailable: () => null,
+    start: benchScript('llhttp-minimal', true),
+  },
+  {
     name: 'node-hello',
     description: 'a one-file Node http server answering directly on the proxy core: the "0.5 × Node" anchor',
     unavailable: () => null,
@@ -182,20 +231,31 @@ export const TARGETS = Object.freeze([
 ]);
 
 /**
- * `hopwise-baseline`: hopwise from another checkout (`--baseline DIR`, built), run side by side with this one, so an
- * optimisation's before and after are measured in the same run under the same conditions.
+ * `hopwise-baseline` and `hopwise-baseline-default`: hopwise from another checkout (`--baseline DIR`, built), with
+ * logging off and in its default config, run side by side with this one, so an optimisation's before and after are
+ * measured in the same run under the same conditions.
  * @param {string} root
  * @param {string[] | null} flags  its extra flags (null: the same as hopwise's)
- * @returns {TargetDef}
+ * @returns {TargetDef[]}
  */
-export function baselineTarget(root, flags) {
-  return {
-    name: 'hopwise-baseline',
-    description: `hopwise built from ${root} (the "before" of a comparison), same flags as \`hopwise\``,
-    unavailable: () =>
-      existsSync(path.join(root, 'dist', 'cli', 'main.js')) ? null : `${root}/dist/cli/main.js missing`,
-    start: (ctx) => startHopwise(ctx, root, flags ?? ctx.hopwiseArgs),
-  };
+export function baselineTargets(root, flags) {
+  /** @type {(ctx: TargetContext) => string[]} */
+  const flagsOf = (ctx) => flags ?? ctx.hopwiseArgs;
+  const unavailable = () => hopwiseUnavailable(root);
+  return [
+    {
+      name: 'hopwise-baseline',
+      description: `hopwise built from ${root} (the "before" of a comparison), logging off like \`hopwise\``,
+      unavailable,
+      start: (ctx) => startHopwise(ctx, { root, flags: flagsOf(ctx) }),
+    },
+    {
+      name: 'hopwise-baseline-default',
+      description: `hopwise built from ${root}, default config like \`hopwise-default\``,
+      unavailable,
+      start: (ctx) => startHopwise(ctx, { root, flags: flagsOf(ctx), logging: 'default' }),
+    },
+  ];
 }
 
 /**
@@ -206,7 +266,7 @@ export function baselineTarget(root, flags) {
  * @returns {TargetDef[]}
  */
 export function selectTargets(names, baseline = null, baselineFlags = null) {
-  const all = baseline === null ? [...TARGETS] : [...TARGETS, baselineTarget(baseline, baselineFlags)];
+  const all = baseline === null ? [...TARGETS] : [...TARGETS, ...baselineTargets(baseline, baselineFlags)];
   if (names === null) return all.filter((t) => !t.optIn);
   const known = new Set(all.map((t) => t.name));
   const unknown = names.filter((n) => !known.has(n));

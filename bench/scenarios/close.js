@@ -11,5 +11,5 @@ export default {
   title: '`Connection: close` clients, small responses',
   implemented: true,
   load: { path: '/', closeEachRequest: true },
-  columns: ['reqPerSec', 'p50', 'p99', 'cpu', 'failures', 'originPer1k', 'proxyPer1k', 'closes'],
+  columns: ['reqPerSec', 'p50', 'p99', 'cpu', 'rssPeak', 'failures', 'originPer1k', 'proxyPer1k', 'closes'],
 };

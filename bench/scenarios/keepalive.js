@@ -8,5 +8,5 @@ export default {
   title: 'keep-alive clients, small responses',
   implemented: true,
   load: { path: '/', closeEachRequest: false },
-  columns: ['reqPerSec', 'p50', 'p99', 'cpu', 'failures', 'originPer1k', 'proxyPer1k', 'closes'],
+  columns: ['reqPerSec', 'p50', 'p99', 'cpu', 'rssPeak', 'failures', 'originPer1k', 'proxyPer1k', 'closes'],
 };

@@ -2,16 +2,27 @@
 // bytes do not match is a silent truncation or corruption (a failure), never a mere statistic.
 import { createHash } from 'node:crypto';
 
+/**
+ * @param {Buffer} b
+ * @returns {string}
+ */
 function sha256(b) {
   return createHash('sha256').update(b).digest('hex');
 }
 
-/** Classify one complete response (status, headers, body) for request `id`. */
+/**
+ * Classify one complete response (status, headers, body) for request `id`.
+ * @param {string} id
+ * @param {number | undefined} status
+ * @param {Record<string, string | string[] | undefined>} headers
+ * @param {Buffer} body
+ * @returns {import('./types.js').Classified}
+ */
 export function classify(id, status, headers, body) {
   if (status === 200) {
-    if (headers['x-soak-id'] !== id) return { outcome: 'wrong-id', detail: headers['x-soak-id'] };
+    if (headers['x-soak-id'] !== id) return { outcome: 'wrong-id', detail: String(headers['x-soak-id']) };
     const ok = body.length === Number(headers['x-soak-length']) && sha256(body) === headers['x-soak-sha256'];
-    return { outcome: ok ? 'ok' : 'corrupt', detail: `${body.length}/${headers['x-soak-length']}` };
+    return { outcome: ok ? 'ok' : 'corrupt', detail: `${body.length}/${String(headers['x-soak-length'])}` };
   }
   if ((status === 502 || status === 504) && body.toString().startsWith(`hopwise: ${status}`)) {
     return { outcome: 'proxy-error', detail: String(status) };

@@ -11,16 +11,29 @@ import { prng, seedOf } from './random.js';
 const SIZES = [0, 0, 120, 1500, 8192, 16384, 65536];
 const CLIENT_TIMEOUT_MS = 20_000;
 
+/**
+ * @param {Buffer} b
+ * @returns {string}
+ */
 function sha256(b) {
   return createHash('sha256').update(b).digest('hex');
 }
 
-/** One request with Node's client (keep-alive agent, or a fresh connection that closes). */
+/**
+ * One request with Node's client (keep-alive agent, or a fresh connection that closes).
+ * @param {import('./types.js').SoakContext} ctx
+ * @param {http.Agent | false} agent
+ * @param {string} id
+ * @param {import('./types.js').Rng} rng
+ * @returns {Promise<import('./types.js').Result>}
+ */
 function request(ctx, agent, id, rng) {
   const post = rng.int(4) === 0;
-  const size = SIZES[rng.int(SIZES.length)];
+  const size = SIZES[rng.int(SIZES.length)] ?? 0;
   const path = `http://127.0.0.1:${ctx.originPort}/soak/${id}?size=${size}`;
+  /** @type {Record<string, string>} */
   const headers = agent === false ? { Connection: 'close' } : {};
+  /** @type {Buffer | undefined} */
   let payload;
   if (post) {
     payload = Buffer.alloc(rng.int(32_768), id.length);
@@ -29,7 +42,7 @@ function request(ctx, agent, id, rng) {
   }
   return new Promise((resolve) => {
     let settled = false;
-    const done = (r) => {
+    const done = (/** @type {import('./types.js').Classified} */ r) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -41,6 +54,7 @@ function request(ctx, agent, id, rng) {
       req.destroy();
     }, CLIENT_TIMEOUT_MS);
     req.on('response', (res) => {
+      /** @type {Buffer[]} */
       const chunks = [];
       let complete = false;
       res.on('data', (c) => chunks.push(c));
@@ -53,7 +67,7 @@ function request(ctx, agent, id, rng) {
         if (!complete) done({ outcome: 'cut-after-head' });
       });
     });
-    req.on('error', (err) => done({ outcome: 'cut-before-head', detail: err.code }));
+    req.on('error', (err) => done({ outcome: 'cut-before-head', detail: /** @type {NodeJS.ErrnoException} */ (err).code }));
     if (payload !== undefined && headers['Content-Length'] === undefined) {
       const mid = Math.floor(payload.length / 2);
       req.write(payload.subarray(0, mid));
@@ -64,7 +78,13 @@ function request(ctx, agent, id, rng) {
   });
 }
 
-/** A client that loops until `ctx.stopAt`, recording each result with `ctx.record`. */
+/**
+ * A client that loops until `ctx.stopAt`, recording each result with `ctx.record`.
+ * @param {import('./types.js').SoakContext} ctx
+ * @param {string} name
+ * @param {boolean} keepAlive
+ * @returns {Promise<void>}
+ */
 export async function httpClient(ctx, name, keepAlive) {
   const rng = prng(seedOf(ctx.seed, name));
   const agent = keepAlive ? new http.Agent({ keepAlive: true, maxSockets: 1 }) : false;
@@ -74,13 +94,18 @@ export async function httpClient(ctx, name, keepAlive) {
   if (agent !== false) agent.destroy();
 }
 
-/** A pipelining client: three GETs written at once on a raw socket, answered in order (SPEC §3.3). */
+/**
+ * A pipelining client: three GETs written at once on a raw socket, answered in order (SPEC §3.3).
+ * @param {import('./types.js').SoakContext} ctx
+ * @param {string} name
+ * @returns {Promise<void>}
+ */
 export async function pipelineClient(ctx, name) {
   const rng = prng(seedOf(ctx.seed, name));
   let seq = 0;
   while (performance.now() < ctx.stopAt) {
     const batch = [];
-    for (let i = 0; i < 3; i++) batch.push({ id: `${name}-${seq++}`, size: SIZES[rng.int(SIZES.length)] });
+    for (let i = 0; i < 3; i++) batch.push({ id: `${name}-${seq++}`, size: SIZES[rng.int(SIZES.length)] ?? 0 });
     const results = await readPipelined(ctx, batch, CLIENT_TIMEOUT_MS);
     for (const r of results) ctx.record(r, name);
   }

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { prng, seedOf } from './random.js';
 
+/** @type {ReadonlyArray<[string, number]>} */
 const WEIGHTS = [
   ['ok', 70],
   ['close', 5],
@@ -18,6 +19,13 @@ const WEIGHTS = [
 ];
 const TOTAL = WEIGHTS.reduce((n, [, w]) => n + w, 0);
 
+/**
+ * @param {number} seed
+ * @param {string} id
+ * @param {number} attempt  arrivals of this id before this one
+ * @param {string | null} forced  `?mode=` of the request
+ * @returns {string}
+ */
 function behaviourFor(seed, id, attempt, forced) {
   if (forced !== null) return forced;
   let roll = prng(seedOf(seed, `${id}#${attempt}`)).int(TOTAL);
@@ -28,7 +36,12 @@ function behaviourFor(seed, id, attempt, forced) {
   return 'ok';
 }
 
-/** The body the origin sends for `id`: `size` bytes derived from the id, so the client can check every byte. */
+/**
+ * The body the origin sends for `id`: `size` bytes derived from the id, so the client can check every byte.
+ * @param {string} id
+ * @param {number} size
+ * @returns {Buffer}
+ */
 export function bodyFor(id, size) {
   const block = createHash('sha256').update(id).digest();
   const out = Buffer.allocUnsafe(size);
@@ -36,6 +49,10 @@ export function bodyFor(id, size) {
   return out;
 }
 
+/**
+ * @param {Buffer} b
+ * @returns {string}
+ */
 export function sha256(b) {
   return createHash('sha256').update(b).digest('hex');
 }
@@ -43,12 +60,20 @@ export function sha256(b) {
 /**
  * Start the origin on 127.0.0.1:0. Returns { port, arrivals, bodyMismatches, close }. `arrivals` maps a request id to
  * the list of { method, behaviour } in arrival order.
+ * @param {number} seed
+ * @returns {Promise<{ port: number, arrivals: Map<string, import('./types.js').Arrival[]>, bodyMismatches: string[],
+ *   close: () => Promise<void> }>}
  */
 export async function startChaosOrigin(seed) {
+  /** @type {Map<string, import('./types.js').Arrival[]>} */
   const arrivals = new Map();
+  /** @type {string[]} */
   const bodyMismatches = [];
+  /** @type {Set<import('node:net').Socket>} */
   const sockets = new Set();
+  /** @type {Set<NodeJS.Timeout>} */
   const timers = new Set();
+  /** @type {Later} */
   const later = (ms, fn) => {
     const t = setTimeout(() => {
       timers.delete(t);
@@ -79,9 +104,9 @@ export async function startChaosOrigin(seed) {
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
   });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise((r) => server.listen(0, '127.0.0.1', () => r(undefined)));
   return {
-    port: server.address().port,
+    port: /** @type {import('node:net').AddressInfo} */ (server.address()).port,
     arrivals,
     bodyMismatches,
     close: () =>
@@ -93,8 +118,21 @@ export async function startChaosOrigin(seed) {
   };
 }
 
+/**
+ * @typedef {(ms: number, fn: () => void) => void} Later  a timer the origin clears when it closes
+ */
+
+/**
+ * @param {http.IncomingMessage} req
+ * @param {http.ServerResponse} res
+ * @param {string} id
+ * @param {number} size
+ * @param {string} behaviour
+ * @param {Later} later
+ */
 function respond(req, res, id, size, behaviour, later) {
   const body = bodyFor(id, size);
+  /** @type {Record<string, string>} */
   const head = { 'X-Soak-Id': id, 'X-Soak-Sha256': sha256(body), 'X-Soak-Length': String(size) };
   switch (behaviour) {
     case 'reset':

@@ -3,12 +3,21 @@
 import net from 'node:net';
 import { classify } from './classify.js';
 
-/** Parse one response from `buf`: { status, headers, body, used } or null when more bytes are needed. */
+/**
+ * @typedef {{ status: number, headers: Record<string, string>, body: Buffer, used: number }} ParsedResponse
+ */
+
+/**
+ * Parse one response from `buf`: { status, headers, body, used } or null when more bytes are needed.
+ * @param {Buffer} buf
+ * @returns {ParsedResponse | null}
+ */
 export function parseResponse(buf) {
   const end = buf.indexOf('\r\n\r\n');
   if (end < 0) return null;
   const lines = buf.subarray(0, end).toString('latin1').split('\r\n');
-  const status = Number(lines[0].split(' ')[1]);
+  const status = Number(lines[0]?.split(' ')[1]);
+  /** @type {Record<string, string>} */
   const headers = {};
   for (const l of lines.slice(1)) {
     const i = l.indexOf(':');
@@ -18,9 +27,10 @@ export function parseResponse(buf) {
   if (headers['content-length'] !== undefined) {
     const n = Number(headers['content-length']);
     if (buf.length < at + n) return null;
-    return { status, headers, body: buf.subarray(at, at + n), used: at + n, head: true };
+    return { status, headers, body: buf.subarray(at, at + n), used: at + n };
   }
-  if (!/chunked/i.test(headers['transfer-encoding'] ?? '')) throw new Error(`unframed response ${lines[0]}`);
+  if (!/chunked/i.test(headers['transfer-encoding'] ?? '')) throw new Error(`unframed response ${lines[0] ?? ''}`);
+  /** @type {Buffer[]} */
   const parts = [];
   for (;;) {
     const eol = buf.indexOf('\r\n', at);
@@ -33,14 +43,21 @@ export function parseResponse(buf) {
   }
 }
 
-/** Send `batch` ([{ id, size }]) pipelined; resolves with one result per request, in order. */
+/**
+ * Send `batch` ([{ id, size }]) pipelined; resolves with one result per request, in order.
+ * @param {import('./types.js').SoakContext} ctx
+ * @param {Array<{ id: string, size: number }>} batch
+ * @param {number} timeoutMs
+ * @returns {Promise<import('./types.js').Result[]>}
+ */
 export function readPipelined(ctx, batch, timeoutMs) {
   return new Promise((resolve) => {
+    /** @type {import('./types.js').Result[]} */
     const results = [];
     let buf = Buffer.alloc(0);
     let finished = false;
     const socket = net.connect(ctx.proxyPort, '127.0.0.1');
-    const finish = (tail) => {
+    const finish = (/** @type {string} */ tail) => {
       if (finished) return;
       finished = true;
       clearTimeout(timer);
@@ -48,7 +65,8 @@ export function readPipelined(ctx, batch, timeoutMs) {
       const current = results.length;
       for (let i = current; i < batch.length; i++) {
         const first = i === current;
-        results.push({ id: batch[i].id, method: 'GET', outcome: first ? tail : 'cut-before-head', detail: first ? undefined : 'collateral' });
+        const id = /** @type {{ id: string }} */ (batch[i]).id;
+        results.push({ id, method: 'GET', outcome: first ? tail : 'cut-before-head', detail: first ? undefined : 'collateral' });
       }
       socket.destroy();
       resolve(results);
@@ -67,7 +85,7 @@ export function readPipelined(ctx, batch, timeoutMs) {
         }
         if (r === null) break;
         buf = buf.subarray(r.used);
-        const item = batch[results.length];
+        const item = /** @type {{ id: string }} */ (batch[results.length]);
         results.push({ id: item.id, method: 'GET', ...classify(item.id, r.status, r.headers, r.body) });
         if (results.length === batch.length) {
           finish('done');

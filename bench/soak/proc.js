@@ -5,7 +5,23 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** Open file descriptors of `pid` (Linux /proc); NaN once the process is gone. */
+/**
+ * @typedef {{ code: number | null, signal: NodeJS.Signals | null }} Exit
+ * @typedef {object} ProxyProcess
+ * @property {import('node:child_process').ChildProcess} child
+ * @property {Array<Record<string, any>>} logs  every JSON log line so far
+ * @property {string} proxyUrl
+ * @property {string} adminUrl
+ * @property {() => string} stderr
+ * @property {Promise<Exit>} exited
+ * @property {() => Promise<Exit & { stopped: Record<string, any> | undefined }>} stop
+ */
+
+/**
+ * Open file descriptors of `pid` (Linux /proc); NaN once the process is gone.
+ * @param {number | undefined} pid
+ * @returns {number}
+ */
 export function openFds(pid) {
   try {
     return readdirSync(`/proc/${pid}/fd`).length;
@@ -14,7 +30,11 @@ export function openFds(pid) {
   }
 }
 
-/** Resident set size of `pid` in bytes (Linux /proc); NaN once the process is gone. */
+/**
+ * Resident set size of `pid` in bytes (Linux /proc); NaN once the process is gone.
+ * @param {number | undefined} pid
+ * @returns {number}
+ */
 export function rss(pid) {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -28,25 +48,31 @@ export function rss(pid) {
  * Start `bin/hopwise.js` with `config` (written to a temp file). Resolves when its `listening` line arrives, with the
  * proxy and admin URLs, the child, every JSON log line seen so far (kept updated), and `stop()` (SIGTERM, then the
  * exit code and the final `stopped` stats line).
+ * @param {string} root
+ * @param {object} config
+ * @returns {Promise<ProxyProcess>}
  */
 export function startProxyProcess(root, config) {
   const dir = mkdtempSync(join(tmpdir(), 'hopwise-soak-'));
   const file = join(dir, 'config.json');
   writeFileSync(file, JSON.stringify(config));
   const child = spawn(process.execPath, [join(root, 'bin', 'hopwise.js'), '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  /** @type {Array<Record<string, any>>} */
   const logs = [];
   let stderr = '';
   let pending = '';
-  child.stderr.on('data', (c) => (stderr += c.toString()));
+  child.stderr.on('data', (/** @type {Buffer} */ c) => (stderr += c.toString()));
+  /** @type {Promise<Exit>} */
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`proxy did not start: ${stderr}`)), 15_000);
-    child.stdout.on('data', (c) => {
+    child.stdout.on('data', (/** @type {Buffer} */ c) => {
       pending += c.toString();
       let i;
       while ((i = pending.indexOf('\n')) >= 0) {
         const line = pending.slice(0, i);
         pending = pending.slice(i + 1);
+        /** @type {Record<string, any>} */
         let entry;
         try {
           entry = JSON.parse(line);

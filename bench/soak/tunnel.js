@@ -8,6 +8,13 @@ import { prng, seedOf } from './random.js';
 
 const SIZES = [0, 120, 1500, 16384, 65536];
 
+/**
+ * @param {import('./types.js').SoakContext} ctx
+ * @param {string} id
+ * @param {number} size
+ * @param {number} timeoutMs
+ * @returns {Promise<import('./types.js').Result>}
+ */
 function once(ctx, id, size, timeoutMs) {
   return new Promise((resolve) => {
     const origin = `127.0.0.1:${ctx.originPort}`;
@@ -15,7 +22,7 @@ function once(ctx, id, size, timeoutMs) {
     let buf = Buffer.alloc(0);
     let established = false;
     let settled = false;
-    const done = (r) => {
+    const done = (/** @type {import('./types.js').Classified} */ r) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -55,10 +62,16 @@ function once(ctx, id, size, timeoutMs) {
   });
 }
 
-/** A client that opens one tunnel per request until `ctx.stopAt`. */
+/**
+ * A client that opens one tunnel per request until `ctx.stopAt`.
+ * @param {import('./types.js').SoakContext} ctx
+ * @param {string} name
+ * @param {number} timeoutMs
+ * @returns {Promise<void>}
+ */
 export async function tunnelClient(ctx, name, timeoutMs) {
   const rng = prng(seedOf(ctx.seed, name));
   for (let seq = 0; performance.now() < ctx.stopAt; seq++) {
-    ctx.record(await once(ctx, `${name}-${seq}`, SIZES[rng.int(SIZES.length)], timeoutMs), name);
+    ctx.record(await once(ctx, `${name}-${seq}`, SIZES[rng.int(SIZES.length)] ?? 0, timeoutMs), name);
   }
 }

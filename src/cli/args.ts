@@ -8,8 +8,8 @@
  */
 import yargs, { type Argv, type Options } from 'yargs';
 import { packageVersion, type ConfigOverrides } from '../config/load.js';
-import { DEMOS, DEMO_FLAGS, DEMO_TARGETS, defaultOf, flagsOf, unsupportedFlag } from '../workshop/demo-spec.js';
-import type { DemoArgs, DemoFlag, DemoTarget } from '../workshop/demo-spec.js';
+import { DEMOS, DEMO_FLAGS, DEMO_TARGETS, defaultOf, flagsOf, unsupportedFlag } from '../config/demos.js';
+import type { DemoArgs, DemoFlag, DemoTarget } from '../config/demos.js';
 import { RUN_FLAGS, adminUrlFromEnv, readEnv, type RunFlag } from './options.js';
 import { flowsBuilder, toFlowsArgs, type FlowsArgs } from './flows-command.js';
 

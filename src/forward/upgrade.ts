@@ -160,7 +160,8 @@ class WebSocketAttempt implements TunnelMember {
     this.#client.on('error', () => undefined);
     this.#client.once('close', this.#onClientClose);
     const dialTarget = { origin: target.origin, secure: target.protocol === 'https:', hostname: target.hostname, port: target.port };
-    deps.connector.dial(dialTarget, this.#abort.signal).then(
+    // Half-open allowed, as for CONNECT: after the switch a FIN from one side is passed on as a half-close (SPEC §6.1).
+    deps.connector.dial(dialTarget, this.#abort.signal, { allowHalfOpen: true }).then(
       (dialed) => this.#connected(dialed.socket, request),
       (err: unknown) => this.#fail(classifyUpstreamError(err, { origin: target.origin, phase: 'connect', responseStarted: false })),
     );
@@ -325,7 +326,8 @@ class WebSocketAttempt implements TunnelMember {
     const declined = this.#declined;
     this.#close();
     this.#client.off('close', this.#onClientClose);
-    this.#deps.telemetry.emit({ type: 'upstream.error', origin: this.#origin ?? this.#target, code: err.code });
+    // Upstream failures count per origin; a refusal by the access rules at dial time is not the origin's error.
+    if (err.leg === 'upstream') this.#deps.telemetry.emit({ type: 'upstream.error', origin: this.#origin ?? this.#target, code: err.code });
     if (declined !== undefined) {
       this.#record(declined.status, err, declined.bytes);
       this.#client.destroy();

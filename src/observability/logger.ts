@@ -2,15 +2,17 @@
  * The only winston importer (STYLE: one importer per third-party library). Exposes a narrow Logger of named events
  * with structured fields (STYLE rule 7). Pretty, colourised lines on a TTY; one JSON object per line otherwise.
  *
- * The access log writes one entry per request, so this is on the hot path (issue 8: logging at info must not halve
- * throughput). Two things keep it cheap while winston stays the logger: flat entries are serialised by one
- * `JSON.stringify` per field instead of logform's generic stringifier (same bytes: keys sorted, undefined left out),
- * and the transport batches the lines of one event-loop turn into a single write (one syscall instead of one per line).
+ * The access log writes one entry per request, so this is on the hot path (issue 12: the access log on must cost at
+ * most 10 % of throughput). winston stays the application log; in JSON the access entries (`request`, `tunnel`) skip
+ * it: EntryJson writes their line straight from the fields (the same bytes winston's format writes: keys sorted,
+ * undefined left out) into the LineSink, which batches lines from both ways into few writes (log-sink.ts).
  */
+import { fstatSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import winston from 'winston';
 import type TransportStream from 'winston-transport';
-import { FlatJson, IsoClock } from './log-json.js';
+import { EntryJson, FlatJson, IsoClock } from './log-json.js';
+import { LineSink } from './log-sink.js';
 import { formatSummary } from './summary-format.js';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -100,79 +102,93 @@ function jsonFormat(): winston.Logform.Format {
   })();
 }
 
-/**
- * Bytes a batch stays within, when its lines allow: PIPE_BUF on Linux, the size up to which a write to a pipe is
- * atomic, so the lines of several processes sharing one stdout pipe (`--workers N`) never interleave mid-line.
- */
-const MAX_BATCH_BYTES = 4096;
+/** PIPE_BUF on Linux: a write to a pipe up to this size is atomic (see log-sink.ts). */
+const PIPE_BATCH_BYTES = 4096;
+/** A regular file takes each write(2) whole, so its batches may be larger (fewer writes per request). */
+const FILE_BATCH_BYTES = 64 * 1024;
+/** The longest a logged line waits in the buffer when the log goes to a file descriptor (README "Logs"). */
+export const LOG_FLUSH_MS = 50;
+/** Entries that may take the fast path (one per request or tunnel: the access log, SPEC §8.2). */
+const ACCESS_EVENTS = new Set(['request', 'tunnel']);
 
-/**
- * A winston transport writing each formatted line to a stream, the lines of one event-loop turn joined into one
- * write (up to MAX_BATCH_BYTES). Flushed on the next turn, when a batch is full, and when the logger ends
- * (`close()`), so nothing written before `close()` is lost.
- */
 // winston.Transport is winston-transport's TransportStream class (winston re-exports it; its typings omit it).
 const Transport = (winston as unknown as { Transport: typeof TransportStream }).Transport;
 
-class BatchedStreamTransport extends Transport {
-  readonly #stream: Writable;
-  #pending: string[] = [];
-  #pendingBytes = 0;
-  #scheduled = false;
+/** winston's end of the sink: hands each formatted line over; the last ones are written before 'finish'. */
+class SinkTransport extends Transport {
+  readonly #sink: LineSink;
 
-  constructor(stream: Writable) {
+  constructor(sink: LineSink) {
     super();
-    this.#stream = stream;
+    this.#sink = sink;
   }
 
   override log(info: Record<symbol, unknown>, next: () => void): void {
-    const line = `${String(info[MESSAGE])}\n`;
-    const bytes = Buffer.byteLength(line);
-    if (this.#pendingBytes + bytes > MAX_BATCH_BYTES) this.#flush();
-    this.#pending.push(line);
-    this.#pendingBytes += bytes;
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      setImmediate(() => {
-        this.#scheduled = false;
-        this.#flush();
-      });
-    }
+    this.#sink.line(String(info[MESSAGE]));
     next();
   }
 
-  #flush(): void {
-    if (this.#pending.length === 0) return;
-    const text = this.#pending.length === 1 ? this.#pending[0]! : this.#pending.join('');
-    this.#pending = [];
-    this.#pendingBytes = 0;
-    this.#stream.write(text);
-  }
-
-  // winston-transport's Writable calls _final before 'finish': the last batch goes out first.
+  // winston-transport's Writable calls _final before 'finish': everything buffered goes out first.
   override _final(callback: (err?: Error | null) => void): void {
-    this.#flush();
+    this.#sink.end();
     callback();
   }
 }
 
-/** Create the process logger. `format: 'auto'` is pretty on a TTY, JSON otherwise. */
+/** What a stream writes to: a file descriptor (a regular file, or a pipe or terminal) or nothing (in-process). */
+function destinationOf(stream: Writable): 'file' | 'fd' | 'in-process' {
+  const fd = (stream as { fd?: unknown }).fd;
+  if (typeof fd !== 'number') return 'in-process';
+  try {
+    return fstatSync(fd).isFile() ? 'file' : 'fd';
+  } catch {
+    return 'fd';
+  }
+}
+
+/**
+ * The sink for a destination (log-sink.ts): to a file descriptor, batches held up to LOG_FLUSH_MS, larger to a regular
+ * file; to an in-process stream, the lines of one event-loop turn; an 'exit' hook for the process's own stdio.
+ */
+function sinkFor(stream: Writable): LineSink {
+  const destination = destinationOf(stream);
+  return new LineSink(stream, {
+    maxBatchBytes: destination === 'file' ? FILE_BATCH_BYTES : PIPE_BATCH_BYTES,
+    flushMs: destination === 'in-process' ? 0 : LOG_FLUSH_MS,
+    flushOnExit: stream === process.stdout || stream === process.stderr,
+  });
+}
+
+/**
+ * Create the process logger. `format: 'auto'` is pretty on a TTY, JSON otherwise. In JSON, access-log entries take
+ * the fast path: serialised by EntryJson straight into the sink, without winston's streams (issue 12); everything
+ * else goes through winston. Both end in one LineSink, which keeps their order.
+ */
 export function createLogger(opts: LoggerOptions): Logger {
   const stream = opts.stream ?? process.stdout;
   const tty = (stream as { isTTY?: boolean }).isTTY === true;
   const pretty = opts.format === 'pretty' || (opts.format === 'auto' && tty);
-  const transport = new BatchedStreamTransport(stream);
+  const sink = sinkFor(stream);
+  const transport = new SinkTransport(sink);
   const w = winston.createLogger({
     level: opts.level,
     levels: LEVELS,
     format: pretty ? prettyFormat(tty) : jsonFormat(),
     transports: [transport],
   });
+  const fast = pretty ? undefined : { clock: new IsoClock(), json: new EntryJson() };
   const threshold = LEVELS[opts.level];
   let closed = false;
   const log = (level: LogLevel, event: string, fields?: LogFields): void => {
     // Late events (sockets closing after shutdown) are dropped rather than written to an ended stream.
     if (closed || LEVELS[level] > threshold) return;
+    if (fast !== undefined && fields !== undefined && ACCESS_EVENTS.has(event)) {
+      const line = fast.json.line(level, event, fast.clock.now(), fields);
+      if (line !== undefined) {
+        sink.line(line);
+        return;
+      }
+    }
     w.log({ level, message: event, ...fields });
   };
   return loggerFrom(log, (level) => LEVELS[level] <= threshold, () =>

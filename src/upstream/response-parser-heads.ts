@@ -3,7 +3,8 @@
  * (1) accept identical duplicate Content-Length lines, which llhttp rejects outright (RFC 9112 §6.3 rule 5 allows
  *     them), by re-parsing the head with the later copies renamed, then restoring their names and checking their
  *     values; and
- * (2) reject `ICE/` and `RTSP/` status lines, which llhttp parses like `HTTP/` ones (its callbacks do not say which).
+ * (2) reject `ICE/` and `RTSP/` status lines, which llhttp parses like `HTTP/` ones (its callbacks do not say which),
+ *     and a status line ended by `\r\r`, which llhttp takes for a line end.
  *
  * llhttp's callbacks carry no offsets, so the input is cut before every `HTTP/`, `ICE/` and `RTSP/` (the only
  * protocol names llhttp accepts; Buffer#indexOf, native). The first head that begins in a piece while the parser was
@@ -12,6 +13,8 @@
  * the piece (that would have been a cut), so a proper prefix of one (`H`…`HTTP`, `I`…`ICE`, `R`…`RTSP`, never two at
  * once) ends the piece, and that is where it began. Headers-complete then checks the head starts with `HTTP/`. The
  * head bytes are kept (views while `execute` runs, one copy if a head spans reads) until its headers are complete.
+ * The bytes still due of a Content-Length body are not searched (a large download is scanned once per read at most
+ * up to its end, not byte for byte).
  *
  * A state machine over one engine instance (replaced on a duplicate Content-Length), kept in one file.
  */
@@ -43,6 +46,15 @@ function nextCut(buf: Buffer, from: number): number {
   return next;
 }
 
+/** The Content-Length of a head llhttp accepted (so no Transfer-Encoding beside it), or 0. */
+function contentLength(fields: readonly string[]): number {
+  for (let i = 0; i < fields.length; i += 2) {
+    const n = fields[i]!;
+    if (n.length === 14 && n.toLowerCase() === 'content-length') return Number(fields[i + 1]);
+  }
+  return 0;
+}
+
 interface Rename {
   readonly pair: number;
   readonly name: string;
@@ -65,6 +77,8 @@ export class HeadTracker implements RawEngine, RawCallbacks {
   #startInPiece = -1;
   #startKnown = true;
   #fields: string[] = [];
+  /** Bytes still due of a Content-Length body: no head can start inside them, so they are not searched for one. */
+  #bodyLeft = 0;
   #renames: Rename[] = [];
   #error: RawError | undefined;
 
@@ -92,7 +106,7 @@ export class HeadTracker implements RawEngine, RawCallbacks {
   #run(buf: Buffer): number | RawError {
     let pos = 0;
     while (pos < buf.length && !this.#upgraded) {
-      const next = nextCut(buf, pos + 1);
+      const next = nextCut(buf, pos + Math.max(1, Math.min(this.#bodyLeft, buf.length - pos)));
       const piece = buf.subarray(pos, next);
       this.#piece = piece;
       this.#pieceIdle = this.#idle;
@@ -171,8 +185,26 @@ export class HeadTracker implements RawEngine, RawCallbacks {
 
   #startsWithHttp(): boolean {
     if (!this.#startKnown) return false;
-    const head = this.#startInPiece >= 0 ? this.#piece.subarray(this.#startInPiece, this.#startInPiece + 5) : this.#headSoFar(5);
-    return head.subarray(0, 5).equals(HTTP);
+    const at = this.#startInPiece;
+    const p = this.#piece;
+    // The usual case without allocating: the head starts in this piece and its first five bytes are here.
+    if (at >= 0 && at + 5 <= p.length) {
+      return p[at] === 0x48 && p[at + 1] === 0x54 && p[at + 2] === 0x54 && p[at + 3] === 0x50 && p[at + 4] === 0x2f;
+    }
+    return this.#headSoFar(5).subarray(0, 5).equals(HTTP);
+  }
+
+  /** llhttp takes `\r\r` for the end of a status line; a bare CR makes the element invalid (RFC 9112 §2.2). */
+  #statusLineEndsWithCrlf(): boolean {
+    const at = this.#startInPiece;
+    const p = this.#piece;
+    if (at >= 0) {
+      const cr = p.indexOf(0x0d, at);
+      if (cr !== -1 && cr + 1 < p.length) return p[cr + 1] === 0x0a;
+    }
+    const head = this.#headSoFar(p.length);
+    const cr = head.indexOf(0x0d);
+    return cr !== -1 && head[cr + 1] === 0x0a;
   }
 
   // --- RawCallbacks from the engine; forwarded to the wrapper ---
@@ -204,11 +236,16 @@ export class HeadTracker implements RawEngine, RawCallbacks {
   headersComplete(major: number, minor: number, given: string[] | undefined, status: number, text: string): number {
     const fields = this.#fields.length === 0 ? (given ?? []) : given === undefined ? this.#fields : this.#fields.concat(given);
     const ok = this.#startsWithHttp();
+    const crlf = ok && this.#statusLineEndsWithCrlf();
     this.#inHead = false;
     this.#parts = [];
     this.#fields = [];
     if (!ok) {
       this.#error = { code: 'HPE_INVALID_CONSTANT', bytesParsed: 0, reason: 'Expected HTTP/' };
+      return -1;
+    }
+    if (!crlf) {
+      this.#error = { code: 'HPE_STRICT', bytesParsed: 0, reason: 'Expected LF after CR' };
       return -1;
     }
     if (this.#renames.length > 0) {
@@ -217,15 +254,18 @@ export class HeadTracker implements RawEngine, RawCallbacks {
     }
     const r = this.#next.headersComplete(major, minor, fields, status, text);
     if (r === 2) this.#upgraded = true;
+    this.#bodyLeft = r === 0 ? contentLength(fields) : 0;
     return r;
   }
 
   body(chunk: Buffer): void {
+    if (this.#bodyLeft > 0) this.#bodyLeft = Math.max(0, this.#bodyLeft - chunk.length);
     this.#next.body(chunk);
   }
 
   messageComplete(): void {
     this.#idle = true;
+    this.#bodyLeft = 0;
     this.#next.messageComplete();
   }
 }

@@ -68,7 +68,8 @@ export class ResponseParseError extends Error {
 
 export interface ResponseParser {
   readonly engine: ParserEngine;
-  /** Before each request's response on this socket: the response to HEAD (and to CONNECT) has no body. */
+  /** Before each request's response on this socket: the response to HEAD (and to CONNECT) has no body. Calls queue
+   *  up (pipelining): each final response takes the oldest method; with none queued it is read as the answer to GET. */
   expect(method: string): void;
   /** Feed bytes. Returns the number of bytes consumed (less than chunk.length only after an upgrade head: the rest
    *  belongs to the new protocol), or a ResponseParseError. */
@@ -112,24 +113,34 @@ const enum State {
   Destroyed,
 }
 
-function hasToken(fields: readonly string[], name: string, token: string): boolean {
-  for (let i = 0; i < fields.length; i += 2) {
-    const n = fields[i]!;
-    if (n.length !== name.length || n.toLowerCase() !== name) continue;
-    for (const t of fields[i + 1]!.split(',')) if (t.trim().toLowerCase() === token) return true;
-  }
+/** Does a comma-separated field value list `token` (lowercase)? One allocation-free test for the usual one-token value. */
+function listsToken(value: string, token: string): boolean {
+  if (value.length === token.length) return value.toLowerCase() === token;
+  for (const t of value.split(',')) if (t.trim().toLowerCase() === token) return true;
   return false;
 }
 
-/** Does this message's body run to EOF (no Content-Length, no final `chunked`)? RFC 9112 §6.3 rules 4 and 8. */
-function needsEof(fields: readonly string[]): boolean {
+/**
+ * The persistence verdict (RFC 9112 §9.3) in one pass over the fields: HTTP/1.1 without `Connection: close`, or
+ * HTTP/1.0 with `Connection: keep-alive`; and, unless the message has no body, a length or a final `chunked`, since a
+ * body that runs to EOF ends the connection (RFC 9112 §6.3 rules 4 and 8).
+ */
+function persistent(fields: readonly string[], minor: number, bodiless: boolean): boolean {
+  let close = false;
+  let keepAlive = false;
   let te = false;
   let chunked = false;
   let length = false;
   for (let i = 0; i < fields.length; i += 2) {
     const n = fields[i]!;
-    if (n.length === 14 && n.toLowerCase() === 'content-length') length = true;
-    else if (n.length === 17 && n.toLowerCase() === 'transfer-encoding') {
+    if (n.length === 10) {
+      if (n.toLowerCase() !== 'connection') continue;
+      const v = fields[i + 1]!;
+      close ||= listsToken(v, 'close');
+      keepAlive ||= listsToken(v, 'keep-alive');
+    } else if (n.length === 14) {
+      length ||= n.toLowerCase() === 'content-length';
+    } else if (n.length === 17 && n.toLowerCase() === 'transfer-encoding') {
       const last = transferEncodingChunked(fields[i + 1]!);
       if (last !== undefined) {
         te = true;
@@ -137,7 +148,8 @@ function needsEof(fields: readonly string[]): boolean {
       }
     }
   }
-  return te ? !chunked : !length;
+  if (minor === 1 ? close : !keepAlive) return false;
+  return bodiless || (te ? chunked : length);
 }
 
 class Parser implements ResponseParser, RawCallbacks {
@@ -265,14 +277,13 @@ class Parser implements ResponseParser, RawCallbacks {
     const method = this.#interim ? undefined : this.#expected.shift();
     const upgrade = status === 101 || (method === 'CONNECT' && status >= 200 && status < 300);
     const bodiless = this.#interim || upgrade || status === 204 || status === 304 || method === 'HEAD';
-    const persistent = minor === 1 ? !hasToken(fields, 'connection', 'close') : hasToken(fields, 'connection', 'keep-alive');
     const head: ParsedHead = {
       statusCode: status,
       statusText: text,
       versionMajor: major,
       versionMinor: minor,
       rawHeaders: fields,
-      shouldKeepAlive: persistent && !upgrade && (bodiless || !needsEof(fields)),
+      shouldKeepAlive: !upgrade && persistent(fields, minor, bodiless),
       upgrade,
     };
     this.#state = upgrade ? State.Upgraded : State.Body;

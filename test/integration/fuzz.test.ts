@@ -44,10 +44,16 @@ interface Origin {
   close(): Promise<void>;
 }
 
-/** The judging origin: answers each well-formed request with a 200, records anything else and drops the connection. */
-async function judgingOrigin(): Promise<Origin> {
+/**
+ * The judging origin: answers each well-formed request (with `answer`, by default a 200 `ok`), records anything else
+ * and drops the connection. `seen` keeps every request it accepted.
+ */
+async function judgingOrigin(
+  answer: (request: StrictRequest) => string = () => 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok',
+): Promise<Origin & { readonly seen: StrictRequest[] }> {
   const sockets = new Set<net.Socket>();
-  const state: Origin = { port: 0, violations: [], requests: 0, close: () => Promise.resolve() };
+  const seen: StrictRequest[] = [];
+  const state = { port: 0, violations: [] as Violation[], requests: 0, seen, close: () => Promise.resolve() };
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -64,8 +70,9 @@ async function judgingOrigin(): Promise<Origin> {
           return;
         }
         state.requests++;
+        seen.push(step.request);
         buf = buf.subarray(step.consumed);
-        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+        socket.write(answer(step.request));
       }
     });
   });
@@ -181,41 +188,8 @@ describe(`fuzz: seed ${SEED}`, () => {
 });
 
 /** An origin that judges like the one above and answers each request with its origin-form target as the body. */
-async function echoingOrigin(): Promise<Origin & { readonly seen: StrictRequest[] }> {
-  const sockets = new Set<net.Socket>();
-  const seen: StrictRequest[] = [];
-  const state = { port: 0, violations: [] as Violation[], requests: 0, seen, close: () => Promise.resolve() };
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
-    let buf = Buffer.alloc(0);
-    socket.on('data', (chunk: Buffer) => {
-      buf = Buffer.concat([buf, chunk]);
-      for (;;) {
-        const step = parseStrictRequest(buf);
-        if (step.kind === 'incomplete') return;
-        if (step.kind === 'invalid') {
-          state.violations.push({ problem: step.problem, excerpt: buf.subarray(0, 300).toString('latin1') });
-          socket.destroy();
-          return;
-        }
-        state.requests++;
-        seen.push(step.request);
-        buf = buf.subarray(step.consumed);
-        socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(step.request.target)}\r\n\r\n${step.request.target}`);
-      }
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return Object.assign(state, {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  });
+function echoingOrigin(): ReturnType<typeof judgingOrigin> {
+  return judgingOrigin((r) => `HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(r.target)}\r\n\r\n${r.target}`);
 }
 
 /** Write `bytes` in the pieces `cuts` gives, a turn of the event loop apart. */

@@ -200,6 +200,33 @@ describe('the 101 (RFC 9110 §7.8)', () => {
   });
 });
 
+describe('after the switch (the tunnel splices like CONNECT)', () => {
+  it('a FIN from the origin reaches the client as a half-close; the client can still send', async () => {
+    const origin = track(
+      await startRawOrigin((socket, all) => {
+        if (all.indexOf('\r\n\r\n') >= 0 && socket.bytesWritten === 0) {
+          socket.end('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nbye');
+        }
+      }),
+    );
+    const proxy = track(await startProxy());
+    const client = net.connect({ port: proxy.port, host: '127.0.0.1', allowHalfOpen: true });
+    client.on('error', () => undefined);
+    let got = '';
+    client.on('data', (c: Buffer) => (got += c.toString('latin1')));
+    const ended = within(3000, new Promise<void>((resolve) => client.once('end', () => resolve())), 'the half-close at the client');
+    try {
+      client.write(handshake(`ws://127.0.0.1:${origin.port}/chat`));
+      await ended;
+      expect(got).toMatch(/^HTTP\/1\.1 101 [^]*\r\n\r\nbye$/);
+      client.end('after');
+      await eventually(() => origin.received[0]!.toString('latin1').endsWith('\r\n\r\nafter'), 3000, 'the client bytes after the origin FIN');
+    } finally {
+      client.destroy();
+    }
+  });
+});
+
 describe('the handshake is dialled by the connector (issue 12)', () => {
   it('a name allowed by the pre-DNS check that resolves to a denied address at dial time is refused (403), nothing sent', async () => {
     const origin = track(await startRawOrigin(() => undefined));

@@ -87,6 +87,7 @@ const CASES: Case[] = [
   { name: 'obs-fold', input: `${OK}X: a\r\n b\r\nContent-Length: 0\r\n\r\n`, error: 'HPE_INVALID_HEADER_TOKEN', messages: [] },
   { name: 'whitespace before the colon', input: `${OK}Content-Length : 0\r\n\r\n`, error: 'HPE_INVALID_HEADER_TOKEN', messages: [] },
   { name: 'a control character in a value', input: `${OK}X: a\x01b\r\nContent-Length: 0\r\n\r\n`, error: 'HPE_INVALID_HEADER_TOKEN', messages: [] },
+  { name: 'a status line ended by CR CR', input: 'HTTP/1.1 200 OK\r\rX: 0\r\nContent-Length: 0\r\n\r\n', error: /^HPE_/, messages: [] },
   { name: 'a bare LF', input: 'HTTP/1.1 200 OK\nContent-Length: 0\n\n', error: /^HPE_/, messages: [] },
   { name: 'an invalid status line', input: 'HTTP/1.1 2x0 OK\r\n\r\n', error: /^HPE_/, messages: [] },
   { name: 'not HTTP', input: 'SSH-2.0-OpenSSH_9.6\r\n', error: /^HPE_/, messages: [] },

@@ -1,7 +1,9 @@
 /**
  * What `hopwise demo <name>` accepts, as data: the demos, the flags each one takes with their defaults, and the help
  * text with examples. The CLI builds its parser from this table (the workshop never imports the CLI), and the demo
- * command reads the parsed {@link DemoArgs}. Pure: no imports, so loading it costs nothing.
+ * command reads the parsed {@link DemoArgs}. Pure: no imports, so loading it costs nothing; it lives with the
+ * configuration data rather than in workshop/ so that a proxy run, which parses the same command line, never loads a
+ * workshop module.
  */
 
 export const DEMO_NAMES = ['dumb-proxy', 'proxy-connection', 'pooling'] as const;
