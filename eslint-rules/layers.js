@@ -8,10 +8,11 @@
  *   0 errors        errors/                      ProxyError, codes, classify, the one writer
  *   1 policy        policy/                      pure header, target, address, access and retry rules
  *   2 pure core     config/schema, validate, merge, issues, proxy-settings, demos; observability/events, samples, stats,
- *                   stats-snapshot, aggregate, summary-format    pure data and counters
+ *                   stats-snapshot, aggregate, summary-format, flow-record, flows, flow-view, har
+ *                                                pure data and counters
  *   3 owners        access/, upstream/, downstream/, observability/logger, log-json, log-events, log-sink
  *   4 tunnel        tunnel/                      the splice, the registry, CONNECT
- *   5 engines       forward/, observability/admin, dashboard, metrics, summary
+ *   5 engines       forward/, observability/admin, admin-flows, dashboard, dashboard-flows, metrics, summary
  *   6 composition   proxy, drain, routes, chaining, index, workshop/
  *   7 process edge  cli/, config/load
  * Within a layer imports are free (access ↔ downstream). `tunnel` sits below `forward` because the upgrade relay
@@ -32,7 +33,8 @@ export const LAYERS = [
     [
       'config/schema', 'config/validate', 'config/merge', 'config/issues', 'config/proxy-settings', 'config/demos',
       'observability/events', 'observability/samples', 'observability/stats', 'observability/stats-snapshot',
-      'observability/aggregate', 'observability/summary-format',
+      'observability/aggregate', 'observability/summary-format', 'observability/flow-record', 'observability/flows',
+      'observability/flow-view', 'observability/har',
     ],
   ],
   [
@@ -40,7 +42,13 @@ export const LAYERS = [
     ['access/', 'upstream/', 'downstream/', 'observability/logger', 'observability/log-json', 'observability/log-events', 'observability/log-sink'],
   ],
   ['tunnel', ['tunnel/']],
-  ['engines', ['forward/', 'observability/admin', 'observability/dashboard', 'observability/metrics', 'observability/summary']],
+  [
+    'engines',
+    [
+      'forward/', 'observability/admin', 'observability/admin-flows', 'observability/dashboard',
+      'observability/dashboard-flows', 'observability/metrics', 'observability/summary',
+    ],
+  ],
   ['composition', ['proxy', 'drain', 'routes', 'chaining', 'index', 'workshop/']],
   ['process edge', ['cli/', 'config/load']],
 ];

@@ -25,6 +25,7 @@ import { headerCountRefusal, requestGate } from './access/request-gate.js';
 import type { RequestGate } from './access/request-gate.js';
 import { UpgradeRelay } from './forward/upgrade.js';
 import { createAdminServer } from './observability/admin.js';
+import { FlowRing } from './observability/flows.js';
 import { Telemetry } from './observability/events.js';
 import type { Logger } from './observability/logger.js';
 import { silentLogger } from './observability/logger.js';
@@ -71,10 +72,14 @@ export interface Proxy {
   readonly telemetry: Telemetry;
   /** This instance's id, the comment of its `Via` member (`1.1 hopwise (hw-3f9a1c)`): loop detection, SPEC §2.4. */
   readonly instanceId: string;
+  /** The flow ring (issue 14): recent exchanges and tunnels; size 0 when `flows.size` is 0. */
+  readonly flows: FlowRing;
 }
 
 export interface ProxyOptions {
   readonly logger?: Logger;
+  /** The version named as the HAR creator's (`/flows.har`). */
+  readonly version?: string;
   /** Fixed instance id (tests); a random `hw-xxxxxx` by default. */
   readonly instanceId?: string;
   /** Name resolution for upstream dials (tests inject one to answer differently from the access check). */
@@ -112,6 +117,7 @@ function createListener(s: Shared, plan: ListenerPlan): http.Server {
     pools: s.pools,
     retryStale: config.upstream.retryStale,
     responseVia,
+    serverTiming: config.flows.serverTiming,
     resolve: plan.resolve,
     additions,
     maxRequestsPerConnection: config.downstream.maxRequestsPerConnection,
@@ -144,6 +150,8 @@ function createListener(s: Shared, plan: ListenerPlan): http.Server {
 interface Core {
   readonly telemetry: Telemetry;
   readonly stats: Stats;
+  /** The flow ring (issue 14). */
+  readonly flows: FlowRing;
   readonly tracker: ConnectionTracker;
   readonly guard: AccessGuard;
   /** Dials every upstream socket: the pools', CONNECT tunnels', WebSocket upgrades' (SPEC §4.8). */
@@ -175,6 +183,8 @@ function core(config: Config, logger: Logger, instanceId: string, opts: ProxyOpt
   const stats = new Stats(Date.now, { maxOrigins: config.stats.maxOrigins, parents: chaining.keys });
   telemetry.on((e) => stats.record(e));
   attachLogging(telemetry, logger, { access: config.log.access });
+  // Issue 14: with flows.size 0 the ring does not subscribe and telemetry.flows stays false (no records built).
+  const flows = new FlowRing(config.flows.size, telemetry);
   const tracker = new ConnectionTracker(telemetry, { countPerClient: config.downstream.maxConnectionsPerClient > 0 });
   // Issue 7: access control, proxy auth, loop detection; destinations are checked in forward mode only.
   const guard = new AccessGuard({
@@ -200,7 +210,7 @@ function core(config: Config, logger: Logger, instanceId: string, opts: ProxyOpt
     ca: upstreamCa(config.upstream.ca),
   });
   const parents = new ParentSet({ connector, telemetry, retryAfter: config.upstream.proxyRetryAfter, responseTimeout: config.upstream.responseTimeout });
-  return { telemetry, stats, tracker, guard, connector, chaining, parents };
+  return { telemetry, stats, flows, tracker, guard, connector, chaining, parents };
 }
 
 /** The collaborators every listener shares: the upstream pools, the CONNECT handler, the request gate, admission. */
@@ -260,7 +270,7 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
   const logger = opts.logger ?? silentLogger();
   const instanceId = opts.instanceId ?? newInstanceId();
   const parts = core(config, logger, instanceId, opts);
-  const { telemetry, stats, guard } = parts;
+  const { telemetry, stats, flows, guard } = parts;
   const shared = share(config, logger, instanceId, parts);
   const plans = listenerPlans(config, parts.chaining.router);
   const listeners = [...(plans.main === undefined ? [] : [plans.main]), ...plans.routes].map((plan) => ({
@@ -269,7 +279,10 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
   }));
   const servers = listeners.map((l) => l.server);
   const admin = config.admin.enabled
-    ? createAdminServer({ stats: () => stats.snapshot() }, { loopbackOnly: isLoopbackHost(config.admin.host) })
+    ? createAdminServer(
+        { stats: () => stats.snapshot(), flows: { ring: flows, redact: config.flows.redact, version: opts.version ?? 'dev' } },
+        { loopbackOnly: isLoopbackHost(config.admin.host) },
+      )
     : undefined;
   const summary = new StatsSummary(() => stats.snapshot(), logger, config.stats.interval);
   let listening = false;
@@ -282,6 +295,7 @@ export function createProxy(config: Config, opts: ProxyOptions = {}): Proxy {
   return {
     telemetry,
     instanceId,
+    flows,
     async listen() {
       let info: ListenInfo;
       try {

@@ -11,6 +11,7 @@ import { packageVersion, type ConfigOverrides } from '../config/load.js';
 import { DEMOS, DEMO_FLAGS, DEMO_TARGETS, defaultOf, flagsOf, unsupportedFlag } from '../config/demos.js';
 import type { DemoArgs, DemoFlag, DemoTarget } from '../config/demos.js';
 import { RUN_FLAGS, adminUrlFromEnv, readEnv, type RunFlag } from './options.js';
+import { flowsBuilder, toFlowsArgs, type FlowsArgs } from './flows-command.js';
 
 /** `hopwise [run]`: start the proxy. */
 export interface RunArgs {
@@ -41,7 +42,7 @@ export interface UsageErrorArgs {
   readonly message: string;
   readonly exitCode: 2;
 }
-export type ParsedArgs = RunArgs | StatsArgs | DemoArgs | HashPasswordArgs | PrintArgs | UsageErrorArgs;
+export type ParsedArgs = RunArgs | StatsArgs | FlowsArgs | DemoArgs | HashPasswordArgs | PrintArgs | UsageErrorArgs;
 
 /** Options for {@link parseArgs}; both default to values from the installed package / a fixed width. */
 export interface ParseOptions {
@@ -52,7 +53,7 @@ export interface ParseOptions {
 
 export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:8081';
 
-const SUBCOMMANDS = ['stats', 'demo', 'hash-password'] as const;
+const SUBCOMMANDS = ['stats', 'flows', 'demo', 'hash-password'] as const;
 
 /** Parses `argv` (without node and script) and the `HOPWISE_*` variables of `env`. Never throws, never exits. */
 export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv, opts: ParseOptions = {}): ParsedArgs {
@@ -93,6 +94,7 @@ function buildParser(
     .usage('$0 [run] [options]\n\nA transparent HTTP/1.1 forward proxy that gets connection management right.')
     .command(['run', '$0'], 'Run the proxy (the default command)', runBuilder, (a) => done(toRun(a, env, argv)))
     .command('stats', "Print a running proxy's statistics from its admin listener", statsBuilder, (a) => done(toStats(a, env, argv)))
+    .command('flows', "Print a running proxy's recent flows (or save them as HAR)", flowsBuilder, (a) => done(toFlows(a, env, argv)))
     .command('demo <name>', 'Run a scripted workshop demo', (y) => demoBuilder(y, target), (a) => done(toDemo(a)))
     .command('hash-password', 'Read a password on stdin and print a hash for access.users[].passwordHash', hashPasswordBuilder, () =>
       done({ command: 'hash-password' }),
@@ -212,6 +214,13 @@ function toStats(a: Record<string, unknown>, env: NodeJS.ProcessEnv, argv: reado
   const fromEnv = adminUrlFromEnv(env);
   if (!fromEnv.ok) return usageError(fromEnv.message, argv);
   return { command: 'stats', adminUrl: fromEnv.url ?? DEFAULT_ADMIN_URL, json };
+}
+
+function toFlows(a: Record<string, unknown>, env: NodeJS.ProcessEnv, argv: readonly string[]): FlowsArgs | UsageErrorArgs {
+  if (a['admin'] !== undefined) return toFlowsArgs(a, DEFAULT_ADMIN_URL);
+  const fromEnv = adminUrlFromEnv(env);
+  if (!fromEnv.ok) return usageError(fromEnv.message, argv);
+  return toFlowsArgs(a, fromEnv.url ?? DEFAULT_ADMIN_URL);
 }
 
 function hashPasswordBuilder(y: Argv): Argv {

@@ -14,6 +14,7 @@ import { hashPasswordCommand } from './hash-password.js';
 import type { RunArgs } from './args.js';
 import { logListening, reportStartupFailure, untilSignal } from './process.js';
 import { statsCommand } from './stats-command.js';
+import { flowsCommand, followUntilSigint } from './flows-command.js';
 import { runPrimary } from './primary.js';
 import { isWorkerProcess, runWorker, workerCount } from './workers.js';
 
@@ -44,6 +45,8 @@ export async function main(argv: readonly string[], io: MainIO = defaultIO): Pro
       return run(parsed, io);
     case 'stats':
       return statsCommand(parsed, io);
+    case 'flows':
+      return followUntilSigint((signal) => flowsCommand(parsed, io, { signal }));
     case 'hash-password':
       return hashPasswordCommand({ stdin: io.stdin ?? process.stdin, stdout: io.stdout, stderr: io.stderr });
   }
@@ -73,7 +76,7 @@ async function run(args: RunArgs, io: MainIO): Promise<number> {
   if (isWorkerProcess()) return runWorker(config, logger);
   const workers = workerCount(config.workers);
   if (workers > 1) return runPrimary(config, workers, logger, args.configFile, io);
-  const proxy = createProxy(config, { logger });
+  const proxy = createProxy(config, { logger, version: packageVersion() });
   let info: ListenInfo;
   try {
     info = await proxy.listen();

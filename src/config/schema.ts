@@ -137,6 +137,11 @@ export const configSchema = z.strictObject({
     interval: z.number().min(0).meta({ unit: 'seconds' }).describe('seconds between summaries; 0 disables'),
     maxOrigins: positiveInt.describe('origins with their own statistics; the rest are counted together as "(other)"'),
   }),
+  flows: z.strictObject({
+    size: z.number().int().min(0).meta({ unit: 'records' }).describe('flow records kept; 0 turns recording off'),
+    redact: z.boolean().describe('hide Authorization, Proxy-Authorization, Cookie and Set-Cookie values in flows'),
+    serverTiming: z.boolean().describe('add a Server-Timing header with the proxy phases to responses'),
+  }),
   admin: z.strictObject({
     enabled: z.boolean(),
     host,

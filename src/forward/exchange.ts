@@ -22,6 +22,8 @@ import type { ResponseSink, UpstreamConnection } from '../upstream/connection.js
 import type { ParsedHead } from '../upstream/response-parser.js';
 import { writeProxyError } from './respond.js';
 import { writeInterim } from './interim.js';
+import type { FlowRecord } from '../observability/flow-record.js';
+import { beginFlow, endFlow, flowHead, flowQueued, flowSocket, serverTiming } from './flow-fill.js';
 
 /** Shared, per-proxy collaborators of every exchange. */
 export interface ExchangeDeps {
@@ -33,6 +35,8 @@ export interface ExchangeDeps {
   readonly responseVia: string;
   /** The response-head pass options built from `responseVia` once per engine ({@link responsePass}). */
   readonly responsePass?: HopPassOptions;
+  /** `flows.serverTiming`: add the proxy's phases to each relayed response head (issue 14). */
+  readonly serverTiming?: boolean;
 }
 
 /** The upstream half of the request, fully prepared by the engine. */
@@ -88,6 +92,8 @@ export class Exchange implements ResponseSink {
   #error: ProxyError | undefined;
   readonly #unwatch: (() => void) | undefined;
   #finished = false;
+  /** The flow record (issue 14), only while a flow ring listens or Server-Timing is on: else no allocation. */
+  readonly #flow: FlowRecord | undefined;
 
   constructor(deps: ExchangeDeps, req: IncomingMessage, res: ServerResponse, conn: DownstreamConnection, connReq: number) {
     this.#deps = deps;
@@ -95,6 +101,7 @@ export class Exchange implements ResponseSink {
     this.#res = res;
     this.#conn = conn;
     this.#connReq = connReq;
+    this.#flow = deps.telemetry.flows || deps.serverTiming === true ? beginFlow(req, conn, connReq, this.#started) : undefined;
     // A response emits 'close' once, and #onDownstreamClose runs once anyway: `on` spares the once-wrapper (issue 8).
     res.on('close', this.#onDownstreamClose);
     // A pipelined response still queued behind another gets no 'close' when the connection dies (Node emits it only
@@ -110,6 +117,7 @@ export class Exchange implements ResponseSink {
     // A body that fails while the request still waits for a socket (over downstream.maxBodySize, the client gone)
     // fails the exchange; once a connection carries it, the connection hears the error too.
     up.body?.on('error', this.#onBodyError);
+    if (this.#flow !== undefined) flowQueued(this.#flow, up.origin, poolKey(up), up.path, up.headers);
     this.#send(false);
   }
 
@@ -152,6 +160,7 @@ export class Exchange implements ResponseSink {
     this.#socketId = conn.id;
     this.#socketReq = conn.requests;
     this.#reused = reused;
+    if (this.#flow !== undefined) flowSocket(this.#flow, conn, reused);
   }
 
   onInterim(head: ParsedHead): void {
@@ -196,6 +205,11 @@ export class Exchange implements ResponseSink {
     const pass = hopByHopPass(raw, this.#deps.responsePass ?? responsePass(this.#deps.responseVia));
     this.#upstream?.noteOriginPolicy(pass.close, pass.keepAlive);
     const headers = pass.headers;
+    const flow = this.#flow;
+    if (flow !== undefined) {
+      flowHead(flow, statusCode, raw, headers, pass.keepAlive);
+      if (this.#deps.serverTiming === true) headers.push('Server-Timing', serverTiming(flow.t0, flow.tQueued, flow.tSocket, flow.tHead));
+    }
     const res = this.#res;
     // SPEC §10.1: while draining, the connection's last response carries Connection: close (not one with pipelined
     // requests behind it, whose responses would then be lost: issue 17).
@@ -335,5 +349,10 @@ export class Exchange implements ResponseSink {
         route: this.#up === undefined ? undefined : (this.#up.route ?? 'direct'),
       },
     });
+    const flow = this.#flow;
+    if (flow !== undefined && this.#deps.telemetry.flows) {
+      endFlow(flow, unsent ? 499 : this.#status, this.#bytes, this.#error?.code, this.#clientGone, this.#responseStarted, this.#attempt > 1);
+      this.#deps.telemetry.emit({ type: 'flow', flow });
+    }
   };
 }

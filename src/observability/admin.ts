@@ -1,10 +1,11 @@
 /**
- * The admin listener (SPEC §8.3, issue 4): `GET /stats` (JSON), `GET /metrics` (Prometheus text), `GET /healthz`, and
- * `GET /` (the live dashboard). Separate from the proxy port so that origin-form requests to the proxy are never
+ * The admin listener (SPEC §8.3, issue 4): `GET /stats` (JSON), `GET /metrics` (Prometheus text), `GET /healthz`,
+ * `GET /flows`, `/flows/ID` and `/flows.har` (issue 14, admin-flows.ts), and `GET /` (the live dashboard). Separate from the proxy port so that origin-form requests to the proxy are never
  * mistaken for admin requests (SPEC §2.2). Every route reads a fresh Stats snapshot; nothing here counts.
  */
 import http from 'node:http';
 import { isLoopbackHost } from '../policy/address.js';
+import { answerFlows, type FlowSource } from './admin-flows.js';
 import { DASHBOARD_CSP, DASHBOARD_HTML } from './dashboard.js';
 import { Metrics } from './metrics.js';
 import type { StatsSnapshot } from './stats.js';
@@ -16,6 +17,8 @@ export interface AdminSources {
    * `--workers N` asks its workers over IPC). Must settle; a rejection serves the last numbers known.
    */
   refresh?(): Promise<void>;
+  /** The flow ring (issue 14); absent where flows are not kept here (the primary of `--workers N`). */
+  readonly flows?: FlowSource;
 }
 
 const TEXT = 'text/plain; charset=utf-8';
@@ -57,9 +60,16 @@ export function createAdminServer(sources: AdminSources, opts: AdminOptions = { 
       send(res, 403, TEXT, 'forbidden: the admin listener answers only requests addressed to a loopback host\n');
       return;
     }
-    const path = (req.url ?? '/').split('?')[0];
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       send(res, 405, TEXT, 'method not allowed\n', { Allow: 'GET, HEAD' });
+      return;
+    }
+    const flows = answerFlows(sources.flows, path, new URLSearchParams(q < 0 ? '' : url.slice(q + 1)));
+    if (flows !== undefined) {
+      send(res, flows.status, flows.type, flows.body);
       return;
     }
     switch (path) {
@@ -83,7 +93,7 @@ export function createAdminServer(sources: AdminSources, opts: AdminOptions = { 
           );
         return;
       default:
-        send(res, 404, TEXT, 'not found: try / (dashboard), /stats, /metrics or /healthz\n');
+        send(res, 404, TEXT, 'not found: try / (dashboard), /stats, /metrics, /flows, /flows.har or /healthz\n');
     }
   });
 }

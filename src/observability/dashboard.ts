@@ -3,12 +3,13 @@
  * CDN and no request other than `stats` (the workshop machine has no internet; the admin server's CSP enforces it).
  * It polls `stats` every second and shows, per origin, open/idle upstream sockets, requests vs new sockets per second,
  * and the reuse ratio, next to the downstream connection count: the picture a room watches while a trainer toggles
- * client keep-alive. Kept as a string in a module so `tsc` ships it in dist/ with no file lookup at run time.
+ * client keep-alive; a tunnels card; and (issue 14, dashboard-flows.ts) the flows and connections views. Kept as a string in a module so `tsc` ships it in dist/ with no file lookup at run time.
  *
  * A static asset, not logic: longer than the usual file budget (STYLE rule 10). The script uses no template literals
  * so it can live inside this one. Origin names come from client requests: they are only ever set as textContent.
  */
 import { createHash } from 'node:crypto';
+import { FLOWS_HTML, FLOWS_SCRIPT, FLOWS_STYLE } from './dashboard-flows.js';
 
 const STYLE = `
 :root { color-scheme: dark; --bg: #0d1117; --panel: #161b22; --fg: #f0f6fc; --muted: #9da7b3; --req: #58a6ff;
@@ -34,13 +35,15 @@ svg { display: block; width: 100%; height: 150px; margin-top: 16px; background: 
 .legend, .closes { font-size: 18px; color: var(--muted); margin-top: 8px; }
 .legend span { margin-right: 18px; } .legend .req { color: var(--req); } .legend .sock { color: var(--sock); }
 #empty { color: var(--muted); }
+section.idle .row, section.idle svg, section.idle .legend, section.idle .closes { display: none; }
+section.idle { padding: 10px 26px; opacity: .6; } section.idle h2 { margin: 0; cursor: pointer; }
 `;
 
 const SCRIPT = `
 (function () {
   'use strict';
   var HISTORY = 60, W = 600, H = 150, SVGNS = 'http://www.w3.org/2000/svg';
-  var prev = null, down = [], origins = new Map(), list = document.getElementById('origins');
+  var prev = null, down = [], origins = new Map(), list = document.getElementById('origins'), IDLE_POLLS = 30;
 
   function fmt(n) { return Number(n).toLocaleString('en-US', { maximumFractionDigits: 1 }); }
   function set(el, value, text) { el.dataset.value = String(value); el.textContent = text === undefined ? fmt(value) : text; }
@@ -88,6 +91,10 @@ const SCRIPT = `
   function ratioClass(r) { return r >= 0.9 ? 'v good' : r >= 0.5 ? 'v warn' : 'v bad'; }
 
   var dsChart = chart(document.getElementById('ds-chart'), 'requests/s', 'new connections/s');
+  var tn = {};
+  ['active', 'opened', 'bytesIn', 'bytesOut', 'closes'].forEach(function (k) {
+    tn[k] = document.querySelector('[data-field="tunnels-' + k + '"]');
+  });
   var ds = {};
   ['active', 'accepted', 'requests', 'per-conn', 'closes'].forEach(function (k) {
     ds[k] = document.querySelector('[data-field="downstream-' + k + '"]');
@@ -105,9 +112,12 @@ const SCRIPT = `
     c.busy = stat(row, 'in use', 'sockets-busy');
     c.created = stat(row, 'sockets created', 'sockets-created');
     c.requests = stat(row, 'requests', 'requests');
+    c.errors = stat(row, 'errors', 'errors');
     card.appendChild(row);
     c.chart = chart(card, 'requests/s', 'new sockets/s');
     c.closes = el('div', 'closes'); c.closes.dataset.field = 'closes'; card.appendChild(c.closes);
+    c.errorKinds = el('div', 'closes'); c.errorKinds.dataset.field = 'error-kinds'; card.appendChild(c.errorKinds);
+    h.addEventListener('click', function () { c.pinned = !c.pinned; card.classList.toggle('idle', false); });
     var empty = document.getElementById('empty'); if (empty) empty.remove();
     list.appendChild(card);
     return c;
@@ -127,7 +137,12 @@ const SCRIPT = `
     Object.keys(s.upstream.origins).forEach(function (origin) {
       var u = s.upstream.origins[origin], c = origins.get(origin);
       if (c === undefined) { c = originCard(origin); origins.set(origin, c); }
-      set(c.ratio, u.reuseRatio, (u.reuseRatio * 100).toFixed(1) + '%'); c.ratio.className = ratioClass(u.reuseRatio);
+      // An origin with no requests has no ratio: a dash, not a red 0 % (issue 14).
+      if (u.requests === 0) { set(c.ratio, '', '\u2014'); c.ratio.className = 'v'; }
+      else { set(c.ratio, u.reuseRatio, (u.reuseRatio * 100).toFixed(1) + '%'); c.ratio.className = ratioClass(u.reuseRatio); }
+      var errs = Object.values(u.errors || {}).reduce(function (a, b) { return a + b; }, 0);
+      set(c.errors, errs); c.errors.className = errs > 0 ? 'v bad' : 'v';
+      c.errorKinds.textContent = 'errors: ' + reasons(u.errors);
       set(c.active, u.socketsActive); set(c.idle, u.socketsIdle); set(c.busy, u.socketsBusy);
       set(c.created, u.socketsCreated); set(c.requests, u.requests);
       // Issue 13: a parent proxy's pool is an origin card too, marked as such, with its failovers.
@@ -138,7 +153,17 @@ const SCRIPT = `
         push(c.hist, rate(u.requests, p ? p.requests : 0, dt), rate(u.socketsCreated, p ? p.socketsCreated : 0, dt));
         draw(c.chart, c.hist);
       }
+      // Idle origins collapse: no open socket and no request for IDLE_POLLS polls (a click on the name pins it open).
+      c.quiet = p !== undefined && p.requests === u.requests && u.socketsActive === 0 ? (c.quiet || 0) + 1 : 0;
+      var idle = !c.pinned && c.quiet >= IDLE_POLLS;
+      c.card.classList.toggle('idle', idle); c.card.dataset.idle = String(idle); c.traffic = u.requests;
     });
+    // Busiest origin first.
+    Array.from(origins.values()).sort(function (a, b) { return b.traffic - a.traffic; })
+      .forEach(function (c) { list.appendChild(c.card); });
+    var t = s.tunnels;
+    set(tn.active, t.active); set(tn.opened, t.opened); set(tn.bytesIn, t.bytesIn); set(tn.bytesOut, t.bytesOut);
+    tn.closes.textContent = 'closed: ' + reasons(t.closed);
     document.getElementById('uptime').textContent = 'up ' + Math.floor(s.uptimeSeconds) + ' s';
     prev = s;
   }
@@ -155,6 +180,9 @@ const SCRIPT = `
 })();
 `;
 
+const ALL_STYLE = STYLE + FLOWS_STYLE;
+const ALL_SCRIPT = SCRIPT + FLOWS_SCRIPT;
+
 /** The dashboard page (text/html). */
 export const DASHBOARD_HTML = `<!doctype html>
 <html lang="en">
@@ -162,10 +190,12 @@ export const DASHBOARD_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>hopwise · connection reuse</title>
-<style>${STYLE}</style>
+<style>${ALL_STYLE}</style>
 </head>
 <body>
 <header><h1>hopwise · connection reuse</h1><span id="status">connecting…</span><span id="uptime"></span></header>
+<nav><button data-view="view-pools" aria-selected="true">pools</button><button data-view="view-flows" aria-selected="false">flows</button><button data-view="view-connections" aria-selected="false">connections</button></nav>
+<div id="view-pools">
 <section class="panel" id="downstream">
   <h2><span class="side">clients \u2192 proxy</span> downstream</h2>
   <div class="row">
@@ -177,8 +207,20 @@ export const DASHBOARD_HTML = `<!doctype html>
   <div id="ds-chart"></div>
   <div class="closes" data-field="downstream-closes"></div>
 </section>
+<section class="panel" id="tunnels">
+  <h2><span class="side">clients ⇄ destinations</span> CONNECT tunnels and upgrades</h2>
+  <div class="row">
+    <div class="stat"><div class="v" data-field="tunnels-active">–</div><div class="l">open</div></div>
+    <div class="stat"><div class="v" data-field="tunnels-opened">–</div><div class="l">opened</div></div>
+    <div class="stat"><div class="v" data-field="tunnels-bytesIn">–</div><div class="l">bytes in</div></div>
+    <div class="stat"><div class="v" data-field="tunnels-bytesOut">–</div><div class="l">bytes out</div></div>
+  </div>
+  <div class="closes" data-field="tunnels-closes"></div>
+</section>
 <div id="origins"><p id="empty" class="panel">No upstream origin contacted yet: send a request through the proxy.</p></div>
-<script>${SCRIPT}</script>
+</div>
+${FLOWS_HTML}
+<script>${ALL_SCRIPT}</script>
 </body>
 </html>
 `;
@@ -193,8 +235,8 @@ function sha256(text: string): string {
  */
 export const DASHBOARD_CSP = [
   "default-src 'none'",
-  `script-src ${sha256(SCRIPT)}`,
-  `style-src ${sha256(STYLE)}`,
+  `script-src ${sha256(ALL_SCRIPT)}`,
+  `style-src ${sha256(ALL_STYLE)}`,
   "connect-src 'self'",
   "base-uri 'none'",
   "form-action 'none'",

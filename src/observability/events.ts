@@ -3,6 +3,8 @@
  * Stats and logs subscribe; no module reaches into another's sockets to count (issue 4, SPEC §8).
  */
 
+import type { FlowRecord } from './flow-record.js';
+
 /** Why a downstream (client) connection closed (SPEC §3.1). */
 export type DownstreamCloseReason =
   | 'client-closed' // the client closed or reset its side
@@ -119,6 +121,8 @@ export type TelemetryEvent =
   /** Issue 13: a parent's connect failed; it is marked down and `next` (if any) is tried instead. */
   | { readonly type: 'parent.failover'; readonly parent: string; readonly code: string; readonly next: string | undefined }
   | { readonly type: 'request'; readonly record: RequestRecord }
+  /** A complete flow record (issue 14); emitted only while `Telemetry.flows` is true. */
+  | { readonly type: 'flow'; readonly flow: FlowRecord }
   | {
       readonly type: 'access.denied';
       readonly leg: 'downstream' | 'upstream';
@@ -156,6 +160,11 @@ export type TelemetryListener = (event: TelemetryEvent) => void;
 /** A synchronous, typed fan-out of telemetry events. One per proxy instance. */
 export class Telemetry {
   #listeners: TelemetryListener[] = [];
+  /**
+   * True while a flow ring listens (issue 14): exchanges, tunnels and upgrades build a FlowRecord only then, so
+   * `flows.size: 0` costs one boolean test per request.
+   */
+  flows = false;
 
   /** Subscribe; returns an unsubscribe function. */
   on(listener: TelemetryListener): () => void {

@@ -120,6 +120,35 @@ export interface HopPassOptions extends StripOptions {
 }
 
 /**
+ * Why the pass removes a field, or null if it keeps it (`Connection` under an upgrade is handled by the caller):
+ * - `hop-by-hop`: in the fixed list (RFC 9110 §7.6.1); `framing`: `Transfer-Encoding`, since the proxy re-frames
+ *   the body itself (RFC 9112 §6.1);
+ * - `named-in-connection`: listed as a `Connection` option (not `Host`/`Content-Length`, SPEC §1.2);
+ * - `proxy-auth`: `Proxy-Authorization` on requests, `Proxy-Authenticate` on responses (meant for this hop);
+ * - `set-by-proxy`: a field the proxy sets itself this hop (`drop`: the request's `Host` and `Expect`).
+ */
+export type RemovalReason = 'hop-by-hop' | 'framing' | 'named-in-connection' | 'proxy-auth' | 'set-by-proxy';
+
+/**
+ * The one classification of a lowercased field name, used by {@link hopByHopPass} on its slow path and by
+ * {@link explainHopByHop}, so that the explanation of a pass can never disagree with the pass.
+ */
+function removalReason(
+  lower: string,
+  tokens: ReadonlySet<string> | undefined,
+  proxyAuth: string,
+  upgrade: boolean,
+  drop: ReadonlySet<string> | undefined,
+): RemovalReason | null {
+  if (upgrade && lower === 'upgrade') return null;
+  if (ALWAYS_HOP.has(lower)) return lower === 'transfer-encoding' ? 'framing' : 'hop-by-hop';
+  if (lower === proxyAuth) return 'proxy-auth';
+  if (drop !== undefined && drop.has(lower)) return 'set-by-proxy';
+  if (tokens !== undefined && tokens.has(lower) && !PROXY_OWNED.has(lower)) return 'named-in-connection';
+  return null;
+}
+
+/**
  * A bit per name length below 32: the lengths of the names that can go without being named in `Connection` (see
  * ALWAYS_HOP and the proxy-auth pair). A name of any other length is kept unless a token or `drop` has its length.
  */
@@ -177,13 +206,7 @@ export function hopByHopPass(raw: RawHeaders, opts: HopPassOptions): HopPass {
       connectionKept = true;
       continue;
     }
-    const keep =
-      (upgrade && lower === 'upgrade') ||
-      (!ALWAYS_HOP.has(lower) &&
-        lower !== proxyAuth &&
-        (opts.drop === undefined || !opts.drop.has(lower)) &&
-        (tokens === undefined || !tokens.has(lower) || PROXY_OWNED.has(lower)));
-    if (keep) out.push(name, raw[2 * i + 1]!);
+    if (removalReason(lower, tokens, proxyAuth, upgrade, opts.drop) === null) out.push(name, raw[2 * i + 1]!);
   }
   if (upgrade && !connectionKept) out.push('Connection', 'Upgrade');
   if (opts.append !== undefined) for (const field of opts.append) out.push(field);
@@ -200,4 +223,51 @@ export function hopByHopPass(raw: RawHeaders, opts: HopPassOptions): HopPass {
  */
 export function stripHopByHop(raw: RawHeaders, opts: StripOptions): string[] {
   return hopByHopPass(raw, opts).headers;
+}
+
+/** One field a pass removed, with the reason {@link hopByHopPass} removed it. */
+export interface RemovedField {
+  readonly name: string;
+  readonly value: string;
+  readonly reason: RemovalReason;
+}
+
+/** What {@link explainHopByHop} says about one pass: its output and each field it removed, in order. */
+export interface HopExplanation {
+  /** Exactly `hopByHopPass(raw, opts).headers`. */
+  readonly headers: string[];
+  readonly removed: RemovedField[];
+  /** With `upgrade`: the `Connection` line was replaced by `Connection: Upgrade` (received value), if it was. */
+  readonly upgradeConnection: string | undefined;
+}
+
+/**
+ * Explains a pass (flow records, issue 14): the same fields out as {@link hopByHopPass}, decided by the same
+ * {@link removalReason}, plus each removed field with its reason. Not on the hot path: it runs when a flow is read,
+ * so it lowercases every name.
+ */
+export function explainHopByHop(raw: RawHeaders, opts: HopPassOptions): HopExplanation {
+  const tokens = connectionTokens(raw);
+  const proxyAuth = opts.direction === 'request' ? 'proxy-authorization' : 'proxy-authenticate';
+  const upgrade = opts.upgrade === true;
+  const headers: string[] = opts.prepend === undefined ? [] : opts.prepend.slice();
+  const removed: RemovedField[] = [];
+  let upgradeConnection: string | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    const lower = name.toLowerCase();
+    if (upgrade && lower === 'connection') {
+      if (upgradeConnection === undefined) headers.push(name, 'Upgrade');
+      else removed.push({ name, value, reason: 'hop-by-hop' });
+      upgradeConnection ??= value;
+      continue;
+    }
+    const reason = removalReason(lower, tokens.size === 0 ? undefined : tokens, proxyAuth, upgrade, opts.drop);
+    if (reason === null) headers.push(name, value);
+    else removed.push({ name, value, reason });
+  }
+  if (upgrade && upgradeConnection === undefined) headers.push('Connection', 'Upgrade');
+  if (opts.append !== undefined) for (const field of opts.append) headers.push(field);
+  return { headers, removed, upgradeConnection };
 }

@@ -5,14 +5,19 @@
  */
 export {
   connectionTokens,
+  explainHopByHop,
   hopByHopPass,
   isUpgradeRequest,
   stripHopByHop,
   type HopPass,
+  type HopExplanation,
   type HopPassOptions,
   type RawHeaders,
+  type RemovalReason,
+  type RemovedField,
   type StripOptions,
 } from './hop-by-hop.js';
+export { hopDiff, REQUEST_SET_BY_PROXY, type ChangeReason, type DiffOptions, type HeaderChange } from './hop-diff.js';
 export { viaContains, viaValue, withAddedHeaders } from './via.js';
 export {
   authorityTarget,

@@ -16,6 +16,7 @@ import type { Telemetry, UpstreamCloseReason } from '../observability/events.js'
 import type { ParsedHead, ResponseParser } from './response-parser.js';
 import { createResponseParser, ResponseParseError } from './response-parser.js';
 import { requestHead } from './request-head.js';
+import type { DialPhases } from './connector.js';
 
 /** The request as the exchange prepared it. */
 export interface OutgoingRequest {
@@ -86,7 +87,16 @@ export class UpstreamConnection {
   #bodyDone = true;
   #reason: UpstreamCloseReason | undefined;
 
-  constructor(owner: ConnectionOwner, socket: Socket, id: number) {
+  /** How this connection was dialled (flow records, issue 14). */
+  readonly dial: DialPhases | undefined;
+
+  /** When it last became idle (`performance.now()`): a request's idle time before reuse is its socket time less this. */
+  get idleSince(): number {
+    return this.#idleSince;
+  }
+
+  constructor(owner: ConnectionOwner, socket: Socket, id: number, dial?: DialPhases) {
+    this.dial = dial;
     this.#owner = owner;
     this.#socket = socket;
     this.id = id;

@@ -34,6 +34,19 @@ export interface Dialed {
   /** The address actually connected to (vetted). */
   readonly address: string;
   readonly connectMs: number;
+  /** When the dial's phases ended (`performance.now()`), for flow records (issue 14). */
+  readonly phases: DialPhases;
+}
+
+/**
+ * The phases of one dial: started, name resolved (= started for an IP literal, or when a lookup reports no event),
+ * TCP connected, TLS done (= TCP for plain http).
+ */
+export interface DialPhases {
+  readonly start: number;
+  readonly dns: number;
+  readonly tcp: number;
+  readonly tls: number;
 }
 
 export interface ConnectorOptions {
@@ -92,6 +105,8 @@ class Dial {
   readonly #resolve: (d: Dialed) => void;
   readonly #reject: (e: ProxyError) => void;
   readonly #started = performance.now();
+  #dnsAt = -1;
+  #tcpAt = -1;
   #socket: Socket | undefined;
   #timer: NodeJS.Timeout | undefined;
   #done = false;
@@ -134,6 +149,9 @@ class Dial {
     this.#socket = socket;
     socket.once('error', this.#onError);
     socket.once(t.secure ? 'secureConnect' : 'connect', this.#onConnect);
+    // Phase stamps for flow records: one listener each per dial, none per request.
+    socket.once('lookup', () => (this.#dnsAt = performance.now()));
+    if (t.secure) socket.once('connect', () => (this.#tcpAt = performance.now()));
     this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
     const ms = this.#opts.connectTimeout ?? o.connectTimeout;
     if (ms > 0) this.#timer = setTimeout(this.#onTimeout, ms);
@@ -151,7 +169,10 @@ class Dial {
     }
     this.#settle();
     const c = this.#c;
-    this.#resolve({ socket, id: c.nextId(), address: address ?? t.hostname, connectMs: performance.now() - this.#started });
+    const now = performance.now();
+    const tcp = this.#tcpAt < 0 ? now : this.#tcpAt;
+    const phases = { start: this.#started, dns: this.#dnsAt < 0 ? this.#started : this.#dnsAt, tcp, tls: now };
+    this.#resolve({ socket, id: c.nextId(), address: address ?? t.hostname, connectMs: now - this.#started, phases });
   };
 
   readonly #onError = (err: Error): void => {

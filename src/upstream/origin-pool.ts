@@ -7,11 +7,10 @@
  * idle longer than {@link SAFE_IDLE_MS} (issue 17 B): the origin may have closed it in the meantime, and such a
  * request cannot be retried (RFC 9112 §9.3.1). A fresh connection is opened instead (counted as `freshForUnsafe`).
  */
-import type { Socket } from 'node:net';
 import { ProxyError } from '../errors/index.js';
 import type { Telemetry, UpstreamCloseReason } from '../observability/events.js';
 import { isIdempotent } from '../policy/retry.js';
-import type { Connector, DialTarget } from './connector.js';
+import type { Connector, DialTarget, Dialed } from './connector.js';
 import type { ConnectionOwner, OutgoingRequest, ResponseSink } from './connection.js';
 import { UpstreamConnection } from './connection.js';
 
@@ -93,7 +92,7 @@ export class OriginPool implements ConnectionOwner {
   requestFresh(req: OutgoingRequest, sink: ResponseSink): void {
     this.#connector.dial(this.#target).then(
       (d) => {
-        const conn = this.#adopt(d.socket, d.id, d.connectMs, true);
+        const conn = this.#adopt(d, true);
         conn.send(req, sink, true);
       },
       (err: Error) => sink.onError(err, false),
@@ -176,7 +175,7 @@ export class OriginPool implements ConnectionOwner {
       this.#connector.dial(this.#target).then(
         (d) => {
           this.#dialing--;
-          const conn = this.#adopt(d.socket, d.id, d.connectMs, false);
+          const conn = this.#adopt(d, false);
           if (this.#closing !== undefined) conn.close(this.#closing);
           else this.released(conn);
         },
@@ -198,8 +197,9 @@ export class OriginPool implements ConnectionOwner {
     this.#dialIfRoom();
   }
 
-  #adopt(socket: Socket, id: number, connectMs: number, oneShot: boolean): UpstreamConnection {
-    const conn = new UpstreamConnection(this, socket, id);
+  #adopt(d: Dialed, oneShot: boolean): UpstreamConnection {
+    const { socket, id, connectMs } = d;
+    const conn = new UpstreamConnection(this, socket, id, d.phases);
     (oneShot ? this.#oneShots : this.#all).add(conn);
     this.telemetry.emit({ type: 'upstream.open', origin: this.origin, socket: id, connectMs });
     return conn;

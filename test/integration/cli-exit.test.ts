@@ -34,10 +34,18 @@ describe('exit codes (SPEC §10.2)', () => {
     [['--port', 'abc'], /--port/],
     [['--mode', 'reverse'], /mode/],
     [['--bogus'], /bogus/],
+    [['--flows-size', '-1'], /flows-size/],
+    [['--flows-size', '1.5'], /flows-size/],
   ])('%j → exit 2 naming the problem', async (argv, message) => {
     const r = await runMain(argv);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(message);
+  });
+
+  it.each(['-1', '2.5', '"big"'])('flows.size %s in the config file → exit 2 naming flows.size', async (value) => {
+    const r = await runMain(['--config', configFile(`{"flows": {"size": ${value}}}`)]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('flows.size');
   });
 
   it('an unknown nested key in the config file → exit 2 with its dotted path', async () => {

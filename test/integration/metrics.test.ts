@@ -117,7 +117,7 @@ describe('admin routes', () => {
     { method: 'GET', path: '/healthz', status: 200, type: /^text\/plain/, body: /^ok\n$/ },
     { method: 'GET', path: '/stats?pretty', status: 200, type: /^application\/json/, body: /"connectionsAccepted": 0/ },
     { method: 'GET', path: '/', status: 200, type: /^text\/html/, body: /<title>hopwise/ },
-    { method: 'GET', path: '/nope', status: 404, type: /^text\/plain/, body: /try \/ \(dashboard\), \/stats, \/metrics or \/healthz/ },
+    { method: 'GET', path: '/nope', status: 404, type: /^text\/plain/, body: /try \/ \(dashboard\), \/stats, \/metrics, \/flows, \/flows\.har or \/healthz/ },
     { method: 'POST', path: '/stats', status: 405, type: /^text\/plain/, body: /method not allowed/ },
   ])('$method $path → $status', async ({ method, path, status, type, body }) => {
     const p = track(await startProxy({}, 'warn'));
