@@ -65,6 +65,21 @@ describe('through a parent proxy', () => {
     ]);
   });
 
+  it("a flow record names the parent's pool for a routed request and the origin's for a direct one", async () => {
+    const origin = track(await startOrigin());
+    const parent = track(await startCountingParent());
+    const proxy = track(await chained({ proxy: parent.url }));
+    await viaProxy(proxy.port, `http://app.test:${origin.port}/p`);
+    await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/d`);
+    const res = await fetch(`http://127.0.0.1:${proxy.adminPort!}/flows`);
+    const flows = (await res.json()) as { upstream: { origin: string; pool: string } }[];
+    // Newest first.
+    expect(flows.map((f) => [f.upstream.origin, f.upstream.pool])).toEqual([
+      [`http://127.0.0.1:${origin.port}`, `http://127.0.0.1:${origin.port}`],
+      [`http://app.test:${origin.port}`, parent.url],
+    ]);
+  });
+
   it('strips the client Proxy-Authorization and sends its own credentials to the parent; never logs them', async () => {
     const origin = track(await startOrigin());
     const ours = basicAuthorization('hop', 'wise-secret');
