@@ -15,7 +15,7 @@ import type { DownstreamConnection, ConnectionTracker } from '../downstream/conn
 import { ProxyError, classifyUpstreamError } from '../errors/index.js';
 import type { Telemetry } from '../observability/events.js';
 import { elapsedMs } from '../observability/events.js';
-import { collapseIdenticalLengths, hopByHopPass, responseFramingIssue, shouldRetryStale } from '../policy/index.js';
+import { hopByHopPass, shouldRetryStale, vetResponseFraming } from '../policy/index.js';
 import type { HopPassOptions } from '../policy/index.js';
 import type { UpstreamPools } from '../upstream/pools.js';
 import type { ResponseSink, UpstreamConnection } from '../upstream/connection.js';
@@ -174,17 +174,9 @@ export class Exchange implements ResponseSink {
   }
 
   onHead(head: ParsedHead): void {
-    let raw: readonly string[] = head.rawHeaders;
-    let framing = responseFramingIssue(raw);
-    if (framing !== undefined && framing.startsWith('several Content-Length')) {
-      // Identical repeated lines are one length (issue 17, 13); the client gets it once.
-      const collapsed = collapseIdenticalLengths(raw);
-      if (collapsed !== undefined) {
-        raw = collapsed;
-        framing = undefined;
-      }
-    }
-    if (framing !== undefined) {
+    // Identical repeated Content-Length lines are one length; the client gets it once (RFC 9112 §6.3).
+    const framing = vetResponseFraming(head.rawHeaders);
+    if (typeof framing === 'string') {
       // SPEC §5.3 for responses: nothing is relayed; onError answers 502 and the upstream socket is not reused.
       const origin = this.#up!.origin;
       this.#upstream?.reject(new ProxyError('UPSTREAM_BAD_RESPONSE', `${origin}: invalid response (${framing})`, { leg: 'upstream', phase: 'response-head', origin }));
@@ -202,6 +194,7 @@ export class Exchange implements ResponseSink {
     const statusText = head.statusText;
     this.#status = statusCode;
     // Each field is converted once; one pass strips it, appends Via and reads Connection/Keep-Alive (issue 8).
+    const raw = framing;
     const pass = hopByHopPass(raw, this.#deps.responsePass ?? responsePass(this.#deps.responseVia));
     this.#upstream?.noteOriginPolicy(pass.close, pass.keepAlive);
     const headers = pass.headers;

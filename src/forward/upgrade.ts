@@ -30,7 +30,7 @@ import { ProxyError, classifyUpstreamError } from '../errors/index.js';
 import type { ErrorCode } from '../errors/index.js';
 import type { Telemetry } from '../observability/events.js';
 import { unpooledRecord } from '../observability/events.js';
-import { hopByHopPass, isUpgradeRequest, responseFramingIssue, stripHopByHop } from '../policy/index.js';
+import { hopByHopPass, isUpgradeRequest, stripHopByHop, vetResponseFraming } from '../policy/index.js';
 import type { UpstreamTarget } from '../policy/index.js';
 import { refuseAndClose } from '../tunnel/linger.js';
 import type { TunnelCloseReason, TunnelMember, Tunnels } from '../tunnel/registry.js';
@@ -238,14 +238,15 @@ class WebSocketAttempt implements TunnelMember {
       this.#client.write(responseHead(head.statusCode, head.statusText, passResponse(head.rawHeaders, via)));
       return;
     }
-    const issue = responseFramingIssue(head.rawHeaders);
-    if (issue !== undefined) {
-      this.#fail(this.#upstreamError('UPSTREAM_BAD_RESPONSE', `invalid response (${issue})`, 'response-head'));
+    // A declined upgrade is an ordinary response: the same framing verdict as the forwarding path.
+    const raw = vetResponseFraming(head.rawHeaders);
+    if (typeof raw === 'string') {
+      this.#fail(this.#upstreamError('UPSTREAM_BAD_RESPONSE', `invalid response (${raw})`, 'response-head'));
       return;
     }
-    const fields = passResponse(head.rawHeaders, via);
+    const fields = passResponse(raw, via);
     // The pass removed Transfer-Encoding; the only one that passes the framing check is `chunked`, re-applied here.
-    const chunked = head.rawHeaders.some((v, i) => i % 2 === 0 && v.toLowerCase() === 'transfer-encoding');
+    const chunked = raw.some((v, i) => i % 2 === 0 && v.toLowerCase() === 'transfer-encoding');
     if (chunked) fields.push('Transfer-Encoding', 'chunked');
     fields.push('Connection', 'close');
     this.#declined = { status: head.statusCode, chunked, bytes: 0 };

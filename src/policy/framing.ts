@@ -93,9 +93,23 @@ export function responseFramingIssue(raw: RawHeaders): string | undefined {
     if (f.contentLengths.length > 0) return 'both Transfer-Encoding and Content-Length';
     if (f.codings.length > 1 || f.codings[0] !== 'chunked') return `unsupported Transfer-Encoding ${JSON.stringify(f.codings.join(', '))}`;
   }
-  if (f.contentLengths.length > 1) return 'several Content-Length fields';
+  if (f.contentLengths.length > 1) return SEVERAL_LENGTHS;
   if (f.contentLengths.length === 1 && !DIGITS.test(f.contentLengths[0]!)) return 'invalid Content-Length';
   return undefined;
+}
+
+const SEVERAL_LENGTHS = 'several Content-Length fields';
+
+/**
+ * The response framing verdict of every relay path (forwarded exchanges and declined upgrades alike): the head to
+ * relay — `raw` itself, or with identical repeated `Content-Length` lines collapsed to one (RFC 9112 §6.3 rule 5) —
+ * or, as a string, the issue to answer `502` for. No allocation unless lines are collapsed.
+ */
+export function vetResponseFraming(raw: RawHeaders): RawHeaders | string {
+  const issue = responseFramingIssue(raw);
+  if (issue === undefined) return raw;
+  if (issue === SEVERAL_LENGTHS) return collapseIdenticalLengths(raw) ?? issue;
+  return issue;
 }
 
 /** The declared request body length, or undefined when none is declared (or it is chunked). */

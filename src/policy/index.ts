@@ -38,7 +38,7 @@ export {
 } from './forwarded.js';
 export { applyMaxForwards, type MaxForwardsDecision } from './max-forwards.js';
 export { isIdempotent, shouldRetryStale, type RetryContext } from './retry.js';
-export { collapseIdenticalLengths, declaredLength, requestFramingIssue, responseFramingIssue, type FramingIssue } from './framing.js';
+export { collapseIdenticalLengths, declaredLength, requestFramingIssue, responseFramingIssue, vetResponseFraming, type FramingIssue } from './framing.js';
 export {
   CidrList,
   cidrContains,

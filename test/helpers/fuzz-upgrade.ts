@@ -4,7 +4,7 @@
  * cut short, invalid), `101`s to offered and unoffered protocols — with prototype-named fields mixed in, and what
  * the client must then see. A pure function of (seed, index), like `fuzzCase`.
  */
-import { responseFramingIssue } from '../../src/policy/index.js';
+import { vetResponseFraming } from '../../src/policy/index.js';
 import { Prng } from './fuzz.js';
 
 /** What the client must get: the answer relayed whole, relayed then cut, `502` instead, or the switch. */
@@ -60,7 +60,7 @@ export function upgradeCase(seed: number, index: number): UpgradeCase {
     case 4: return { ...base, name: 'until close', answer: head('') + body, fin: true, expect: 'relay' };
     case 5: {
       // Whatever the forwarding path's framing policy says about identical lengths, the upgrade path says the same.
-      const same = responseFramingIssue(['Content-Length', `${body.length}`, 'content-length', `${body.length}`]) === undefined;
+      const same = typeof vetResponseFraming(['Content-Length', `${body.length}`, 'content-length', `${body.length}`]) !== 'string';
       const answer = head(`Content-Length: ${body.length}\r\ncontent-length: ${body.length}\r\n`) + body;
       return { ...base, ...(same ? {} : { status: 502 }), name: 'two identical lengths', answer, fin: false, expect: same ? 'relay' : 'refuse' };
     }

@@ -12,7 +12,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collapseIdenticalLengths, responseFramingIssue } from '../../src/policy/index.js';
+import { vetResponseFraming } from '../../src/policy/index.js';
 import { parserEngine } from '../../src/upstream/response-parser.js';
 import { feed } from '../helpers/parse-responses.js';
 import type { ParsedMessage } from '../helpers/parse-responses.js';
@@ -70,9 +70,7 @@ function expected(input: string): Expected {
   const outcome = feed(input, [], { engine: parserEngine, methods: ['GET'], eof: true });
   const final: ParsedMessage | undefined = outcome.messages.find((m) => !m.interim);
   if (final === undefined || final.upgrade) return { kind: '502' };
-  let issue = responseFramingIssue(final.headers);
-  if (issue?.startsWith('several Content-Length') === true && collapseIdenticalLengths(final.headers) !== undefined) issue = undefined;
-  if (issue !== undefined) return { kind: '502' };
+  if (typeof vetResponseFraming(final.headers) === 'string') return { kind: '502' };
   if (final.trailers !== undefined) return { kind: 'relayed', status: final.status, body: final.body };
   return { kind: 'not-complete' };
 }

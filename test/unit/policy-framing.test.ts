@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { declaredLength, requestFramingIssue, responseFramingIssue } from '../../src/policy/index.js';
+import { declaredLength, requestFramingIssue, responseFramingIssue, vetResponseFraming } from '../../src/policy/index.js';
 
 const H = ['Host', 'a'];
 
@@ -53,6 +53,24 @@ describe('responseFramingIssue', () => {
     const issue = responseFramingIssue(raw);
     if (out === undefined) expect(issue).toBeUndefined();
     else expect(issue).toMatch(out);
+  });
+});
+
+describe('vetResponseFraming: the verdict both relay paths use', () => {
+  it.each([
+    { name: 'sound: the head itself', raw: ['Content-Length', '2', 'X', 'y'], out: ['Content-Length', '2', 'X', 'y'] },
+    { name: 'identical lengths: one line kept', raw: ['Content-Length', '2', 'X', 'y', 'content-length', ' 2'], out: ['Content-Length', '2', 'X', 'y'] },
+    { name: 'differing lengths: the issue', raw: ['Content-Length', '2', 'Content-Length', '3'], out: /several/ },
+    { name: 'CL + TE: the issue', raw: ['Content-Length', '2', 'Transfer-Encoding', 'chunked'], out: /both/ },
+  ])('$name', ({ raw, out }) => {
+    const verdict = vetResponseFraming(raw);
+    if (out instanceof RegExp) expect(verdict).toMatch(out);
+    else expect(verdict).toEqual(out);
+  });
+
+  it('returns the same array when nothing is wrong (no allocation on the hot path)', () => {
+    const raw = ['Content-Length', '2'];
+    expect(vetResponseFraming(raw)).toBe(raw);
   });
 });
 
