@@ -188,7 +188,7 @@ describe('the chain client → hopwise → --mode dumb as its parent → origin'
   }
 
   const requests = async (hopwise: ReturnType<typeof startCli>): Promise<Record<string, unknown>[]> => {
-    await hopwise.waitFor((l) => l.event === 'request' && l.target !== undefined && String(l.target).endsWith('/b'));
+    await hopwise.waitFor((l) => l.event === 'request' && typeof l.target === 'string' && l.target.endsWith('/b'));
     return hopwise.lines.filter((l) => l.event === 'request');
   };
 
