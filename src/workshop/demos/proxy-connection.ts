@@ -9,7 +9,7 @@
  *       Connection: Keep-Alive, the dumb proxy relays it, and the hang is back.
  *
  * Wiring of (b): a real chain. hopwise runs as the forward proxy it is, with the dumb proxy as its parent
- * (`upstream.proxy` and a `upstream.proxyRules` entry, because loopback destinations otherwise go direct), so it sends
+ * (`upstream.proxy` and an `upstream.proxyRules` entry, because loopback destinations otherwise go direct), so it sends
  * the dumb proxy absolute-form requests (RFC 9112 §3.2.2) over its pool for that parent. The client sends the very
  * same bytes as in (a) and (c).
  */
