@@ -25,7 +25,7 @@ export interface DemoArgs {
   readonly pcapFile?: string;
   readonly idleTimeout?: number;
   readonly requests?: number;
-  /** proxy-connection demo: run chain (b) with default pooling instead of the legacy-next-hop setting. */
+  /** proxy-connection demo: run chain (b) with default pooling towards the dumb parent instead of the legacy setting. */
   readonly pooledNextHop?: boolean;
 }
 
@@ -52,8 +52,8 @@ export const DEMO_FLAGS: readonly DemoFlag[] = [
     key: 'pooledNextHop',
     kind: 'switch',
     describe:
-      'let hopwise reuse its connection to the dumb proxy (default pooling) to see the stall a dumb next hop ' +
-      'causes; by default the demo sets upstream.maxRequestsPerSocket: 1 for it',
+      "let hopwise reuse its connections to its parent, the dumb proxy (default pooling), to see the stall a dumb " +
+      'parent causes; by default the demo gives the parent maxRequestsPerSocket: 1 (an upstream.origins entry)',
   },
 ];
 
@@ -81,7 +81,7 @@ export const DEMOS: Readonly<Record<DemoTarget, DemoSpec>> = {
     options: { 'idle-timeout': '3000', 'pooled-next-hop': 'off' },
     examples: [
       ['hopwise demo proxy-connection', 'the three chains, one after the other'],
-      ['hopwise demo proxy-connection --pooled-next-hop', 'what default pooling towards a dumb next hop does'],
+      ['hopwise demo proxy-connection --pooled-next-hop', 'what default pooling towards a dumb parent does'],
       ['hopwise demo proxy-connection --pcap pc.pcap', 'and a capture to follow in Wireshark'],
     ],
   },

@@ -32,7 +32,7 @@ export interface DemoIO {
 export interface DemoParams {
   readonly idleTimeoutMs?: number;
   readonly requests?: number;
-  /** proxy-connection: default pooling towards the dumb next hop in chain (b). */
+  /** proxy-connection: default pooling towards the dumb parent in chain (b). */
   readonly pooledNextHop?: boolean;
   /** Called when a scenario's listeners are up, before its traffic (the packet capture). */
   readonly beforeTraffic?: BeforeTraffic;

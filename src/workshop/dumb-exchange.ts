@@ -18,7 +18,6 @@ import {
   parseResponseHead,
   plainResponse,
   type DumbRequest,
-  type FixedOrigin,
 } from './dumb-head.js';
 
 type Phase = 'head' | 'connecting' | 'body' | 'response' | 'closing';
@@ -32,7 +31,6 @@ const errorCode = (err: Error): string => (err as NodeJS.ErrnoException).code ??
 export class DumbExchange {
   readonly #client: Socket;
   readonly #emit: EmitEvent;
-  readonly #fixedOrigin: FixedOrigin | undefined;
   #origin: Socket | undefined;
   #request: DumbRequest | undefined;
   /** `host:port` of the origin, for messages. */
@@ -54,11 +52,9 @@ export class DumbExchange {
   /** Settles when both sockets of the exchange are fully closed. */
   readonly done = new Promise<void>((resolve) => (this.#resolveDone = resolve));
 
-  /** `fixedOrigin`: act as a dumb gateway, relaying origin-form requests there (see `parseRequestHead`). */
-  constructor(client: Socket, emit: EmitEvent, fixedOrigin?: FixedOrigin) {
+  constructor(client: Socket, emit: EmitEvent) {
     this.#client = client;
     this.#emit = emit;
-    this.#fixedOrigin = fixedOrigin;
     emit({ type: 'client-connected', remoteAddress: client.remoteAddress ?? '', remotePort: client.remotePort ?? 0 });
     client.on('data', (chunk: Buffer) => this.#onClientData(chunk));
     client.on('end', () => this.#onClientGone());
@@ -107,7 +103,7 @@ export class DumbExchange {
     }
     if (end < 0) return;
     const head = this.#pending.subarray(0, end);
-    const verdict = parseRequestHead(head, this.#fixedOrigin);
+    const verdict = parseRequestHead(head);
     if (!verdict.ok) return this.#refuse(verdict.status, verdict.message);
     const { request } = verdict;
     this.#emit({

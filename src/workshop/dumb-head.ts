@@ -59,18 +59,12 @@ export function findHeadEnd(buf: Buffer, from = 0): number {
 
 const reject = (status: 400 | 501, message: string): RequestVerdict => ({ ok: false, status, message });
 
-/** A fixed origin for a dumb gateway: where origin-form requests go. */
-export interface FixedOrigin {
-  readonly host: string;
-  readonly port: number;
-}
-
 /**
- * Parses a complete request head (through CRLFCRLF). Lines end in CRLF only: a bare CR or LF is a `400`.
- * With `fixedOrigin` (a dumb gateway, like the HTTP/1.0-era reverse proxies and interception caches), an origin-form
- * request is relayed to that origin with its request line unchanged; absolute-form requests still go where they name.
+ * Parses a complete request head (through CRLFCRLF). Lines end in CRLF only: a bare CR or LF is a `400`. A proxy takes
+ * absolute-form targets only (RFC 9112 §3.2.2), from clients and from proxies in front of it that use it as their
+ * parent alike.
  */
-export function parseRequestHead(head: Buffer, fixedOrigin?: FixedOrigin): RequestVerdict {
+export function parseRequestHead(head: Buffer): RequestVerdict {
   const text = head.toString('latin1');
   if (/\r(?!\n)|(?<!\r)\n/.test(text)) return reject(400, 'bare CR or LF in the request head');
   const lineEnd = text.indexOf('\r\n');
@@ -80,10 +74,7 @@ export function parseRequestHead(head: Buffer, fixedOrigin?: FixedOrigin): Reque
     return reject(400, 'malformed request line; expected: METHOD absolute-URI HTTP/x.y');
   }
   if (method === 'CONNECT') return reject(501, 'CONNECT is not implemented by this pre-HTTP/1.1 proxy');
-  const origin =
-    fixedOrigin !== undefined && target.startsWith('/')
-      ? { host: fixedOrigin.host, port: fixedOrigin.port, path: target }
-      : parseAbsoluteTarget(target);
+  const origin = parseAbsoluteTarget(target);
   if (origin === 'scheme') return reject(501, 'only http:// URIs are supported by this proxy');
   if (typeof origin === 'string') return reject(400, origin);
   const headers = parseHeaderLines(text.slice(lineEnd + 2, -4));

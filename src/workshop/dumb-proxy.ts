@@ -12,10 +12,10 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { DumbExchange } from './dumb-exchange.js';
 import type { DumbEvent, DumbEventBody } from './dumb-events.js';
-import { isLoopbackHost, type FixedOrigin } from './dumb-head.js';
+import { isLoopbackHost } from './dumb-head.js';
 
 export type { DumbEvent, DumbEventType } from './dumb-events.js';
-export type { FixedOrigin, HeaderPair } from './dumb-head.js';
+export type { HeaderPair } from './dumb-head.js';
 
 /** The warning printed when dumb mode starts (SPEC §9.1). */
 export const DUMB_BANNER: string = [
@@ -36,12 +36,6 @@ export interface DumbProxyOptions {
   port?: number;
   /** Receives every timeline event synchronously, in order. It must not throw. */
   onEvent?: (e: DumbEvent) => void;
-  /**
-   * Makes it a dumb gateway in front of one origin (an HTTP/1.0-era reverse proxy or interception cache): origin-form
-   * requests (`GET /x HTTP/1.0`) are relayed there, request line unchanged. Absolute-form requests work as before.
-   * Used to chain a smart proxy in front of a dumb one (`hopwise demo proxy-connection`).
-   */
-  origin?: FixedOrigin;
 }
 
 /** A dumb proxy instance; nothing is bound until {@link DumbProxy.listen}. */
@@ -61,7 +55,6 @@ class DumbProxyServer implements DumbProxy {
   readonly #host: string;
   readonly #port: number;
   readonly #onEvent: ((e: DumbEvent) => void) | undefined;
-  readonly #fixedOrigin: FixedOrigin | undefined;
   readonly #createdAt = performance.now();
   readonly #server: Server;
   readonly #exchanges = new Set<DumbExchange>();
@@ -71,7 +64,6 @@ class DumbProxyServer implements DumbProxy {
     this.#host = opts.host ?? '127.0.0.1';
     this.#port = opts.port ?? 0;
     this.#onEvent = opts.onEvent;
-    this.#fixedOrigin = opts.origin;
     if (!isLoopbackHost(this.#host)) {
       throw new Error(
         `dumb proxy refuses to bind ${this.#host}: it is deliberately broken and for workshops only, ` +
@@ -111,7 +103,7 @@ class DumbProxyServer implements DumbProxy {
       const event = Object.freeze({ t: performance.now() - this.#createdAt, conn, ...body }) as DumbEvent;
       this.#onEvent?.(event);
     };
-    const exchange = new DumbExchange(client, emit, this.#fixedOrigin);
+    const exchange = new DumbExchange(client, emit);
     this.#exchanges.add(exchange);
     void exchange.done.then(() => this.#exchanges.delete(exchange));
   }

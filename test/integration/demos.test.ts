@@ -106,6 +106,23 @@ describe('demo proxy-connection', () => {
     expect(f.unansweredCloses).toBe(1);
   });
 
+  it("(b) is a real chain: the dumb proxy is hopwise's parent, receives absolute-form request lines, and is the route hopwise logs", () => {
+    const s = scenario(pc, 'b');
+    const originPort = num(s.ports?.origin);
+    const parent = `http://127.0.0.1:${num(s.ports?.['dumb proxy'])}`;
+    expect(s.facts.absoluteFormAtDumbProxy).toBe(true);
+    expect(s.facts.requestTargetsAtDumbProxy).toBe(`http://127.0.0.1:${originPort}/first http://127.0.0.1:${originPort}/second`);
+    // hopwise's access records (what its access log writes as `route`) name the parent for every request.
+    expect(s.facts.hopwiseRoute).toBe(parent);
+    // The timeline shows the request line the dumb proxy received from hopwise, absolute-form.
+    const toParent = s.steps.filter((step) => step.kind === 'message' && step.from === 'hopwise' && step.to === 'dumb proxy' && step.tone === 'request');
+    expect(toParent.map((step) => step.label.split(' · ')[0])).toEqual([
+      `GET http://127.0.0.1:${originPort}/first HTTP/1.1`,
+      `GET http://127.0.0.1:${originPort}/second HTTP/1.1`,
+    ]);
+    expect(s.title).toBe("(b) client → hopwise → dumb proxy (hopwise's parent) → origin");
+  });
+
   it('(b) hopwise in front of a dumb proxy: Proxy-Connection stripped, the client is never left hanging on its own connection', () => {
     const f = scenario(pc, 'b').facts;
     expect(f.proxyConnectionAtOrigin).toBe(false);
@@ -125,14 +142,17 @@ describe('demo proxy-connection', () => {
   });
 
   /**
-   * With default pooling, hopwise's own upstream hop is persistent HTTP/1.1 and undici sends `connection: keep-alive`;
+   * With default pooling, hopwise's connection to its parent is persistent HTTP/1.1 and says `connection: keep-alive`;
    * the dumb proxy relays it, the origin keeps the connection, and the request hopwise sends on the reused socket is
    * never read. It waits for the origin's idle timeout, then the stale retry (SPEC §4.3) answers it. No proxy can
-   * recognise a dumb next hop (it relays the origin's HTTP/1.1 status line): hence the legacy-next-hop setting.
+   * recognise a dumb parent (it relays the origin's HTTP/1.1 status line): hence the legacy-parent setting.
    */
   it('(b) with default pooling towards the dumb proxy, the reused socket stalls once for the idle timeout, then the stale retry answers', async () => {
     const pooled = await runProxyConnectionDemo({ config, idleTimeoutMs: IDLE_MS, legacyNextHop: false });
-    const f = scenario(pooled, 'b').facts;
+    const b = scenario(pooled, 'b');
+    const f = b.facts;
+    expect(f.hopwiseRoute).toBe(`http://127.0.0.1:${num(b.ports?.['dumb proxy'])}`);
+    expect(f.absoluteFormAtDumbProxy).toBe(true);
     expect(f.connectionKeepAliveAtOrigin).toBe(true);
     expect(f.hopwiseReusedRequests).toBe(1);
     expect(f.hopwiseStaleRetries).toBe(1);

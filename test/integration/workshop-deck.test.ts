@@ -94,6 +94,23 @@ describe('hopwise demo all --slides --svg --json', () => {
   });
 });
 
+describe("the chain (b) of proxy-connection on its slides: hopwise with the dumb proxy as its parent", () => {
+  it("names the parent in the title and shows the absolute-form request hopwise sent it", async () => {
+    const b = scenario('proxy-connection', 'b');
+    expect(b.facts.hopwiseRoute).toBe(`http://127.0.0.1:${String(b.ports?.['dumb proxy'])}`);
+    const files = (await readdir(join(dir, 'svg'))).filter((f) => f.startsWith('proxy-connection-b-')).sort();
+    const texts = (await Promise.all(files.map((f) => readFile(join(dir, 'svg', f), 'utf8')))).flatMap((svg) =>
+      [...svg.matchAll(/<text [^>]*>([^<]*)<\/text>/g)].map((m) => m[1] ?? ''),
+    );
+    expect(texts).toContain('(b) client → hopwise → dumb proxy (hopwise&apos;s parent) → origin');
+    const origin = String(b.ports?.origin);
+    expect(texts.some((t) => t.startsWith(`GET http://127.0.0.1:${origin}/first HTTP/1.1`))).toBe(true);
+    expect(texts.some((t) => t.startsWith(`GET http://127.0.0.1:${origin}/second HTTP/1.1`))).toBe(true);
+    const html = await readFile(join(dir, 'deck', 'index.html'), 'utf8');
+    expect(html).toContain('What each hop saw: (b) client → hopwise → dumb proxy (hopwise&apos;s parent) → origin');
+  });
+});
+
 /** Runs in the page: every text box of the current slide, its font size in CSS px, and the slide's scroll size. */
 const MEASURE = `(() => {
   const slide = document.querySelector('.slide.current');
@@ -255,6 +272,9 @@ describe('--pcap', () => {
       const stallFin = finsFrom(dumb.ports?.origin)[0]?.t ?? NaN;
       expect((stallFin - firstSyn) * 1000).toBeGreaterThanOrEqual(IDLE_MS * 0.8);
       expect(finsFrom(dumb.ports?.origin).length).toBe(dumb.facts.originConnections);
+      // proxy-connection (b): one SYN per connection hopwise opened to its parent, the dumb proxy.
+      const b = scenario('proxy-connection', 'b');
+      expect(synsTo(b.ports?.['dumb proxy'])).toBe(b.facts.dumbProxyConnections);
       // The deck points at frames that exist.
       const html = await readFile(join(dir, 'deck', 'index.html'), 'utf8');
       const last = Math.max(...[...html.matchAll(/frames \d+–(\d+)/g)].map((m) => Number(m[1])));

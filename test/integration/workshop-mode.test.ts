@@ -4,7 +4,10 @@
  * process, so the test runner is never signalled.
  */
 import { EventEmitter } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
@@ -15,7 +18,8 @@ import { DUMB_BANNER } from '../../src/workshop/dumb-proxy.js';
 import { ScriptedOrigin } from '../../src/workshop/demos/scripted-origin.js';
 import { runWorkshopMode } from '../../src/workshop/run-mode.js';
 import { useCleanup } from '../helpers/cleanup.js';
-import { RawClient, within } from '../helpers/raw.js';
+import { portOf, startCli } from '../helpers/cli.js';
+import { RawClient, header, within } from '../helpers/raw.js';
 import { testConfig } from '../helpers/proxy.js';
 
 const { track, defer } = useCleanup();
@@ -141,6 +145,93 @@ describe('--mode dumb', () => {
     });
     expect(code).toBe(1);
     expect(log).toMatch(/"event":"startup-failed".*EADDRINUSE/);
+  });
+});
+
+/**
+ * docs/workshop.md's live chain: `hopwise --mode dumb` as the parent of a real hopwise started with `--upstream-proxy`
+ * and a config file holding the rule for loopback, a client sending what `curl -0 -x hopwise` sends. The dumb proxy's
+ * log shows hopwise's absolute-form request lines, hopwise's access log names the parent as the route.
+ */
+describe('the chain client → hopwise → --mode dumb as its parent → origin', () => {
+  const IDLE_MS = 600;
+
+  async function chain(extraYaml: (parent: string) => string): Promise<{ dumb: Running; parent: string; originPort: number; hopwise: ReturnType<typeof startCli> }> {
+    const o = await origin(IDLE_MS);
+    const dumb = await start(testConfig({ mode: 'dumb' }));
+    const parent = `http://127.0.0.1:${dumb.port}`;
+    const dir = await mkdtemp(join(tmpdir(), 'hopwise-chain-'));
+    defer(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, 'chain.yaml');
+    await writeFile(file, `upstream:\n  proxyRules:\n    - hosts: [127.0.0.1]\n      proxy: ${parent}\n${extraYaml(parent)}`);
+    const hopwise = startCli(['--port', '0', '--no-admin', '--log-format', 'json', '--upstream-proxy', parent, '--config', file]);
+    defer(async () => {
+      hopwise.child.kill('SIGKILL');
+      await hopwise.exited();
+    });
+    return { dumb, parent, originPort: o.port, hopwise };
+  }
+
+  /** What `curl -0 -x http://127.0.0.1:PORT http://127.0.0.1:ORIGIN/a …/b` does: one HTTP/1.0 connection per URL. */
+  async function curlLike(port: number, originPort: number): Promise<number[]> {
+    const waits: number[] = [];
+    for (const path of ['/a', '/b']) {
+      const client = track(await RawClient.connect(port));
+      const started = performance.now();
+      client.write(`GET http://127.0.0.1:${originPort}${path} HTTP/1.0\r\nHost: 127.0.0.1:${originPort}\r\nProxy-Connection: Keep-Alive\r\n\r\n`);
+      const res = await client.readResponse({ ms: IDLE_MS * 5 + 3000 });
+      waits.push(performance.now() - started);
+      expect(res.status).toBe(200);
+      expect(header(res, 'connection')).toEqual(['close']);
+    }
+    return waits;
+  }
+
+  const requests = async (hopwise: ReturnType<typeof startCli>): Promise<Record<string, unknown>[]> => {
+    await hopwise.waitFor((l) => l.event === 'request' && typeof l.target === 'string' && l.target.endsWith('/b'));
+    return hopwise.lines.filter((l) => l.event === 'request');
+  };
+
+  it('default pooling: the parent gets absolute-form requests; the reused socket stalls for the idle timeout, then the stale retry answers', async () => {
+    const { dumb, parent, originPort, hopwise } = await chain(() => '');
+    const port = portOf((await hopwise.waitFor((l) => l.event === 'listening')).proxy);
+    const [first = NaN, second = NaN] = await curlLike(port, originPort);
+    expect(first).toBeLessThan(IDLE_MS / 2);
+    expect(second).toBeGreaterThanOrEqual(IDLE_MS * 0.8);
+
+    const log = await requests(hopwise);
+    expect(log.map((l) => [l.target, l.route])).toEqual([
+      [`http://127.0.0.1:${originPort}/a`, parent],
+      [`http://127.0.0.1:${originPort}/b`, parent],
+    ]);
+    expect(log.map((l) => l.retried)).toEqual([false, true]);
+    expect(hopwise.lines.some((l) => l.event === 'stale-retry' && l.origin === parent)).toBe(true);
+
+    await dumb.waitLog((l) => l.conn === 2 && l.step === 'request-head', "the dumb proxy's second connection");
+    const heads = lines(dumb.logs, 'dumb').filter((l) => / → /.test(l));
+    expect(heads).toEqual([
+      `c1 → GET http://127.0.0.1:${originPort}/a HTTP/1.1 (connection: keep-alive relayed)`,
+      `c2 → GET http://127.0.0.1:${originPort}/b HTTP/1.1 (connection: close relayed)`,
+    ]);
+    expect(lines(dumb.logs, 'dumb').some((l) => l.startsWith('c1 ✗ ignored'))).toBe(true);
+  });
+
+  it('maxRequestsPerSocket: 1 for the parent: a new connection per request, Connection: close to the parent, no stall', async () => {
+    const { dumb, parent, originPort, hopwise } = await chain((p) => `  origins:\n    - origin: ${p}\n      maxRequestsPerSocket: 1\n`);
+    const port = portOf((await hopwise.waitFor((l) => l.event === 'listening')).proxy);
+    const waits = await curlLike(port, originPort);
+    for (const wait of waits) expect(wait).toBeLessThan(IDLE_MS / 2);
+
+    const log = await requests(hopwise);
+    expect(log.map((l) => [l.route, l.reused, l.retried])).toEqual([
+      [parent, false, false],
+      [parent, false, false],
+    ]);
+    await dumb.waitLog((l) => l.conn === 2 && l.step === 'client-closed', "the dumb proxy's second connection closed");
+    expect(lines(dumb.logs, 'dumb').filter((l) => / → /.test(l))).toEqual([
+      `c1 → GET http://127.0.0.1:${originPort}/a HTTP/1.1 (connection: close relayed)`,
+      `c2 → GET http://127.0.0.1:${originPort}/b HTTP/1.1 (connection: close relayed)`,
+    ]);
   });
 });
 

@@ -49,28 +49,6 @@ describe('parseRequestHead: accepted requests', () => {
   });
 });
 
-describe('parseRequestHead: a dumb gateway (fixed origin)', () => {
-  const fixed = { host: '127.0.0.1', port: 9000 };
-  it.each([
-    ['GET /x?y=1 HTTP/1.1', '127.0.0.1', 9000, 'GET /x?y=1 HTTP/1.1'],
-    ['GET / HTTP/1.0', '127.0.0.1', 9000, 'GET / HTTP/1.0'],
-    // Absolute-form still goes where it names, as for any proxy.
-    ['GET http://a.example:81/p HTTP/1.0', 'a.example', 81, 'GET /p HTTP/1.0'],
-  ])('%s → %s:%i, %s', (line, host, port, originLine) => {
-    const verdict = parseRequestHead(head(`${line}\r\nHost: h\r\n\r\n`), fixed);
-    expect(verdict.ok).toBe(true);
-    if (!verdict.ok) return;
-    expect(verdict.request).toMatchObject({ originHost: host, originPort: port, originRequestLine: originLine });
-  });
-
-  it.each([
-    ['OPTIONS * HTTP/1.0', 400],
-    ['CONNECT h:443 HTTP/1.1', 501],
-  ])('%s is still refused (%i)', (line, status) => {
-    expect(parseRequestHead(head(`${line}\r\n\r\n`), fixed)).toMatchObject({ ok: false, status });
-  });
-});
-
 describe('parseRequestHead: rejections', () => {
   it.each([
     ['origin-form', 'GET /x HTTP/1.0\r\n\r\n', 400, /absolute URI/],

@@ -4,7 +4,14 @@ import { useColour } from '../../src/workshop/demo-command.js';
 import { upgradeProxyConnection } from '../../src/workshop/demos/naive-smart-proxy.js';
 import { wantsKeepAlive } from '../../src/workshop/demos/scripted-origin.js';
 import { newSince, timeWaitTuples } from '../../src/workshop/demos/time-wait.js';
-import { requestLabel, responseLabel } from '../../src/workshop/demos/wiring.js';
+import { dumbEvents, requestLabel, responseLabel } from '../../src/workshop/demos/wiring.js';
+import { dumbParentSettings } from '../../src/workshop/demos/proxy-connection.js';
+import { deepMerge } from '../../src/config/merge.js';
+import { proxyIssues, routingInput } from '../../src/config/proxy-settings.js';
+import { configSchema } from '../../src/config/schema.js';
+import { compileRouting } from '../../src/policy/proxy-route.js';
+import { TimelineRecorder } from '../../src/workshop/timeline.js';
+import { testConfig } from '../helpers/proxy.js';
 import { describeDumbEvent } from '../../src/workshop/dumb-describe.js';
 import type { DumbEvent } from '../../src/workshop/dumb-events.js';
 import type { HeaderPair } from '../../src/workshop/dumb-head.js';
@@ -12,6 +19,34 @@ import { parseArgs } from '../../src/cli/args.js';
 import { ROWS_BOTTOM, ROWS_TOP, TEXT_LEFT, TEXT_RIGHT, layoutRows, pageHeight, paginate, wrapLabel } from '../../src/workshop/diagram-pages.js';
 import type { Scenario, Step } from '../../src/workshop/timeline.js';
 import { xmlEscape } from '../../src/workshop/render-svg.js';
+
+describe("demo proxy-connection, chain (b): the dumb proxy as hopwise's parent", () => {
+  const parent = 'http://127.0.0.1:3128';
+  const configFor = (legacy: boolean) => configSchema.parse(deepMerge(testConfig(), dumbParentSettings(parent, legacy)));
+
+  it.each([true, false])('legacy %s: valid settings that send the loopback origin through the parent', (legacy) => {
+    const config = configFor(legacy);
+    expect(proxyIssues(config)).toEqual([]);
+    const { router } = compileRouting(routingInput(config.upstream));
+    const route = router.route({ scheme: 'http', hostname: '127.0.0.1', port: 9000 });
+    expect(route.kind === 'parent' ? route.parents.map((p) => p.key) : route).toEqual([parent]);
+    expect(config.upstream.origins).toEqual(legacy ? [expect.objectContaining({ origin: parent, maxRequestsPerSocket: 1 })] : []);
+  });
+
+  it('without its rule, the loopback origin would go direct: the rule is what makes the chain', () => {
+    const config = configFor(true);
+    const { router } = compileRouting(routingInput({ ...config.upstream, proxyRules: [] }));
+    expect(router.route({ scheme: 'http', hostname: '127.0.0.1', port: 9000 })).toEqual({ kind: 'direct', why: 'loopback' });
+  });
+
+  it('the dumb proxy behind hopwise: its request arrows show the absolute-form target it received', () => {
+    const rec = new TimelineRecorder();
+    const head = { t: 0, conn: 1, method: 'GET', version: 'HTTP/1.1', headers: [['connection', 'close'], ['Host', 'o']] as HeaderPair[], bytes: 80 };
+    dumbEvents(rec, { prev: 'hopwise', dumb: 'dumb proxy', drawPrevHop: true, absoluteForm: true })({ ...head, type: 'request-head', target: 'http://127.0.0.1:9000/first' });
+    dumbEvents(rec, { prev: 'smart', dumb: 'dumb proxy', drawPrevHop: true })({ ...head, type: 'request-head', target: 'http://127.0.0.1:9000/first' });
+    expect(rec.steps.map((step) => step.label)).toEqual(['GET http://127.0.0.1:9000/first HTTP/1.1 · connection: close', 'GET /first HTTP/1.1 · connection: close']);
+  });
+});
 
 describe('timeWaitTuples (/proc/net/tcp)', () => {
   const header = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode';

@@ -2,17 +2,20 @@
  * `hopwise demo proxy-connection` (SPEC §9.2; HTTP: The Definitive Guide §4.5.6.6): the browsers' workaround,
  * `Proxy-Connection: Keep-Alive`, sent by the same HTTP/1.0 client through three chains, each with its own origin:
  *   (a) client → dumb proxy → origin: the origin ignores the unknown header and closes — no hang;
- *   (b) client → hopwise → dumb proxy → origin: hopwise strips Proxy-Connection, answers the HTTP/1.0 client with
- *       Connection: close, and (configured for a legacy next hop) never reuses its connection to the dumb proxy;
+ *   (b) client → hopwise → dumb proxy (hopwise's parent) → origin: hopwise strips Proxy-Connection, answers the
+ *       HTTP/1.0 client with Connection: close, and (configured for a legacy parent) never reuses its connection to
+ *       the dumb proxy;
  *   (c) client → naive smart proxy → dumb proxy → origin: the smart proxy upgrades Proxy-Connection to
  *       Connection: Keep-Alive, the dumb proxy relays it, and the hang is back.
  *
- * Wiring of (b): hopwise has no parent-proxy setting, so it runs in gateway mode with the dumb proxy as its fixed
- * target, and the dumb proxy is a dumb gateway in front of the origin (`createDumbProxy({ origin })`, like the
- * HTTP/1.0 reverse proxies and interception caches of the time). The client sends the very same bytes as in (a) and
- * (c): gateway mode accepts the absolute-form target (RFC 9112 §3.2.2) and keeps the client's Host.
+ * Wiring of (b): a real chain. hopwise runs as the forward proxy it is, with the dumb proxy as its parent
+ * (`upstream.proxy` and an `upstream.proxyRules` entry, because loopback destinations otherwise go direct), so it sends
+ * the dumb proxy absolute-form requests (RFC 9112 §3.2.2) over its pool for that parent. The client sends the very
+ * same bytes as in (a) and (c).
  */
-import type { Config } from '../../config/schema.js';
+import type { DeepPartial } from '../../config/merge.js';
+import type { Config, ConfigInput } from '../../config/schema.js';
+import type { TelemetryEvent } from '../../observability/events.js';
 import { createDumbProxy } from '../dumb-proxy.js';
 import type { BeforeTraffic, DemoResult, Fact, Scenario } from '../timeline.js';
 import { TimelineRecorder, ms } from '../timeline.js';
@@ -29,9 +32,9 @@ export interface ProxyConnectionDemoOptions {
   /** The origin's keep-alive idle timeout; 3000 ms by default. */
   readonly idleTimeoutMs?: number;
   /**
-   * Chain (b): configure hopwise for a legacy next hop, i.e. never reuse a connection to it (an `upstream.origins`
-   * entry with `maxRequestsPerSocket: 1`, so every upstream request carries `Connection: close`). True by default;
-   * false shows what default pooling does through a dumb hop (one stall, then the stale retry).
+   * Chain (b): configure hopwise for a legacy parent, i.e. never reuse a connection to it (an `upstream.origins`
+   * entry for the parent with `maxRequestsPerSocket: 1`, so every request to it carries `Connection: close`). True by
+   * default; false shows what default pooling does towards a dumb parent (one stall, then the stale retry).
    */
   readonly legacyNextHop?: boolean;
   /** Called when a chain's listeners are up, before its traffic (a packet capture starts there). */
@@ -39,18 +42,26 @@ export interface ProxyConnectionDemoOptions {
 }
 
 /**
- * What hopwise needs to be told about a next hop it cannot recognise as pre-HTTP/1.1 (see chain (b)): no reuse of a
- * connection to that one origin; every other origin keeps pooling.
+ * hopwise's settings for chain (b): the dumb proxy at `parent` is its parent for every destination. The rule is needed
+ * because loopback destinations (the demo's origin) go direct unless a rule says otherwise. `legacy`: hopwise is also
+ * told that this parent cannot keep a connection persistent (it cannot recognise one from outside), so it never
+ * reuses a connection to it; its other upstreams would keep pooling.
  */
-export function legacyNextHopSettings(origin: string): { upstream: { origins: [{ origin: string; maxRequestsPerSocket: 1 }] } } {
-  return { upstream: { origins: [{ origin, maxRequestsPerSocket: 1 }] } };
+export function dumbParentSettings(parent: string, legacy: boolean): DeepPartial<ConfigInput> {
+  return {
+    upstream: {
+      proxy: parent,
+      proxyRules: [{ hosts: ['127.0.0.1'], proxy: parent }],
+      ...(legacy ? { origins: [{ origin: parent, maxRequestsPerSocket: 1 }] } : {}),
+    },
+  };
 }
 
 type Chain = 'a' | 'b' | 'c';
 
 const TITLES: Record<Chain, string> = {
   a: '(a) client → dumb proxy → origin',
-  b: '(b) client → hopwise → dumb proxy → origin',
+  b: "(b) client → hopwise → dumb proxy (hopwise's parent) → origin",
   c: '(c) client → naive smart proxy → dumb proxy → origin',
 };
 
@@ -73,7 +84,11 @@ interface RunningChain {
   readonly origin: ScriptedOrigin;
   readonly saw: OriginSaw;
   readonly dumbConnections: () => number;
+  /** Every request target the dumb proxy read, as received (absolute-form from a proxy or client in front of it). */
+  readonly dumbTargets: readonly string[];
   readonly hopwise: DemoHopwise | undefined;
+  /** The route of each request hopwise forwarded, from its access records: its parent's URL, or `direct`. */
+  readonly hopwiseRoutes: readonly string[];
   /** Each listener's port, by participant. */
   readonly ports: Readonly<Record<string, number>>;
 }
@@ -102,20 +117,22 @@ async function startChain(
   stops.push(() => origin.close());
   const originPort = await origin.listen();
   let dumbConnections = 0;
-  const dumbToTimeline = dumbEvents(rec, { prev: lanes[1] ?? '', dumb: 'dumb proxy', drawPrevHop: chain !== 'a' });
+  const dumbTargets: string[] = [];
+  const dumbToTimeline = dumbEvents(rec, { prev: lanes[1] ?? '', dumb: 'dumb proxy', drawPrevHop: chain !== 'a', absoluteForm: chain === 'b' });
   const dumb = createDumbProxy({
-    origin: { host: '127.0.0.1', port: originPort },
     onEvent: (e) => {
       dumbToTimeline(e);
       if (e.type === 'client-connected') dumbConnections++;
+      if (e.type === 'request-head') dumbTargets.push(e.target);
     },
   });
   stops.push(() => dumb.destroy());
   const dumbPort = (await dumb.listen()).port;
-  const common = { originPort, origin, saw, dumbConnections: () => dumbConnections };
+  const hopwiseRoutes: string[] = [];
+  const common = { originPort, origin, saw, dumbConnections: () => dumbConnections, dumbTargets, hopwiseRoutes };
   const ports = { 'dumb proxy': dumbPort, origin: originPort };
   if (chain === 'b') {
-    const hopwise = await startHopwiseInFrontOfDumb(config, dumbPort, legacyNextHop, rec);
+    const hopwise = await startHopwiseWithDumbParent(config, dumbPort, legacyNextHop, rec, (route) => hopwiseRoutes.push(route));
     stops.push(() => hopwise.close());
     return { ...common, entry: hopwise.port, hopwise, ports: { hopwise: hopwise.port, ...ports } };
   }
@@ -132,19 +149,22 @@ async function startChain(
 }
 
 /**
- * Chain (b)'s wiring, in one place: how hopwise is put in front of the dumb proxy. hopwise has no parent-proxy
- * setting yet, so it runs in gateway mode with the dumb proxy as its fixed target (the dumb proxy then acts as a dumb
- * gateway in front of the origin), told not to reuse connections to it unless `legacyNextHop` is off. When hopwise
- * can use a parent proxy, this function is where the chain becomes client → hopwise → dumb proxy (as hopwise's
- * parent) → origin; nothing else in the demo needs to change.
+ * Chain (b)'s wiring, in one place: hopwise as a forward proxy with the dumb proxy as its parent (see
+ * {@link dumbParentSettings}), told not to reuse connections to it unless `legacyParent` is off. `onRoute` receives
+ * the route of each request from hopwise's access records, the same field its access log writes.
  */
-async function startHopwiseInFrontOfDumb(config: Config, dumbPort: number, legacyNextHop: boolean, rec: TimelineRecorder): Promise<DemoHopwise> {
-  const dumbOrigin = `http://127.0.0.1:${dumbPort}`;
-  return startDemoHopwise(
-    config,
-    { mode: 'gateway', target: dumbOrigin, ...(legacyNextHop ? legacyNextHopSettings(dumbOrigin) : {}) },
-    hopwiseEvents(rec, { hopwise: 'hopwise', next: 'dumb proxy', drawReused: true }),
-  );
+async function startHopwiseWithDumbParent(
+  config: Config,
+  dumbPort: number,
+  legacyParent: boolean,
+  rec: TimelineRecorder,
+  onRoute: (route: string) => void,
+): Promise<DemoHopwise> {
+  const toTimeline = hopwiseEvents(rec, { hopwise: 'hopwise', next: 'dumb proxy', drawReused: true, parent: true });
+  return startDemoHopwise(config, dumbParentSettings(`http://127.0.0.1:${dumbPort}`, legacyParent), (e: TelemetryEvent) => {
+    toTimeline(e);
+    if (e.type === 'request') onRoute(e.record.route ?? 'direct');
+  });
 }
 
 async function runChain(chain: Chain, config: Config, idleMs: number, legacyNextHop: boolean, beforeTraffic: BeforeTraffic | undefined): Promise<Scenario> {
@@ -186,6 +206,9 @@ function chainFacts(running: RunningChain, outcomes: readonly RequestOutcome[], 
     unansweredCloses: times.closedUnanswered.size,
     clientConnections: Math.max(0, ...outcomes.map((o) => o.conn)),
     dumbProxyConnections: running.dumbConnections(),
+    absoluteFormAtDumbProxy: running.dumbTargets.length > 0 && running.dumbTargets.every((t) => /^http:\/\//i.test(t)),
+    requestTargetsAtDumbProxy: running.dumbTargets.join(' '),
+    hopwiseRoute: running.hopwise === undefined ? null : [...new Set(running.hopwiseRoutes)].join(' '),
     originConnections: running.origin.connections,
     proxyConnectionAtOrigin: running.saw.proxyConnection,
     connectionKeepAliveAtOrigin: running.saw.connectionKeepAlive,
@@ -208,7 +231,9 @@ function withHops(s: Scenario): Scenario {
       {
         between: ['hopwise', 'dumb proxy'],
         connections: Number(f.dumbProxyConnections),
-        summary: `hopwise's own pooled hop: ${String(f.hopwiseReusedRequests)} request(s) on a reused socket, ${String(f.hopwiseStaleRetries)} stale retry(ies)`,
+        summary:
+          `hopwise's parent: absolute-form requests, route ${String(f.hopwiseRoute)}; ` +
+          `${String(f.hopwiseReusedRequests)} request(s) on a reused socket, ${String(f.hopwiseStaleRetries)} stale retry(ies)`,
       },
       { between: ['dumb proxy', 'origin'], connections: Number(f.originConnections), summary: atOrigin },
     ],
@@ -237,7 +262,7 @@ export async function runProxyConnectionDemo(opts: ProxyConnectionDemoOptions): 
     params: { idleTimeoutMs: idleMs, requests: 2 },
     scenarios,
     comparison: {
-      columns: ['', '(a) dumb', '(b) hopwise → dumb', '(c) smart → dumb'],
+      columns: ['', '(a) dumb', '(b) hopwise → dumb parent', '(c) smart → dumb'],
       rows: [
         ['Connection: Keep-Alive at the origin', ...cell('connectionKeepAliveAtOrigin')],
         ['Proxy-Connection at the origin', ...cell('proxyConnectionAtOrigin')],
@@ -254,11 +279,12 @@ export async function runProxyConnectionDemo(opts: ProxyConnectionDemoOptions): 
         'that hop is a dumb proxy, the header reaches the origin again and the original hang is back, one hop further ' +
         'in: Proxy-Connection only works with a single proxy. RFC 9112 Appendix C.2.2 tells clients not to send it.',
       '(b) hopwise strips Proxy-Connection and never keeps an HTTP/1.0 client alive, so the client never waits on a ' +
-        'connection it wrongly believes persistent. Its own upstream hop needs one more thing: a dumb proxy breaks ' +
-        'every persistent connection that crosses it, and no proxy can recognise one from outside (it relays the ' +
-        "origin's HTTP/1.1 status line). hopwise is told so — an upstream.origins entry for this next hop with " +
-        'maxRequestsPerSocket: 1 — ' +
-        'and sends Connection: close upstream, so the dumb proxy sees a close after every response. ' +
+        'connection it wrongly believes persistent. Its own upstream hop needs one more thing: here the dumb proxy is ' +
+        "hopwise's parent (upstream.proxy, and a proxyRules entry because loopback destinations go direct), and a dumb " +
+        'proxy breaks every persistent connection that crosses it; no proxy can recognise one from outside (it relays ' +
+        "the origin's HTTP/1.1 status line). hopwise is told so — an upstream.origins entry for the parent with " +
+        'maxRequestsPerSocket: 1 — and sends Connection: close to it, so the dumb proxy sees a close after every ' +
+        'response. ' +
         (legacy
           ? 'With default pooling instead, the request on the reused socket would wait for the idle timeout and be ' +
             'answered by the stale retry: run the demo with --pooled-next-hop to see it.'

@@ -107,10 +107,15 @@ export function originEvents(rec: TimelineRecorder, lanes: { last: string; origi
 
 /**
  * The dumb proxy's own view. When it is the first hop, the client's events already draw the client side; when it
- * sits behind another proxy (`prev`), its events draw that hop.
+ * sits behind another proxy (`prev`), its events draw that hop. `absoluteForm`: label requests with the target as
+ * received (`GET http://127.0.0.1:9000/first HTTP/1.1`), where the point is that a proxy in front sent it
+ * absolute-form to the dumb proxy as to its parent.
  */
-export function dumbEvents(rec: TimelineRecorder, lanes: { prev: string; dumb: string; drawPrevHop: boolean }): (e: DumbEvent) => void {
-  const { prev, dumb, drawPrevHop } = lanes;
+export function dumbEvents(
+  rec: TimelineRecorder,
+  lanes: { prev: string; dumb: string; drawPrevHop: boolean; absoluteForm?: boolean },
+): (e: DumbEvent) => void {
+  const { prev, dumb, drawPrevHop, absoluteForm = false } = lanes;
   return (e) => {
     if (e.type === 'client-bytes-ignored') {
       rec.note(dumb, `ignores ${e.n} bytes: a request it will never read`, 'problem');
@@ -121,9 +126,11 @@ export function dumbEvents(rec: TimelineRecorder, lanes: { prev: string; dumb: s
       case 'client-connected':
         rec.message(prev, dumb, `connect #${e.conn}`, 'info');
         return;
-      case 'request-head':
-        rec.message(prev, dumb, requestLabel(`${e.method} ${e.target} ${e.version}`, e.headers), 'request');
+      case 'request-head': {
+        const line = `${e.method} ${e.target} ${e.version}`;
+        rec.message(prev, dumb, absoluteForm ? [line, ...shown(e.headers)].join(' · ') : requestLabel(line, e.headers), 'request');
         return;
+      }
       case 'response-head':
         rec.message(dumb, prev, `${responseLabel(e.statusLine, e.headers)} (relayed)`, 'response');
         return;
@@ -137,20 +144,24 @@ export function dumbEvents(rec: TimelineRecorder, lanes: { prev: string; dumb: s
   };
 }
 
-/** hopwise's telemetry: upstream sockets and retries. `drawReused`: draw a request on a reused socket as an arrow. */
+/**
+ * hopwise's telemetry: upstream sockets and retries. `drawReused`: draw a request on a reused socket as an arrow.
+ * `parent`: `next` is hopwise's parent proxy, so its sockets are named as sockets to the parent.
+ */
 export function hopwiseEvents(
   rec: TimelineRecorder,
-  lanes: { hopwise: string; next: string; drawReused: boolean },
+  lanes: { hopwise: string; next: string; drawReused: boolean; parent?: boolean },
 ): (e: TelemetryEvent) => void {
-  const { hopwise, next, drawReused } = lanes;
+  const { hopwise, next, drawReused, parent = false } = lanes;
+  const to = parent ? ` to its parent, the ${next}` : '';
   return (e) => {
     switch (e.type) {
       case 'upstream.open':
-        rec.note(hopwise, `opens upstream socket u${e.socket}`, 'info');
+        rec.note(hopwise, `opens upstream socket u${e.socket}${to}`, 'info');
         return;
       case 'upstream.request':
         if (!e.reused) return;
-        if (drawReused) rec.message(hopwise, next, `request on reused socket u${e.socket}`, 'request');
+        if (drawReused) rec.message(hopwise, next, `request on reused socket u${e.socket}${parent ? ' to its parent' : ''}`, 'request');
         else rec.note(hopwise, `reuses upstream socket u${e.socket}`, 'good');
         return;
       case 'upstream.retry':
