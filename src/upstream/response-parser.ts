@@ -113,11 +113,25 @@ const enum State {
   Destroyed,
 }
 
-/** Does a comma-separated field value list `token` (lowercase)? One allocation-free test for the usual one-token value. */
+/** Does a comma-separated field value list `token` (lowercase)? Allocation-free for the usual one-token value (e.g.
+ *  `keep-alive` tested for `close`: a length test after trimming whitespace, without lowercasing or splitting). */
 function listsToken(value: string, token: string): boolean {
   if (value.length === token.length) return value.toLowerCase() === token;
+  if (value.indexOf(',') === -1) {
+    let from = 0;
+    let to = value.length;
+    while (from < to && isOws(value.charCodeAt(from))) from++;
+    while (to > from && isOws(value.charCodeAt(to - 1))) to--;
+    return to - from === token.length && value.slice(from, to).toLowerCase() === token;
+  }
   for (const t of value.split(',')) if (t.trim().toLowerCase() === token) return true;
   return false;
+}
+
+/** What String#trim removes, for latin1 text (the previous `split(',')`/`trim()` reading, unchanged): HTAB to CR,
+ *  SP, NBSP. Header values are latin1 strings. */
+function isOws(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0;
 }
 
 /**
