@@ -278,8 +278,14 @@ class Parser implements ResponseParser, RawCallbacks {
     if (!this.#live()) return -1;
     // A message after one that was not persistent (RFC 9112 §9.6); llhttp refuses this itself.
     if (this.#closed) return this.#reject('HPE_CLOSED_CONNECTION', 'Data after `Connection: close`');
-    const fields = given === undefined || given.length === 0 ? this.#fields : this.#fields.concat(given);
-    this.#fields = [];
+    // The usual head arrives whole in `given` (an array the engine made for this message): taken as is, not copied.
+    let fields: string[];
+    if (given !== undefined && given.length !== 0 && this.#fields.length === 0) {
+      fields = given;
+    } else {
+      fields = given === undefined || given.length === 0 ? this.#fields : this.#fields.concat(given);
+      this.#fields = [];
+    }
     if (fields.length > this.#maxCount * 2) return this.#reject('HPE_HEADER_OVERFLOW_COUNT', 'Too many header fields');
     if (major !== 1 || minor > 1) return this.#reject('HPE_INVALID_VERSION', 'Invalid HTTP version');
     if (status < 100 || status > 599) return this.#reject('HPE_INVALID_STATUS', 'Invalid response status');
