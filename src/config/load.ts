@@ -5,14 +5,17 @@
  * then deep-frozen (STYLE rule 6). Any problem is a ConfigError, which the CLI turns into exit code 2 (SPEC §10.2).
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { extname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseDocument } from 'yaml';
+import type * as YamlModule from 'yaml';
 import { describeZodError } from './issues.js';
 import { deepFreeze, deepMerge, isPlainObject, type DeepPartial } from './merge.js';
 import { configSchema, type Config, type ConfigInput } from './schema.js';
 import { semanticIssues, type ConfigIssue } from './validate.js';
 import { expandProxyFromEnv } from './proxy-settings.js';
+
+const requireCjs = createRequire(import.meta.url);
 
 export type { DeepPartial } from './merge.js';
 export type { ConfigIssue } from './validate.js';
@@ -99,6 +102,8 @@ function readConfigFile(file: string): Record<string, unknown> {
 
 function parseYaml(path: string, text: string): unknown {
   // Warnings (unknown tags, odd directives) are treated as errors too: a config file should parse cleanly.
+  // Loaded on first use: a JSON config (the usual case) never pays the parser's ~4 MB of resident memory (issue 12).
+  const { parseDocument } = requireCjs('yaml') as typeof YamlModule;
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   const first = doc.errors[0] ?? doc.warnings[0];
   if (first !== undefined) {

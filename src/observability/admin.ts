@@ -7,7 +7,7 @@ import http from 'node:http';
 import { isLoopbackHost } from '../policy/address.js';
 import { answerFlows, type FlowSource } from './admin-flows.js';
 import { DASHBOARD_CSP, DASHBOARD_HTML } from './dashboard.js';
-import { Metrics } from './metrics.js';
+import type { Metrics } from './metrics.js';
 import type { StatsSnapshot } from './stats.js';
 
 export interface AdminSources {
@@ -53,7 +53,10 @@ export interface AdminOptions {
 }
 
 export function createAdminServer(sources: AdminSources, opts: AdminOptions = { loopbackOnly: true }): http.Server {
-  const metrics = new Metrics(() => sources.stats());
+  // prom-client loads on the first scrape: a proxy nobody scrapes does not keep it resident (issue 12, peak RSS).
+  let metrics: Promise<Metrics> | undefined;
+  const loadMetrics = (): Promise<Metrics> =>
+    (metrics ??= import('./metrics.js').then((m) => new m.Metrics(() => sources.stats())));
   const fresh = (): Promise<void> => (sources.refresh === undefined ? Promise.resolve() : sources.refresh().catch(() => undefined));
   return http.createServer((req, res) => {
     if (opts.loopbackOnly && !isLoopbackHost(hostName(req.headers.host))) {
@@ -86,9 +89,10 @@ export function createAdminServer(sources: AdminSources, opts: AdminOptions = { 
         return;
       case '/metrics':
         void fresh()
-          .then(() => metrics.render())
+          .then(loadMetrics)
+          .then(async (m) => ({ type: m.contentType, text: await m.render() }))
           .then(
-            (text) => send(res, 200, metrics.contentType, text),
+            ({ type, text }) => send(res, 200, type, text),
             (err: unknown) => send(res, 500, TEXT, `metrics failed: ${String(err)}\n`),
           );
         return;

@@ -6,8 +6,11 @@
  * A single cohesive state machine, longer than the usual file budget (STYLE rule 10):
  *   idle → send() → busy: head written, body streamed → 1xx* → head → body* → complete → idle (or closed)
  * Exits while busy: a parse error, a timeout, the origin closing or resetting (→ the sink's onError, socket destroyed),
- * or the exchange aborting (client gone: destroyed, never pooled, SPEC §4.5). One socket-level timer serves the
- * response-head, body-idle and idle timeouts in turn (Node's socket timeout, reset by any activity).
+ * or the exchange aborting (client gone: destroyed, never pooled, SPEC §4.5). One timer per connection serves the
+ * response-head, body-idle and idle timeouts in turn, each an inactivity limit like Node's socket timeout (reset by
+ * any read or write). A phase change only stores its limit and the time: the timer, armed for the shortest limit
+ * seen, checks on firing whether the current limit has passed and re-arms for what is left. Node's socket timeout
+ * would cost three timer re-insertions and two allocations per request plus a refresh per read and write (issue 12).
  */
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
@@ -86,6 +89,13 @@ export class UpstreamConnection {
   #chunked = false;
   #bodyDone = true;
   #reason: UpstreamCloseReason | undefined;
+  /** The current phase's inactivity limit in ms (0: none), and the last activity (performance.now()). */
+  #limitMs = 0;
+  #activeAt = 0;
+  /** The inactivity timer (unref'd), when it fires, and the shortest delay it has been armed with. */
+  #timer: NodeJS.Timeout | undefined;
+  #dueAt = 0;
+  #period = Infinity;
 
   /** How this connection was dialled (flow records, issue 14). */
   readonly dial: DialPhases | undefined;
@@ -105,7 +115,6 @@ export class UpstreamConnection {
     socket.on('end', this.#onEnd);
     socket.on('error', this.#onError);
     socket.on('close', this.#onClose);
-    socket.on('timeout', this.#onTimeout);
     socket.on('drain', this.#onDrain);
   }
 
@@ -129,7 +138,7 @@ export class UpstreamConnection {
     const t = this.#owner.timeouts;
     // SPEC §4.2: an origin's Keep-Alive: timeout=N, less the margin, bounds our own idle timeout.
     const ms = this.#hintMs === undefined ? l.idleTimeout : Math.min(this.#hintMs - t.hintMargin, l.idleTimeout);
-    this.#socket.setTimeout(Math.max(1, ms));
+    this.#limit(Math.max(1, ms), this.#idleSince);
   }
 
   /** True when the last response allows another request on this connection. */
@@ -156,7 +165,7 @@ export class UpstreamConnection {
     sink.onSocket(this, reused);
     if (this.#sink !== sink) return; // aborted from onSocket
     const socket = this.#socket;
-    socket.setTimeout(this.#owner.timeouts.response);
+    this.#limit(this.#owner.timeouts.response, performance.now());
     let body = req.body;
     this.#chunked = body !== null && !hasField(req.headers, CONTENT_LENGTH);
     // A body of unknown length that has already arrived in full (a small one, or one that waited for a connection)
@@ -185,7 +194,7 @@ export class UpstreamConnection {
   resume(): void {
     if (!this.#paused || this.#state !== 'busy') return;
     this.#paused = false;
-    this.#socket.setTimeout(this.#owner.timeouts.body);
+    this.#limit(this.#owner.timeouts.body, performance.now());
     this.#socket.resume();
   }
 
@@ -237,7 +246,7 @@ export class UpstreamConnection {
     }
     this.#headSeen = true;
     if (!head.shouldKeepAlive) this.#saidClose = true;
-    this.#socket.setTimeout(this.#owner.timeouts.body);
+    this.#limit(this.#owner.timeouts.body, this.#activeAt);
     sink.onHead(head);
   }
 
@@ -271,13 +280,14 @@ export class UpstreamConnection {
       return;
     }
     this.#anyByte = true;
+    this.#activeAt = performance.now();
     const r = this.#parser.execute(chunk);
     if (r instanceof ResponseParseError) {
       this.#fail(r, 'error');
       return;
     }
     if (this.#paused && this.#state === 'busy') {
-      this.#socket.setTimeout(0);
+      this.#limitMs = 0;
       this.#socket.pause();
     }
   };
@@ -300,6 +310,8 @@ export class UpstreamConnection {
   readonly #onClose = (): void => {
     if (this.#state === 'busy') this.#fail(closedError('the origin closed the connection'), 'error');
     this.#state = 'closed';
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     this.#detachBody();
     this.#parser.destroy();
     const o = this.#owner;
@@ -307,7 +319,19 @@ export class UpstreamConnection {
     o.closed(this);
   };
 
-  readonly #onTimeout = (): void => {
+  /** The timer fired: a timeout when the current limit has passed since the last activity, else re-armed. */
+  readonly #onTimer = (): void => {
+    this.#timer = undefined;
+    if (this.#state === 'closed' || this.#limitMs === 0) return;
+    const left = this.#activeAt + this.#limitMs - performance.now();
+    if (left > 0) {
+      this.#arm(Math.min(left, this.#period));
+      return;
+    }
+    this.#onTimeout();
+  };
+
+  #onTimeout(): void {
     if (this.#state === 'idle') {
       const hint = this.#hintMs;
       this.close(hint !== undefined && hint < this.#owner.limits.idleTimeout ? 'keep-alive-hint' : 'idle-timeout');
@@ -319,13 +343,14 @@ export class UpstreamConnection {
       ? new ProxyError('UPSTREAM_BODY_TIMEOUT', `${o.origin}: response body stalled for ${o.timeouts.body} ms`, this.#where('response-body'))
       : new ProxyError('UPSTREAM_RESPONSE_TIMEOUT', `${o.origin}: no response head in time (${o.timeouts.response} ms)`, this.#where());
     this.#fail(err, 'error');
-  };
+  }
 
   // ---- request body (re-framed: Content-Length as declared, else chunked; back-pressure both ways) -----------------
 
   readonly #onBodyData = (chunk: Buffer): void => {
     if (chunk.length === 0) return;
     const socket = this.#socket;
+    this.#activeAt = performance.now();
     let ok: boolean;
     if (this.#chunked) {
       socket.cork();
@@ -363,6 +388,26 @@ export class UpstreamConnection {
   }
 
   // ---- internals ---------------------------------------------------------------------------------------------------
+
+  /** Enter a phase with inactivity limit `ms` (0: none), counted from `since`; re-arms only to fire earlier. */
+  #limit(ms: number, since: number): void {
+    this.#limitMs = ms;
+    this.#activeAt = since;
+    if (ms === 0) return;
+    const due = since + ms;
+    if (this.#timer !== undefined && this.#dueAt <= due) return;
+    clearTimeout(this.#timer);
+    if (ms < this.#period) this.#period = ms;
+    this.#arm(Math.max(1, due - performance.now()));
+  }
+
+  #arm(delay: number): void {
+    // Whole milliseconds: Node keeps one timer list per distinct delay.
+    const ms = Math.ceil(delay);
+    this.#dueAt = performance.now() + ms;
+    this.#timer = setTimeout(this.#onTimer, ms);
+    this.#timer.unref();
+  }
 
   #closeReason(): UpstreamCloseReason {
     // At the limit our own last request said Connection: close, so an origin's close is only the echo of it.

@@ -107,7 +107,8 @@ export class HeadTracker implements RawEngine, RawCallbacks {
     let pos = 0;
     while (pos < buf.length && !this.#upgraded) {
       const next = nextCut(buf, pos + Math.max(1, Math.min(this.#bodyLeft, buf.length - pos)));
-      const piece = buf.subarray(pos, next);
+      // Usually the whole read is one piece: no view to allocate.
+      const piece = pos === 0 && next === buf.length ? buf : buf.subarray(pos, next);
       this.#piece = piece;
       this.#pieceIdle = this.#idle;
       this.#begunInPiece = 0;
@@ -213,8 +214,9 @@ export class HeadTracker implements RawEngine, RawCallbacks {
     const piece = this.#piece;
     this.#idle = false;
     this.#inHead = true;
-    this.#parts = [];
-    this.#fields = [];
+    // Replaced only when in use (an empty one is reused: fewer allocations per response).
+    if (this.#parts.length !== 0) this.#parts = [];
+    if (this.#fields.length !== 0) this.#fields = [];
     if (this.#begunInPiece++ === 0 && this.#pieceIdle) {
       let start = 0;
       while (start < piece.length && (piece[start] === 0x0d || piece[start] === 0x0a)) start++;
@@ -238,8 +240,8 @@ export class HeadTracker implements RawEngine, RawCallbacks {
     const ok = this.#startsWithHttp();
     const crlf = ok && this.#statusLineEndsWithCrlf();
     this.#inHead = false;
-    this.#parts = [];
-    this.#fields = [];
+    if (this.#parts.length !== 0) this.#parts = [];
+    if (this.#fields.length !== 0) this.#fields = [];
     if (!ok) {
       this.#error = { code: 'HPE_INVALID_CONSTANT', bytesParsed: 0, reason: 'Expected HTTP/' };
       return -1;

@@ -113,11 +113,25 @@ const enum State {
   Destroyed,
 }
 
-/** Does a comma-separated field value list `token` (lowercase)? One allocation-free test for the usual one-token value. */
+/** Does a comma-separated field value list `token` (lowercase)? Allocation-free for the usual one-token value (e.g.
+ *  `keep-alive` tested for `close`: a length test after trimming whitespace, without lowercasing or splitting). */
 function listsToken(value: string, token: string): boolean {
   if (value.length === token.length) return value.toLowerCase() === token;
+  if (value.indexOf(',') === -1) {
+    let from = 0;
+    let to = value.length;
+    while (from < to && isOws(value.charCodeAt(from))) from++;
+    while (to > from && isOws(value.charCodeAt(to - 1))) to--;
+    return to - from === token.length && value.slice(from, to).toLowerCase() === token;
+  }
   for (const t of value.split(',')) if (t.trim().toLowerCase() === token) return true;
   return false;
+}
+
+/** What String#trim removes, for latin1 text (the previous `split(',')`/`trim()` reading, unchanged): HTAB to CR,
+ *  SP, NBSP. Header values are latin1 strings. */
+function isOws(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0;
 }
 
 /**
@@ -264,8 +278,14 @@ class Parser implements ResponseParser, RawCallbacks {
     if (!this.#live()) return -1;
     // A message after one that was not persistent (RFC 9112 §9.6); llhttp refuses this itself.
     if (this.#closed) return this.#reject('HPE_CLOSED_CONNECTION', 'Data after `Connection: close`');
-    const fields = given === undefined || given.length === 0 ? this.#fields : this.#fields.concat(given);
-    this.#fields = [];
+    // The usual head arrives whole in `given` (an array the engine made for this message): taken as is, not copied.
+    let fields: string[];
+    if (given !== undefined && given.length !== 0 && this.#fields.length === 0) {
+      fields = given;
+    } else {
+      fields = given === undefined || given.length === 0 ? this.#fields : this.#fields.concat(given);
+      this.#fields = [];
+    }
     if (fields.length > this.#maxCount * 2) return this.#reject('HPE_HEADER_OVERFLOW_COUNT', 'Too many header fields');
     if (major !== 1 || minor > 1) return this.#reject('HPE_INVALID_VERSION', 'Invalid HTTP version');
     if (status < 100 || status > 599) return this.#reject('HPE_INVALID_STATUS', 'Invalid response status');
