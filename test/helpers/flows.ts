@@ -1,5 +1,8 @@
+import type { AddressInfo } from 'node:net';
+import { createAdminServer } from '../../src/observability/admin.js';
 import { FlowRecord, type FlowKind } from '../../src/observability/flow-record.js';
 import type { FlowRing } from '../../src/observability/flows.js';
+import { Stats } from '../../src/observability/stats.js';
 import { within } from './raw.js';
 
 /** Resolves once `ring` holds `n` flows (the ring's own event; bounded). */
@@ -51,4 +54,17 @@ export function sampleFlow(over: Partial<Omit<FlowRecord, 'kind' | 't0' | 'start
     ...over,
   });
   return f;
+}
+
+/**
+ * An admin listener serving `ring` (and empty statistics) on an ephemeral loopback port, closed by `defer` (the test's
+ * `useCleanup().defer`). Resolves with its base URL.
+ */
+export async function flowsAdmin(ring: FlowRing, defer: (fn: () => unknown) => void): Promise<string> {
+  const stats = new Stats();
+  const server = createAdminServer({ stats: () => stats.snapshot(), flows: { ring, redact: true, version: 'test' } });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  defer(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  defer(() => server.closeAllConnections());
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }

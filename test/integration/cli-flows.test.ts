@@ -1,28 +1,16 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../../src/cli/args.js';
 import { flowsCommand } from '../../src/cli/flows-command.js';
 import { main } from '../../src/cli/main.js';
-import { createAdminServer } from '../../src/observability/admin.js';
 import { FlowRing } from '../../src/observability/flows.js';
-import { Stats } from '../../src/observability/stats.js';
 import { useCleanup } from '../helpers/cleanup.js';
 import { captureIo } from '../helpers/cli.js';
-import { sampleFlow } from '../helpers/flows.js';
+import { flowsAdmin, sampleFlow } from '../helpers/flows.js';
 
 const { defer } = useCleanup();
-
-async function adminWith(ring: FlowRing): Promise<string> {
-  const stats = new Stats();
-  const server = createAdminServer({ stats: () => stats.snapshot(), flows: { ring, redact: true, version: 'test' } });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  defer(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  defer(() => server.closeAllConnections());
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 describe('hopwise flows (issue 14)', () => {
   it('parses its options; a bad --limit is a usage error', () => {
@@ -41,7 +29,7 @@ describe('hopwise flows (issue 14)', () => {
     const ring = new FlowRing(10);
     ring.add(sampleFlow({ socket: 7, socketReq: 1 }));
     ring.add(sampleFlow({ socket: 7, reused: true, socketReq: 2, connReq: 2 }));
-    const admin = await adminWith(ring);
+    const admin = await flowsAdmin(ring, defer);
     const t = captureIo();
     expect(await main(['flows', '--admin', admin], { env: {}, stdout: t.stdout, stderr: t.stderr })).toBe(0);
     const lines = t.out().trimEnd().split('\n');
@@ -67,7 +55,7 @@ describe('hopwise flows (issue 14)', () => {
   it('--follow prints new flows as they arrive until stopped', async () => {
     const ring = new FlowRing(10);
     ring.add(sampleFlow());
-    const admin = await adminWith(ring);
+    const admin = await flowsAdmin(ring, defer);
     const t = captureIo();
     const ac = new AbortController();
     const done = flowsCommand({ adminUrl: admin, json: true, follow: true, limit: 50 }, { stdout: t.stdout, stderr: t.stderr }, { signal: ac.signal, pollMs: 20 });
@@ -80,7 +68,7 @@ describe('hopwise flows (issue 14)', () => {
   });
 
   it('exits 1 naming the problem when flows are off', async () => {
-    const admin = await adminWith(new FlowRing(0));
+    const admin = await flowsAdmin(new FlowRing(0), defer);
     const t = captureIo();
     expect(await main(['flows', '--admin', admin], { env: {}, stdout: t.stdout, stderr: t.stderr })).toBe(1);
     expect(t.err()).toContain('flows are off');

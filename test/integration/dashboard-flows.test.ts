@@ -1,20 +1,18 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdminServer } from '../../src/observability/admin.js';
 import { FlowRing } from '../../src/observability/flows.js';
 import { Stats } from '../../src/observability/stats.js';
+import { haveChromium, launchChromium } from '../helpers/chromium.js';
 import { useCleanup } from '../helpers/cleanup.js';
-import { flowsStored, sampleFlow } from '../helpers/flows.js';
+import { flowsAdmin, flowsStored, sampleFlow } from '../helpers/flows.js';
 import { startOrigin } from '../helpers/origin.js';
 import { startProxy, viaProxy } from '../helpers/proxy.js';
 import { RawClient } from '../helpers/raw.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
 const WAIT = { timeout: 15_000 } as const;
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
 
@@ -27,24 +25,12 @@ const { track, defer } = useCleanup();
 
 beforeAll(async () => {
   if (!haveChromium) return;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
 });
-
-async function adminWith(ring: FlowRing): Promise<string> {
-  const stats = new Stats();
-  const server = createAdminServer({ stats: () => stats.snapshot(), flows: { ring, redact: true, version: 'test' } });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  defer(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  defer(() => server.closeAllConnections());
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 describe('dashboard flows and connections views in headless Chromium (issue 14)', () => {
   it.skipIf(!haveChromium)('lists real flows with a waterfall, shows a diff per reason and one lane per upstream socket', async () => {
@@ -115,7 +101,7 @@ describe('dashboard flows and connections views in headless Chromium (issue 14)'
     ring.add(sampleFlow({ socket: 7, reused: false, socketReq: 1 }, 'http', 1000));
     ring.add(sampleFlow({ socket: 7, reused: true, socketReq: 2, tConnect: -1, tDns: -1, tTcp: -1 }, 'http', 1030));
     ring.add(sampleFlow({ socket: 9, reused: false, socketReq: 1, status: 502, outcome: 'error', error: 'UPSTREAM_RESET' }, 'http', 1040));
-    const adminUrl = await adminWith(ring);
+    const adminUrl = await flowsAdmin(ring, defer);
     const page = track(await browser!.newPage());
     await page.goto(`${adminUrl}/`);
     await page.click('nav button[data-view="view-connections"]');

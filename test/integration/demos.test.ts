@@ -19,6 +19,7 @@ import { renderText } from '../../src/workshop/render-text.js';
 import type { DemoResult, Fact, Scenario } from '../../src/workshop/timeline.js';
 import { testConfig } from '../helpers/proxy.js';
 import { xmlProblem } from '../helpers/xml.js';
+import { CHROMIUM, haveChromium, launchChromium } from '../helpers/chromium.js';
 
 const IDLE_MS = 800;
 /** Every slide-sized diagram of a result, as standalone SVG documents. */
@@ -214,23 +215,18 @@ describe('renderers', () => {
   });
 });
 
-const CHROMIUM = '/usr/bin/chromium';
 /** The browser-side types this test touches (the project compiles without the DOM library). */
 type BrowserGlobals = {
   DOMParser: new () => { parseFromString(doc: string, type: string): { querySelector(q: string): { textContent: string | null } | null } };
 };
 type Measurable = { textContent: string | null; getBBox(): { width: number } };
-const chromiumTest = existsSync(CHROMIUM)
+const chromiumTest = haveChromium
   ? it
   : (name: string, fn: () => Promise<void>) => it.skip(`${name} — SKIPPED: ${CHROMIUM} is missing on this machine`, fn);
 
 describe('SVG in headless Chromium', () => {
   chromiumTest("parses strictly and renders the participants' labels", async () => {
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       for (const [result, lanes] of [

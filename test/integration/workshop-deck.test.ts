@@ -19,8 +19,8 @@ import { PacketCapture } from '../../src/workshop/pcap.js';
 import type { DemoResult, Scenario } from '../../src/workshop/timeline.js';
 import { ms } from '../../src/workshop/timeline.js';
 import { xmlProblem } from '../helpers/xml.js';
+import { CHROMIUM, haveChromium, launchChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const IDLE_MS = 300;
 const REQUESTS = 40;
 /** Where the slide screenshots are kept (CI can upload the directory). */
@@ -171,15 +171,11 @@ function overlaps(boxes: readonly Box[]): string[] {
 }
 
 describe('the deck in headless Chromium, network off', () => {
-  skipUnless(existsSync(CHROMIUM), `${CHROMIUM} is missing on this machine`)(
+  skipUnless(haveChromium, `${CHROMIUM} is missing on this machine`)(
     'every slide fits 1920×1080, no two text boxes intersect, text is at least 28 px (18 px in diagrams)',
     async () => {
-      const { chromium } = await import('playwright-core');
       await mkdir(ARTIFACTS, { recursive: true });
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      });
+      const browser = await launchChromium();
       try {
         const context = await browser.newContext({ viewport: { width: 1920, height: 1080 }, offline: true });
         const page = await context.newPage();
