@@ -6,14 +6,14 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket, { WebSocketServer } from 'ws';
+import { WebSocketServer } from 'ws';
 import type { Config } from '../../src/config/schema.js';
 import { fetchStats, settledStats } from '../helpers/admin.js';
 import { useCleanup } from '../helpers/cleanup.js';
+import { openWebSocket } from '../helpers/websocket.js';
 import { startOrigin } from '../helpers/origin.js';
 import { startCountingParent, testLookup } from '../helpers/parent.js';
 import { refusedPort } from '../helpers/ports.js';
@@ -93,18 +93,7 @@ describe.skipIf(!squidAvailable())('hopwise → Squid → origin', { timeout: 60
     const port = (server.address() as AddressInfo).port;
     const proxy = track(await throughSquid(squid));
     const url = `ws://127.0.0.1:${port}/echo`;
-    const ws = new WebSocket(url, {
-      createConnection: () => net.connect(proxy.port, '127.0.0.1'),
-      finishRequest: (req: http.ClientRequest) => {
-        req.path = url;
-        req.end();
-      },
-    });
-    defer(() => ws.terminate());
-    await within(5000, new Promise((resolve, reject) => {
-      ws.once('open', resolve);
-      ws.once('error', reject);
-    }), 'ws open');
+    const { ws } = await openWebSocket(url, { forwardProxy: proxy.port, defer });
     const echoed = within(5000, new Promise<string>((resolve) => ws.once('message', (d: Buffer) => resolve(d.toString()))), 'echo');
     ws.send('through squid');
     expect(await echoed).toBe('through squid');

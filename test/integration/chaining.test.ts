@@ -8,9 +8,10 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import WebSocket, { WebSocketServer } from 'ws';
+import { WebSocketServer } from 'ws';
 import { basicAuthorization } from '../../src/policy/parent.js';
 import { useCleanup } from '../helpers/cleanup.js';
+import { openWebSocket } from '../helpers/websocket.js';
 import { startOrigin } from '../helpers/origin.js';
 import { startCountingParent, testLookup } from '../helpers/parent.js';
 import { refusedPort } from '../helpers/ports.js';
@@ -236,18 +237,7 @@ describe('through a parent proxy', () => {
     const parent = track(await startCountingParent());
     const proxy = track(await chained({ proxy: parent.url }));
     const url = `ws://echo.test:${port}/chat`;
-    const ws = new WebSocket(url, {
-      createConnection: () => net.connect(proxy.port, '127.0.0.1'),
-      finishRequest: (req: http.ClientRequest) => {
-        req.path = url;
-        req.end();
-      },
-    });
-    defer(() => ws.terminate());
-    await within(5000, new Promise((resolve, reject) => {
-      ws.once('open', resolve);
-      ws.once('error', reject);
-    }), 'ws open');
+    const { ws } = await openWebSocket(url, { forwardProxy: proxy.port, defer });
     const echoed = within(5000, new Promise<string>((resolve) => ws.once('message', (d: Buffer) => resolve(d.toString()))), 'echo');
     ws.send('ping through the parent');
     expect(await echoed).toBe('ping through the parent');

@@ -1,8 +1,9 @@
 import http from 'node:http';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import WebSocket, { WebSocketServer } from 'ws';
+import { WebSocketServer } from 'ws';
 import { useCleanup } from '../helpers/cleanup.js';
+import { openWebSocket } from '../helpers/websocket.js';
 import { startOrigin } from '../helpers/origin.js';
 import { startProxy, viaProxy } from '../helpers/proxy.js';
 import { flowsStored } from '../helpers/flows.js';
@@ -170,15 +171,7 @@ describe('flows of real exchanges (issue 14)', () => {
     );
     const proxy = track(await startProxy({}, 'warn'));
     const url = `ws://127.0.0.1:${(server.address() as net.AddressInfo).port}/chat`;
-    const ws = new WebSocket(url, {
-      createConnection: () => net.connect(proxy.port, '127.0.0.1'),
-      finishRequest: (req: http.ClientRequest) => {
-        req.path = url;
-        req.end();
-      },
-    });
-    defer(() => ws.terminate());
-    await within(5000, new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject)), 'the handshake');
+    const { ws } = await openWebSocket(url, { forwardProxy: proxy.port, defer });
     ws.send('hello');
     await within(5000, new Promise((resolve) => ws.once('message', resolve)), 'the echo');
     ws.close();

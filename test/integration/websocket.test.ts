@@ -8,8 +8,10 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { ProxyServer } from 'http-proxy-3';
 import { describe, expect, it } from 'vitest';
-import WebSocket, { WebSocketServer } from 'ws';
+import type WebSocket from 'ws';
+import { WebSocketServer } from 'ws';
 import { useCleanup } from '../helpers/cleanup.js';
+import { openWebSocket } from '../helpers/websocket.js';
 import { startOrigin } from '../helpers/origin.js';
 import { startProxy } from '../helpers/proxy.js';
 import { RawClient, header, startRawOrigin, within } from '../helpers/raw.js';
@@ -64,30 +66,9 @@ function addJunk(req: http.ClientRequest): void {
   req.setHeader('X-End-To-End', 'kept');
 }
 
-/**
- * Open a WebSocket to `url`. With `forwardProxy`, the handshake goes to that proxy port with the absolute-form target
- * a forward-proxy client sends (`GET ws://host/path`); otherwise straight to the URL's host.
- */
+/** Open a WebSocket to `url` (through `forwardProxy` when given), with the junk hop-by-hop headers above. */
 function openWs(url: string, forwardProxy?: number): Promise<{ ws: WebSocket; res: http.IncomingMessage }> {
-  const ws = new WebSocket(url, {
-    ...(forwardProxy !== undefined && { createConnection: () => net.connect(forwardProxy, '127.0.0.1') }),
-    finishRequest: (req: http.ClientRequest) => {
-      addJunk(req);
-      if (forwardProxy !== undefined) req.path = url;
-      req.end();
-    },
-  });
-  defer(() => ws.terminate());
-  return within(
-    5000,
-    new Promise((resolve, reject) => {
-      let res: http.IncomingMessage | undefined;
-      ws.once('upgrade', (r) => (res = r));
-      ws.once('open', () => resolve({ ws, res: res! }));
-      ws.once('error', reject);
-    }),
-    'the WebSocket handshake',
-  );
+  return openWebSocket(url, { ...(forwardProxy !== undefined && { forwardProxy }), prepare: addJunk, defer });
 }
 
 /** Send `n` messages at once and collect the `n` echoes in order. */
