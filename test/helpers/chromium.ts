@@ -19,3 +19,6 @@ export async function launchChromium(): Promise<Browser> {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
 }
+
+/** The reason a Chromium test is skipped on a machine without it. */
+export const NO_CHROMIUM = `${CHROMIUM} is missing on this machine (apt-get install chromium)`;

@@ -2,9 +2,10 @@
  * A WebSocket client for the relay tests. With `forwardProxy`, the handshake goes to that proxy port with the
  * absolute-form target a forward-proxy client sends (`GET ws://host/path`); otherwise straight to the URL's host.
  */
-import type http from 'node:http';
+import http from 'node:http';
 import net from 'node:net';
-import WebSocket from 'ws';
+import type { AddressInfo } from 'node:net';
+import WebSocket, { WebSocketServer } from 'ws';
 import { within } from './raw.js';
 
 export interface OpenWebSocket {
@@ -37,4 +38,29 @@ export function openWebSocket(url: string, opts: OpenWebSocket): Promise<{ ws: W
     }),
     'the WebSocket handshake',
   );
+}
+
+/**
+ * An echo WebSocket origin on an ephemeral loopback port, closed (every client terminated) by `defer`. `setup` may
+ * decorate it before it listens (e.g. rewrite its 101 headers). Resolves with its port.
+ */
+export async function startEchoWebSocketOrigin(
+  defer: (fn: () => unknown) => void,
+  setup?: (wss: WebSocketServer, server: http.Server) => void,
+): Promise<number> {
+  const server = http.createServer();
+  const wss = new WebSocketServer({ server });
+  wss.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
+  setup?.(wss, server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  defer(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const c of wss.clients) c.terminate();
+        wss.close();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return (server.address() as AddressInfo).port;
 }

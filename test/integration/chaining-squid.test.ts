@@ -4,16 +4,14 @@
  * names (test lookup, 127.0.0.1) stand for destinations that are not loopback names. Squid is installed by `.ci/run`;
  * where it is missing the suite is skipped.
  */
-import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocketServer } from 'ws';
 import type { Config } from '../../src/config/schema.js';
 import { fetchStats, settledStats } from '../helpers/admin.js';
 import { useCleanup } from '../helpers/cleanup.js';
-import { openWebSocket } from '../helpers/websocket.js';
+import { openWebSocket, startEchoWebSocketOrigin } from '../helpers/websocket.js';
 import { startOrigin } from '../helpers/origin.js';
 import { startCountingParent, testLookup } from '../helpers/parent.js';
 import { refusedPort } from '../helpers/ports.js';
@@ -26,7 +24,7 @@ const { track, defer } = useCleanup();
 const throughSquid = (squid: Squid, upstream: Partial<Config['upstream']> = {}) =>
   startProxy({ upstream: { proxyRules: [{ hosts: ['127.0.0.1'], proxy: squid.url }], ...upstream } }, 'debug', { lookup: testLookup });
 
-describe.skipIf(!squidAvailable())('hopwise → Squid → origin', { timeout: 60_000 }, () => {
+describe.skipIf(!squidAvailable())(`hopwise → Squid → origin${squidAvailable() ? '' : ' (skipped: /usr/sbin/squid is missing; apt-get install squid)'}`, { timeout: 60_000 }, () => {
   let squid: Squid;
   let cert: TestCert;
   beforeAll(async () => {
@@ -80,17 +78,7 @@ describe.skipIf(!squidAvailable())('hopwise → Squid → origin', { timeout: 60
   });
 
   it('a WebSocket echo through Squid', async () => {
-    const server = http.createServer();
-    const wss = new WebSocketServer({ server });
-    wss.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    defer(() => new Promise<void>((resolve) => {
-      for (const c of wss.clients) c.terminate();
-      wss.close();
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }));
-    const port = (server.address() as AddressInfo).port;
+    const port = await startEchoWebSocketOrigin(defer);
     const proxy = track(await throughSquid(squid));
     const url = `ws://127.0.0.1:${port}/echo`;
     const { ws } = await openWebSocket(url, { forwardProxy: proxy.port, defer });
@@ -154,7 +142,7 @@ describe.skipIf(!squidAvailable())('hopwise → Squid → origin', { timeout: 60
   });
 });
 
-describe.skipIf(!squidAvailable())('Squid requiring credentials', { timeout: 60_000 }, () => {
+describe.skipIf(!squidAvailable())(`Squid requiring credentials${squidAvailable() ? '' : ' (skipped: /usr/sbin/squid is missing; apt-get install squid)'}`, { timeout: 60_000 }, () => {
   let squid: Squid;
   beforeAll(async () => {
     squid = await startSquid({ user: { name: 'hop', password: 'wise pass' } });

@@ -8,10 +8,9 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { WebSocketServer } from 'ws';
 import { basicAuthorization } from '../../src/policy/parent.js';
 import { useCleanup } from '../helpers/cleanup.js';
-import { openWebSocket } from '../helpers/websocket.js';
+import { openWebSocket, startEchoWebSocketOrigin } from '../helpers/websocket.js';
 import { startOrigin } from '../helpers/origin.js';
 import { startCountingParent, testLookup } from '../helpers/parent.js';
 import { refusedPort } from '../helpers/ports.js';
@@ -223,17 +222,7 @@ describe('through a parent proxy', () => {
   });
 
   it('a WebSocket goes through the parent with a CONNECT of our own, and echoes', async () => {
-    const server = http.createServer();
-    const wss = new WebSocketServer({ server });
-    wss.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    defer(() => new Promise<void>((resolve) => {
-      for (const c of wss.clients) c.terminate();
-      wss.close();
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }));
-    const port = (server.address() as AddressInfo).port;
+    const port = await startEchoWebSocketOrigin(defer);
     const parent = track(await startCountingParent());
     const proxy = track(await chained({ proxy: parent.url }));
     const url = `ws://echo.test:${port}/chat`;

@@ -2,11 +2,12 @@ import { mkdirSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { createAdminServer } from '../../src/observability/admin.js';
 import { FlowRing } from '../../src/observability/flows.js';
 import { Stats } from '../../src/observability/stats.js';
-import { haveChromium, launchChromium } from '../helpers/chromium.js';
+import { NO_CHROMIUM, haveChromium, launchChromium } from '../helpers/chromium.js';
+import { skipUnless } from '../helpers/skip.js';
 import { useCleanup } from '../helpers/cleanup.js';
 import { flowsAdmin, flowsStored, sampleFlow } from '../helpers/flows.js';
 import { startOrigin } from '../helpers/origin.js';
@@ -22,6 +23,7 @@ interface CssWindow {
   getComputedStyle(e: unknown): { color: string };
 }
 const { track, defer } = useCleanup();
+const chromiumIt = skipUnless(haveChromium, NO_CHROMIUM);
 
 beforeAll(async () => {
   if (!haveChromium) return;
@@ -33,7 +35,7 @@ afterAll(async () => {
 });
 
 describe('dashboard flows and connections views in headless Chromium (issue 14)', () => {
-  it.skipIf(!haveChromium)('lists real flows with a waterfall, shows a diff per reason and one lane per upstream socket', async () => {
+  chromiumIt('lists real flows with a waterfall, shows a diff per reason and one lane per upstream socket', async () => {
     const origin = track(await startOrigin());
     const proxy = track(await startProxy({}, 'warn'));
     const adminUrl = `http://127.0.0.1:${proxy.adminPort}`;
@@ -96,7 +98,7 @@ describe('dashboard flows and connections views in headless Chromium (issue 14)'
     expect(problems.filter((m) => !m.includes('favicon'))).toEqual([]);
   }, 60_000);
 
-  it.skipIf(!haveChromium)('the connections view shows one lane per upstream socket', async () => {
+  chromiumIt('the connections view shows one lane per upstream socket', async () => {
     const ring = new FlowRing(50);
     ring.add(sampleFlow({ socket: 7, reused: false, socketReq: 1 }, 'http', 1000));
     ring.add(sampleFlow({ socket: 7, reused: true, socketReq: 2, tConnect: -1, tDns: -1, tTcp: -1 }, 'http', 1030));
@@ -111,7 +113,7 @@ describe('dashboard flows and connections views in headless Chromium (issue 14)'
     expect(await page.locator('#lanes .lane[data-socket="7"] .bar.new').count()).toBe(1);
   }, 60_000);
 
-  it.skipIf(!haveChromium)('pool cards: a dash for an origin without requests, errors per origin, a tunnels card', async () => {
+  chromiumIt('pool cards: a dash for an origin without requests, errors per origin, a tunnels card', async () => {
     const stats = new Stats();
     stats.record({ type: 'upstream.connect-error', origin: 'http://down.test', code: 'UPSTREAM_REFUSED' });
     stats.record({ type: 'upstream.error', origin: 'http://down.test', code: 'UPSTREAM_REFUSED' });

@@ -19,7 +19,8 @@ import { renderText } from '../../src/workshop/render-text.js';
 import type { DemoResult, Fact, Scenario } from '../../src/workshop/timeline.js';
 import { testConfig } from '../helpers/proxy.js';
 import { xmlProblem } from '../helpers/xml.js';
-import { CHROMIUM, haveChromium, launchChromium } from '../helpers/chromium.js';
+import { NO_CHROMIUM, haveChromium, launchChromium } from '../helpers/chromium.js';
+import { skipUnless } from '../helpers/skip.js';
 
 const IDLE_MS = 800;
 /** Every slide-sized diagram of a result, as standalone SVG documents. */
@@ -220,9 +221,7 @@ type BrowserGlobals = {
   DOMParser: new () => { parseFromString(doc: string, type: string): { querySelector(q: string): { textContent: string | null } | null } };
 };
 type Measurable = { textContent: string | null; getBBox(): { width: number } };
-const chromiumTest = haveChromium
-  ? it
-  : (name: string, fn: () => Promise<void>) => it.skip(`${name} — SKIPPED: ${CHROMIUM} is missing on this machine`, fn);
+const chromiumTest = skipUnless(haveChromium, NO_CHROMIUM);
 
 describe('SVG in headless Chromium', () => {
   chromiumTest("parses strictly and renders the participants' labels", async () => {

@@ -1,9 +1,8 @@
 import http from 'node:http';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { WebSocketServer } from 'ws';
 import { useCleanup } from '../helpers/cleanup.js';
-import { openWebSocket } from '../helpers/websocket.js';
+import { openWebSocket, startEchoWebSocketOrigin } from '../helpers/websocket.js';
 import { startOrigin } from '../helpers/origin.js';
 import { startProxy, viaProxy } from '../helpers/proxy.js';
 import { flowsStored } from '../helpers/flows.js';
@@ -157,20 +156,9 @@ describe('flows of real exchanges (issue 14)', () => {
   });
 
   it('a WebSocket upgrade gets a flow when it closes', async () => {
-    const server = http.createServer();
-    const wss = new WebSocketServer({ server });
-    wss.on('connection', (ws) => ws.on('message', (data) => ws.send(data)));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    defer(
-      () =>
-        new Promise<void>((resolve) => {
-          for (const c of wss.clients) c.terminate();
-          wss.close();
-          server.close(() => resolve());
-        }),
-    );
+    const port = await startEchoWebSocketOrigin(defer);
     const proxy = track(await startProxy({}, 'warn'));
-    const url = `ws://127.0.0.1:${(server.address() as net.AddressInfo).port}/chat`;
+    const url = `ws://127.0.0.1:${port}/chat`;
     const { ws } = await openWebSocket(url, { forwardProxy: proxy.port, defer });
     ws.send('hello');
     await within(5000, new Promise((resolve) => ws.once('message', resolve)), 'the echo');

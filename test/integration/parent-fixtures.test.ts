@@ -39,7 +39,7 @@ describe('counting parent', () => {
   });
 });
 
-describe.skipIf(!squidAvailable())('Squid fixture', () => {
+describe.skipIf(!squidAvailable())(`Squid fixture${squidAvailable() ? '' : ' (skipped: /usr/sbin/squid is missing; apt-get install squid)'}`, () => {
   const { track } = useCleanup();
 
   it('forwards through a real Squid, and requires credentials when configured', { timeout: 30_000 }, async () => {

@@ -9,9 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { ProxyServer } from 'http-proxy-3';
 import { describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
-import { WebSocketServer } from 'ws';
 import { useCleanup } from '../helpers/cleanup.js';
-import { openWebSocket } from '../helpers/websocket.js';
+import { openWebSocket, startEchoWebSocketOrigin } from '../helpers/websocket.js';
 import { startOrigin } from '../helpers/origin.js';
 import { startProxy } from '../helpers/proxy.js';
 import { RawClient, header, startRawOrigin, within } from '../helpers/raw.js';
@@ -30,30 +29,20 @@ interface WsOrigin {
  * end-to-end X-Origin and an earlier Via, so the relayed 101 can be checked. Plain requests get a 426.
  */
 async function startWsOrigin(): Promise<WsOrigin> {
-  const server = http.createServer((_req, res) => {
-    res.writeHead(426, { 'Content-Type': 'text/plain', Connection: 'X-Hop', 'X-Hop': 'h', 'Content-Length': '17' });
-    res.end('upgrade required\n');
-  });
-  const wss = new WebSocketServer({ server });
   const seen: string[][] = [];
-  wss.on('headers', (headers: string[], req: http.IncomingMessage) => {
-    seen.push([...req.rawHeaders]);
-    const i = headers.findIndex((h) => h.toLowerCase().startsWith('connection:'));
-    headers[i] = 'Connection: Upgrade, X-Hop';
-    headers.push('X-Hop: secret', 'Keep-Alive: timeout=9', 'X-Origin: 1', 'Via: 1.1 origin-side');
+  const port = await startEchoWebSocketOrigin(defer, (wss, server) => {
+    server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+      res.writeHead(426, { 'Content-Type': 'text/plain', Connection: 'X-Hop', 'X-Hop': 'h', 'Content-Length': '17' });
+      res.end('upgrade required\n');
+    });
+    wss.on('headers', (headers: string[], req: http.IncomingMessage) => {
+      seen.push([...req.rawHeaders]);
+      const i = headers.findIndex((h) => h.toLowerCase().startsWith('connection:'));
+      headers[i] = 'Connection: Upgrade, X-Hop';
+      headers.push('X-Hop: secret', 'Keep-Alive: timeout=9', 'X-Origin: 1', 'Via: 1.1 origin-side');
+    });
   });
-  wss.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  defer(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const c of wss.clients) c.terminate();
-        wss.close();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return { port: (server.address() as AddressInfo).port, seen };
+  return { port, seen };
 }
 
 /** Hop-by-hop junk a client adds to its handshake; none of it may reach the origin. */

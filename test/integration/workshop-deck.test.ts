@@ -19,7 +19,8 @@ import { PacketCapture } from '../../src/workshop/pcap.js';
 import type { DemoResult, Scenario } from '../../src/workshop/timeline.js';
 import { ms } from '../../src/workshop/timeline.js';
 import { xmlProblem } from '../helpers/xml.js';
-import { CHROMIUM, haveChromium, launchChromium } from '../helpers/chromium.js';
+import { NO_CHROMIUM, haveChromium, launchChromium } from '../helpers/chromium.js';
+import { skipUnless } from '../helpers/skip.js';
 
 const IDLE_MS = 300;
 const REQUESTS = 40;
@@ -34,7 +35,6 @@ const captureProblem = !onPath('tshark')
       (err: Error) => err.message,
     );
 const haveCapture = captureProblem === undefined;
-const skipUnless = (ok: boolean, why: string) => (ok ? it : (name: string, fn: () => Promise<void>) => it.skip(`${name} — SKIPPED: ${why}`, fn));
 
 interface Run {
   code: number;
@@ -171,7 +171,7 @@ function overlaps(boxes: readonly Box[]): string[] {
 }
 
 describe('the deck in headless Chromium, network off', () => {
-  skipUnless(haveChromium, `${CHROMIUM} is missing on this machine`)(
+  skipUnless(haveChromium, NO_CHROMIUM)(
     'every slide fits 1920×1080, no two text boxes intersect, text is at least 28 px (18 px in diagrams)',
     async () => {
       await mkdir(ARTIFACTS, { recursive: true });
