@@ -1,6 +1,7 @@
 /**
  * The one upstream connector (SPEC §4.8): the address actually dialled is vetted, whatever the name resolved to when
- * the request was first checked;
+ * the request was first checked. (CONNECT dials the address its access check vetted, never the name again:
+ * tunnel-access.test.ts; WebSocket upgrades: websocket-relay.test.ts.)
  */
 import type { LookupFunction } from 'node:net';
 import { describe, expect, it } from 'vitest';
